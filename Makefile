@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+#
+#   make            build the harness, the tests and the self-tests
+#   make check      self-tests of the harness and runner, then the suite
+#   make selftest   only the self-tests
+#   make clean
+
+-include config-host.mak
+
+HARNESS_SRCS := $(wildcard src/*.c)
+HARNESS_OBJS := $(HARNESS_SRCS:.c=.o)
+TEST_SRCS := $(wildcard test/*.c)
+TESTS := $(TEST_SRCS:.c=.t)
+SELF_SRCS := $(wildcard test/self/*.c)
+SELF_TESTS := $(SELF_SRCS:.c=.t)
+
+CPPFLAGS += -Isrc -I.
+
+all: $(TESTS) $(SELF_TESTS)
+
+config-host.mak config-host.h: configure
+	@if [ -f config-host.mak ]; then \
+		echo "configure changed: re-run ./configure with your options" >&2; exit 1; \
+	fi
+	./configure
+
+src/libharness.a: $(HARNESS_OBJS)
+	$(AR) rcs $@ $^
+
+src/%.o: src/%.c src/*.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+test/%.t: test/%.c src/libharness.a src/*.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/libharness.a $(LDFLAGS) $(LIBS)
+
+test/self/%.t: test/self/%.c src/libharness.a src/*.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/libharness.a $(LDFLAGS) $(LIBS)
+
+selftest: all
+	scripts/selftest.sh
+
+check: all
+	scripts/selftest.sh
+	./runtests.sh
+
+clean:
+	rm -f src/*.o src/libharness.a test/*.t test/self/*.t
+
+distclean: clean
+	rm -f config-host.mak config-host.h
+	rm -rf results
+
+.PHONY: all check selftest clean distclean
+.DELETE_ON_ERROR:

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The harness every test uses. A test declares a `struct scenario` and calls
+ * harness_main(); the harness parses the common options, runs the scenario
+ * once per ring profile (each case in its own forked process, watched by the
+ * parent), and prints kselftest-style TAP.
+ *
+ * The pieces a scenario body uses:
+ *   tring_*     rings set up from a profile, raw waits with deadlines
+ *   ledger_*    exactly-once / FIFO accounting of every CQE
+ *   tw_*        barriers, events, credits (futex based, all with deadlines)
+ *   probe_*     teardown probes: proof that a ring's teardown finished
+ *   proc_*      fork, pidfd reaping with deadlines, kills
+ *   tc_*        verdicts, diagnostics and hang reports
+ */
+#ifndef TW_HARNESS_H
+#define TW_HARNESS_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <liburing.h>
+
+#include "compat.h"
+#include "rng.h"
+#include "timeutil.h"
+#include "sync.h"
+
+/* ---- ring profiles --------------------------------------------------- */
+
+enum profile_id {
+	P_DEFAULT,
+	P_COOP,
+	P_COOP_FLAG,
+	P_SINGLE,
+	P_DEFER,
+	P_DEFER_FLAG,
+	P_SQPOLL,
+	P_COUNT
+};
+
+#define PMASK(id)	(1u << (id))
+#define PROFILES_ALL	((1u << P_COUNT) - 1)
+/* Profiles whose completions arrive as normal (tctx) task_work. */
+#define PROFILES_NORMAL_TW \
+	(PMASK(P_DEFAULT) | PMASK(P_COOP) | PMASK(P_COOP_FLAG) | PMASK(P_SINGLE) | PMASK(P_SQPOLL))
+/* Profiles whose completions arrive as local (ctx->work_list) task_work. */
+#define PROFILES_LOCAL_TW	(PMASK(P_DEFER) | PMASK(P_DEFER_FLAG))
+
+/* Properties a scenario needs to know about a profile. */
+#define PROF_SINGLE_ISSUER	(1u << 0)	/* only the creator may submit */
+#define PROF_LOCAL_TW		(1u << 1)	/* DEFER_TASKRUN: only the creator may wait */
+#define PROF_TASKRUN_FLAG	(1u << 2)	/* kernel raises IORING_SQ_TASKRUN */
+#define PROF_SQPOLL		(1u << 3)	/* an SQ thread submits and runs normal tw */
+
+struct profile {
+	enum profile_id id;
+	const char *name;
+	unsigned setup_flags;
+	unsigned props;
+	const char *what;
+};
+
+extern const struct profile profiles[P_COUNT];
+const struct profile *profile_by_name(const char *name);
+
+/* ---- test cases -------------------------------------------------------- */
+
+enum verdict { V_PASS, V_SKIP, V_FAIL, V_HANG, V_CRASH };
+
+struct tcase;
+
+struct scenario {
+	const char *name;
+	const char *summary;		/* one line: what is checked */
+	unsigned profiles;		/* PMASK() set the scenario runs over */
+	/* Returns the case verdict; tc_fail()/tc_hang() may also set it. */
+	enum verdict (*run)(struct tcase *tc);
+	unsigned min_threads;		/* producer threads at least (default 4) */
+	bool needs_root;		/* whole scenario skips for non-root */
+};
+
+struct tcase {
+	const struct scenario *sc;
+	const struct profile *prof;
+	char name[64];			/* "<scenario>.<profile>" */
+	uint64_t seed;			/* this case's seed, derived from the run seed */
+	uint64_t run_seed;		/* what -s takes */
+	double duration;		/* seconds of load, -d */
+	int64_t hang_ns;		/* no-progress deadline for any single wait */
+	unsigned threads;		/* producer threads, -n (default 2 x CPUs) */
+	int verbose;
+	struct case_shared *shared;	/* verdict and reason, visible to the parent */
+};
+
+int harness_main(int argc, char **argv, const struct scenario *sc);
+
+/* Verdicts and messages. All printf-like; messages are prefixed with the case
+ * name and go to stdout as TAP diagnostics ("# ..."). */
+enum verdict tc_fail(struct tcase *tc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+enum verdict tc_skip(struct tcase *tc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void tc_log(struct tcase *tc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void tc_info(struct tcase *tc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+enum verdict tc_verdict(const struct tcase *tc);
+bool tc_failed(const struct tcase *tc);
+/* Deadline for one wait: now + hang_ns. */
+struct deadline tc_deadline(const struct tcase *tc);
+/* True while the load phase (duration) lasts. */
+bool tc_keep_going(const struct tcase *tc, const struct deadline *load_end);
+
+/* ---- rings ------------------------------------------------------------- */
+
+struct tring {
+	struct io_uring ring;
+	const struct profile *prof;
+	char name[32];
+	bool registered;		/* entered through a registered ring fd */
+	bool live;
+};
+
+struct tring_opts {
+	unsigned sq_entries;		/* default 64 */
+	unsigned cq_entries;		/* 0: kernel default (2 x sq) */
+	unsigned extra_flags;		/* OR'ed into the profile's setup flags */
+	bool register_fd;		/* io_uring_register_ring_fd() after setup */
+	int attach_wq_fd;		/* -1, or the ring to attach to (SQPOLL) */
+};
+
+/* Set up a ring for the case's profile. Returns V_PASS, or V_SKIP with the
+ * reason recorded (kernel or permissions refuse the profile), or V_FAIL. */
+enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
+			const struct profile *prof, const struct tring_opts *o);
+void tring_exit(struct tring *r);
+int tring_fd(const struct tring *r);
+/* Next free SQE, submitting what is queued when the SQ is full. */
+struct io_uring_sqe *tring_sqe(struct tring *r);
+/*
+ * Wait for min_complete CQEs with a timeout, optionally with min_wait (usec,
+ * 0 = none) and a signal mask. Returns io_uring_enter()'s result
+ * (0, -ETIME, -EINTR, ...). No submission happens here.
+ */
+int tring_wait(struct tring *r, unsigned min_complete, int64_t timeout_ns,
+	       unsigned min_wait_usec, const sigset_t *mask);
+/* Wait until at least n CQEs are ready in the CQ: 0, -ETIMEDOUT or -errno. */
+int tring_wait_ready(struct tring *r, unsigned n, const struct deadline *dl);
+/* Enter with GETEVENTS and min_complete 0: runs pending task_work. */
+int tring_get_events(struct tring *r);
+unsigned tring_sq_flags(const struct tring *r);
+/* Does this kernel support the opcode? (probe, cached per process) */
+bool kernel_has_op(int op);
+/* Features the kernel reported at setup of the first ring. */
+unsigned kernel_features(void);
+
+/* ---- CQE ledger -------------------------------------------------------- */
+
+/*
+ * user_data layout: [63..56] ledger tag, [55..44] producer, [43..32] channel,
+ * [31..0] sequence. The tag lets the ledger reject CQEs it never issued.
+ */
+#define LEDGER_MAX_PRODUCERS	4096u
+#define LEDGER_MAX_CHANNELS	4096u
+#define LEDGER_FIFO		(1u << 0)	/* per-(producer, channel) order */
+
+struct ledger;
+/* What a CQE's res/flags must be; returns NULL if fine, else a reason. */
+typedef const char *(*ledger_check_fn)(uint64_t ud, int32_t res, uint32_t flags, void *arg);
+
+/* The ledger lives in MAP_SHARED memory so that forked processes can produce
+ * into (or consume from) the same one. per_stream bounds the sequence space. */
+struct ledger *ledger_new(struct tcase *tc, const char *name, unsigned producers,
+			  unsigned channels, uint32_t per_stream, unsigned flags);
+void ledger_free(struct ledger *l);
+void ledger_set_check(struct ledger *l, ledger_check_fn fn, void *arg);
+void ledger_reset(struct ledger *l);
+uint64_t ledger_ud(const struct ledger *l, unsigned p, unsigned c, uint32_t seq);
+void ledger_decode(uint64_t ud, unsigned *p, unsigned *c, uint32_t *seq);
+bool ledger_owns(const struct ledger *l, uint64_t ud);
+/* Producer side: a request that must complete exactly once was issued. */
+void ledger_sent(struct ledger *l, unsigned p, unsigned c, uint32_t n);
+/* Consumer side: account one CQE. Returns false on a violation (recorded). */
+bool ledger_cqe(struct ledger *l, uint64_t ud, int32_t res, uint32_t flags);
+uint64_t ledger_total_sent(const struct ledger *l);
+uint64_t ledger_total_seen(const struct ledger *l);
+/* Issued minus completed; negative while CQEs outrun the producers' counts. */
+int64_t ledger_outstanding(const struct ledger *l);
+uint64_t ledger_stream_seen(const struct ledger *l, unsigned p, unsigned c);
+unsigned ledger_errors(const struct ledger *l);
+/* End of a round: every sent request seen? Lists what never completed. */
+bool ledger_verify(struct ledger *l);
+/* One-paragraph state for hang reports. */
+void ledger_dump(const struct ledger *l);
+
+/* Reap everything in the CQ into the ledger. Returns the number reaped. */
+unsigned ledger_reap(struct ledger *l, struct tring *r);
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/*
+ * Report a hang of this case: what was awaited, then the ledger (if any),
+ * the ring's fdinfo (if any) and every thread's state, wchan and kernel
+ * stack. Sets the verdict to HANG and returns it.
+ */
+enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct tring *r,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Dump /proc/<pid>/task/<*>: comm, state, wchan, stack. */
+void diag_dump_tasks(pid_t pid, const char *indent);
+/* Dump the io_uring fds of a process: fdinfo of each. */
+void diag_dump_rings(pid_t pid, const char *indent);
+void diag_dump_fdinfo(pid_t pid, int fd, const char *indent);
+/* Kernel tasks that look busy in io_uring teardown (kworkers, iou-*). */
+void diag_dump_uring_kthreads(const char *indent);
+
+/* ---- processes --------------------------------------------------------- */
+
+struct child {
+	pid_t pid;
+	int pidfd;
+};
+
+/* fork(); in the child, run fn(arg) and _exit with its return value. */
+int proc_spawn(struct child *c, int (*fn)(void *), void *arg);
+/*
+ * Wait for the child to exit by the deadline. Returns 0 with *status set
+ * (waitpid status), or -ETIMEDOUT.
+ */
+int proc_reap(struct child *c, const struct deadline *dl, int *status);
+/* SIGKILL and reap by the deadline; -ETIMEDOUT means unkillable. */
+int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
+const char *proc_status_str(int status, char *buf, size_t len);
+
+/* ---- teardown probes --------------------------------------------------- */
+
+/*
+ * A teardown probe proves that a ring's context was freed: the read end of
+ * a pipe is registered as the ring's only fixed file (and a read on it is
+ * left pending), and every other reference to it is closed. The observer
+ * keeps the write end; it reports POLLERR only once no reader is left, i.e.
+ * once the ring dropped its file table at the end of teardown.
+ */
+struct teardown_probe {
+	int rfd;			/* read end, until handed to the ring */
+	int wfd;			/* write end, kept by the observer */
+	char what[64];
+};
+
+int probe_create(struct teardown_probe *p, const char *what);
+/* In the ring's owner: register the read end and leave a read pending. */
+int probe_arm(struct teardown_probe *p, struct tring *r, uint64_t ud);
+/* In the observer, once nothing but the ring holds the read end. */
+void probe_drop_reader(struct teardown_probe *p);
+void probe_drop_writer(struct teardown_probe *p);
+/* 0 once the ring's teardown finished, -ETIMEDOUT at the deadline. */
+int probe_wait(struct teardown_probe *p, const struct deadline *dl);
+void probe_close(struct teardown_probe *p);
+
+/* ---- threads ----------------------------------------------------------- */
+
+struct tw_thread {
+	pthread_t th;
+	pid_t tid;
+	char name[16];
+	void *(*fn)(struct tw_thread *);
+	void *arg;
+	unsigned idx;
+	struct rng rng;
+	bool started, joined;
+};
+
+/* Start a thread named name with its own seeded RNG (case seed, idx). */
+int tw_thread_start(struct tcase *tc, struct tw_thread *t, const char *name, unsigned idx,
+		    void *(*fn)(struct tw_thread *), void *arg);
+/* Join by the deadline; -ETIMEDOUT if it did not finish. */
+int tw_thread_join(struct tw_thread *t, const struct deadline *dl);
+/* Join all; on a timeout report a hang naming the stuck thread. */
+enum verdict tw_threads_join(struct tcase *tc, struct tw_thread *t, unsigned n,
+			     const struct ledger *l, const struct tring *r);
+
+unsigned ncpus(void);
+bool is_root(void);
+
+#endif

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/* Processes: fork with a leash, pidfd reaping with deadlines, kills. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+int proc_spawn(struct child *c, int (*fn)(void *), void *arg)
+{
+	pid_t parent = getpid();
+
+	fflush(stdout);
+	fflush(stderr);
+	c->pid = fork();
+	if (c->pid < 0)
+		return -errno;
+	if (c->pid == 0) {
+		/* Die with the parent: a killed test leaves no stray children. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		_exit(fn(arg));
+	}
+	c->pidfd = syscall(SYS_pidfd_open, c->pid, 0);
+	if (c->pidfd < 0) {
+		int err = errno;
+
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+		fprintf(stderr, "pidfd_open: %s (the suite needs Linux 5.3+)\n", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+int proc_reap(struct child *c, const struct deadline *dl, int *status)
+{
+	struct pollfd pfd = { .fd = c->pidfd, .events = POLLIN };
+
+	for (;;) {
+		int64_t left = deadline_left(dl);
+		int ms = (int)((left + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+		int ret = poll(&pfd, 1, ms);
+
+		if (ret > 0)
+			break;
+		if (ret == 0 || deadline_passed(dl))
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+	while (waitpid(c->pid, status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	close(c->pidfd);
+	c->pidfd = -1;
+	return 0;
+}
+
+int proc_kill_reap(struct child *c, const struct deadline *dl, int *status)
+{
+	kill(c->pid, SIGKILL);
+	return proc_reap(c, dl, status);
+}
+
+const char *proc_status_str(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "status 0x%x", status);
+	return buf;
+}
+
+unsigned ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+bool is_root(void)
+{
+	return geteuid() == 0;
+}

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Ring profiles: the taskrun modes every scenario is run across, and the
+ * ring set-up that turns a profile the kernel cannot do into a skip.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define F_COOP		IORING_SETUP_COOP_TASKRUN
+#define F_FLAG		IORING_SETUP_TASKRUN_FLAG
+#define F_SINGLE	IORING_SETUP_SINGLE_ISSUER
+#define F_DEFER		IORING_SETUP_DEFER_TASKRUN
+
+const struct profile profiles[P_COUNT] = {
+	[P_DEFAULT]	= { P_DEFAULT, "default", 0, 0,
+			    "normal task_work, signalled with an IPI (TWA_SIGNAL)" },
+	[P_COOP]	= { P_COOP, "coop", F_COOP, 0,
+			    "COOP_TASKRUN: normal task_work without IPI" },
+	[P_COOP_FLAG]	= { P_COOP_FLAG, "coop_flag", F_COOP | F_FLAG, PROF_TASKRUN_FLAG,
+			    "COOP_TASKRUN|TASKRUN_FLAG: IORING_SQ_TASKRUN tells userspace" },
+	[P_SINGLE]	= { P_SINGLE, "single", F_SINGLE, PROF_SINGLE_ISSUER,
+			    "SINGLE_ISSUER: normal task_work, one submitter" },
+	[P_DEFER]	= { P_DEFER, "defer", F_SINGLE | F_DEFER,
+			    PROF_SINGLE_ISSUER | PROF_LOCAL_TW,
+			    "SINGLE_ISSUER|DEFER_TASKRUN: local work, run when the owner waits" },
+	[P_DEFER_FLAG]	= { P_DEFER_FLAG, "defer_flag", F_SINGLE | F_DEFER | F_FLAG,
+			    PROF_SINGLE_ISSUER | PROF_LOCAL_TW | PROF_TASKRUN_FLAG,
+			    "DEFER_TASKRUN|TASKRUN_FLAG: local work, flagged to userspace" },
+	[P_SQPOLL]	= { P_SQPOLL, "sqpoll", IORING_SETUP_SQPOLL, PROF_SQPOLL,
+			    "SQPOLL: the SQ thread submits and runs normal task_work" },
+};
+
+const struct profile *profile_by_name(const char *name)
+{
+	for (int i = 0; i < P_COUNT; i++)
+		if (!strcmp(profiles[i].name, name))
+			return &profiles[i];
+	return NULL;
+}
+
+static unsigned features_seen;
+
+unsigned kernel_features(void)
+{
+	return features_seen;
+}
+
+static int read_io_uring_disabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	int v = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* Why the kernel refused a ring set-up, as a skip reason, or NULL if the
+ * refusal is not something a skip may hide. */
+static const char *setup_refusal(int err, unsigned flags, char *buf, size_t len)
+{
+	int disabled;
+
+	switch (err) {
+	case -ENOSYS:
+		return "kernel built without io_uring (ENOSYS)";
+	case -EINVAL:
+		snprintf(buf, len, "kernel refuses setup flags 0x%x (EINVAL): too old for this mode",
+			 flags);
+		return buf;
+	case -EPERM:
+		disabled = read_io_uring_disabled();
+		if (disabled) {
+			snprintf(buf, len, "io_uring disabled for this user (kernel.io_uring_disabled=%d)",
+				 disabled);
+			return buf;
+		}
+		snprintf(buf, len, "setup flags 0x%x not permitted for this user (EPERM)", flags);
+		return buf;
+	case -ENOMEM:
+		/* Kernels before 5.12 charge rings to RLIMIT_MEMLOCK. */
+		return "ring memory refused (ENOMEM): RLIMIT_MEMLOCK too small on this kernel";
+	default:
+		return NULL;
+	}
+}
+
+enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
+			const struct profile *prof, const struct tring_opts *o)
+{
+	static const struct tring_opts defaults = { .attach_wq_fd = -1 };
+	struct io_uring_params p;
+	unsigned entries;
+	char why[160];
+	const char *refusal;
+	int ret;
+
+	if (!o)
+		o = &defaults;
+	memset(r, 0, sizeof(*r));
+	memset(&p, 0, sizeof(p));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->prof = prof;
+	p.flags = prof->setup_flags | o->extra_flags;
+	if (prof->props & PROF_SQPOLL) {
+		/* Short idle so that runs also go through the NEED_WAKEUP path. */
+		p.sq_thread_idle = 10;
+	}
+	if (o->cq_entries) {
+		p.flags |= IORING_SETUP_CQSIZE;
+		p.cq_entries = o->cq_entries;
+	}
+	if (o->attach_wq_fd > 0) {
+		p.flags |= IORING_SETUP_ATTACH_WQ;
+		p.wq_fd = o->attach_wq_fd;
+	}
+	entries = o->sq_entries ? o->sq_entries : 64;
+	ret = io_uring_queue_init_params(entries, &r->ring, &p);
+	if (ret < 0) {
+		refusal = setup_refusal(ret, p.flags, why, sizeof(why));
+		if (refusal)
+			return tc_skip(tc, "ring %s (%s): %s", name, prof->name, refusal);
+		return tc_fail(tc, "ring %s (%s): io_uring_queue_init_params(flags 0x%x): %s",
+			       name, prof->name, p.flags, strerror(-ret));
+	}
+	features_seen = p.features;
+	r->live = true;
+	if (o->register_fd) {
+		ret = io_uring_register_ring_fd(&r->ring);
+		if (ret != 1) {
+			tring_exit(r);
+			if (ret == -EINVAL)
+				return tc_skip(tc, "ring %s: registered ring fds need Linux 5.18 (EINVAL)",
+					       name);
+			return tc_fail(tc, "ring %s: io_uring_register_ring_fd: %s", name,
+				       strerror(-ret));
+		}
+		r->registered = true;
+	}
+	return V_PASS;
+}
+
+void tring_exit(struct tring *r)
+{
+	if (!r->live)
+		return;
+	io_uring_queue_exit(&r->ring);
+	r->live = false;
+}
+
+int tring_fd(const struct tring *r)
+{
+	return r->ring.ring_fd;
+}
+
+struct io_uring_sqe *tring_sqe(struct tring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+	/* A full SQ: submit what is there (for SQPOLL, wait for the SQ thread
+	 * to consume some) and try again. */
+	for (int tries = 0; !sqe && tries < 1000; tries++) {
+		if (r->prof->props & PROF_SQPOLL) {
+			io_uring_submit(&r->ring);
+			io_uring_sqring_wait(&r->ring);
+		} else {
+			io_uring_submit(&r->ring);
+		}
+		sqe = io_uring_get_sqe(&r->ring);
+	}
+	return sqe;
+}
+
+int tring_wait(struct tring *r, unsigned min_complete, int64_t timeout_ns,
+	       unsigned min_wait_usec, const sigset_t *mask)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = timeout_ns / NSEC_PER_SEC,
+		.tv_nsec = timeout_ns % NSEC_PER_SEC,
+	};
+	struct tw_getevents_arg arg = {
+		.sigmask = (uintptr_t)mask,
+		.sigmask_sz = _NSIG / 8,
+		.min_wait_usec = min_wait_usec,
+		.ts = timeout_ns >= 0 ? (uintptr_t)&ts : 0,
+	};
+	unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+	int fd = r->ring.ring_fd;
+
+	if (r->registered) {
+		flags |= IORING_ENTER_REGISTERED_RING;
+		fd = r->ring.enter_ring_fd;
+	}
+	return io_uring_enter2(fd, 0, min_complete, flags, (sigset_t *)&arg, sizeof(arg));
+}
+
+int tring_wait_ready(struct tring *r, unsigned n, const struct deadline *dl)
+{
+	while (io_uring_cq_ready(&r->ring) < n) {
+		int64_t left = deadline_left(dl);
+		int ret;
+
+		if (!left)
+			return -ETIMEDOUT;
+		ret = tring_wait(r, n, left < NSEC_PER_SEC ? left : NSEC_PER_SEC, 0, NULL);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			return ret;
+	}
+	return 0;
+}
+
+int tring_get_events(struct tring *r)
+{
+	return io_uring_get_events(&r->ring);
+}
+
+unsigned tring_sq_flags(const struct tring *r)
+{
+	return __atomic_load_n(r->ring.sq.kflags, __ATOMIC_ACQUIRE);
+}
+
+bool kernel_has_op(int op)
+{
+	static struct io_uring_probe *probe;
+	static bool probed;
+
+	if (!probed) {
+		probe = io_uring_get_probe();
+		probed = true;
+	}
+	return probe && io_uring_opcode_supported(probe, op);
+}
