@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Installs what building and running the suite needs on Debian/Ubuntu.
+#   scripts/install-deps.sh          build and run: gcc, make, pkg-config, liburing-dev
+#   scripts/install-deps.sh --guest  also what guests need: qemu-system-x86, busybox-static, cpio
+# Needs root (apt-get). Prints the packages and exits 1 when it cannot install them.
+set -eu
+
+pkgs="gcc make pkg-config liburing-dev"
+case "${1:-}" in
+--guest) pkgs="$pkgs qemu-system-x86 busybox-static cpio" ;;
+"") ;;
+*) echo "usage: $0 [--guest]" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root: apt-get install$missing)" >&2
+	exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "install-deps: no apt-get here; install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
