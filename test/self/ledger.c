@@ -152,6 +152,32 @@ static int many(void *arg)
 	return finish(tc, l);
 }
 
+/* A test that issues more than the ledger can track gets told so. */
+static int over_capacity(void *arg)
+{
+	struct tcase *tc;
+	struct ledger *l = new_ledger(&tc, LEDGER_FIFO);
+
+	(void)arg;
+	ledger_sent(l, 0, 0, PER_STREAM + 6);
+	feed(l, 0, 0, 0, PER_STREAM - 1);
+	ledger_sent(l, 0, 1, 1);
+	feed(l, 0, 1, 0, 0);
+	return finish(tc, l);
+}
+
+/* ...and one that counts into a stream the ledger does not have, too. */
+static int sent_out_of_range(void *arg)
+{
+	struct tcase *tc;
+	struct ledger *l = new_ledger(&tc, LEDGER_FIFO);
+
+	(void)arg;
+	ledger_sent(l, PRODUCERS, 0, 1);
+	ledger_sent(l, 0, CHANNELS, 1);
+	return finish(tc, l);
+}
+
 /* Producer in a forked process, consumer here: the ledger is shared memory. */
 static int producer_child(void *arg)
 {
@@ -290,6 +316,12 @@ static const struct check checks[] = {
 	    "errors 1, then verify clean" } },
 	{ "violations beyond 12 are counted, not printed", many, NULL, V_FAIL,
 	  { "ledger synth: further violations not shown", "errors 20," } },
+	{ "more issued than the ledger tracks per stream", over_capacity, NULL, V_FAIL,
+	  { FAIL_LINE "producer 0 channel 0: 70 requests issued, more than the 64 per stream "
+	    "this ledger tracks", "errors 0, then verify complains", "!lost CQE" } },
+	{ "ledger_sent() for a stream out of range", sent_out_of_range, NULL, V_FAIL,
+	  { FAIL_LINE "ledger_sent: producer 2 channel 0 out of range (2 x 2)",
+	    FAIL_LINE "ledger_sent: producer 0 channel 2 out of range", "then verify clean" } },
 	{ "ledger shared with a forked producer", cross_process, NULL, V_FAIL,
 	  { FAIL_LINE "lost CQE: producer 1 channel 1: 1 of 4 requests never completed, seq 3" } },
 	{ "real ring: NOPs complete exactly once, in order", real_ring, &real[REAL_CLEAN], V_PASS,
