@@ -198,6 +198,11 @@ static int verdict_exit_code(enum verdict v)
 	}
 }
 
+static const char *const unreported[] = {
+	[V_PASS] = "", [V_SKIP] = "skipped (the scenario gave no reason)", [V_FAIL] = "failed",
+	[V_HANG] = "hang (the scenario gave no report)", [V_CRASH] = "crash (reported by the scenario)",
+};
+
 static int run_case_child(struct tcase *tc)
 {
 	enum verdict v;
@@ -207,7 +212,10 @@ static int run_case_child(struct tcase *tc)
 	 * may itself be PID 1 (a container's entrypoint, a guest's init). */
 	prctl(PR_SET_NAME, tc->sc->name);
 	v = tc->sc->run(tc);
-	set_verdict(tc, v, v == V_FAIL ? "failed" : "");
+	if ((unsigned)v > V_CRASH)
+		v = tc_fail(tc, "run() returned %d, not a verdict", (int)v);
+	/* Only used if run() returned a verdict it did not report itself. */
+	set_verdict(tc, v, unreported[v]);
 	fflush(stdout);
 	/* exit(), not _exit(): sanitizer builds check for leaks here. */
 	exit(verdict_exit_code(tc->shared->verdict));

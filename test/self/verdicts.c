@@ -89,6 +89,20 @@ static enum verdict run_skip(struct tcase *tc)
 	return tc_skip(tc, "needs the frobnicator (selftest)");
 }
 
+/* Returns a skip without saying why (a scenario bug): still a reason shown. */
+static enum verdict run_bare_skip(struct tcase *tc)
+{
+	(void)tc;
+	return V_SKIP;
+}
+
+/* Returns something that is no verdict at all (a scenario bug). */
+static enum verdict run_bogus(struct tcase *tc)
+{
+	(void)tc;
+	return (enum verdict)42;
+}
+
 /* Exits behind the harness's back: no verdict was ever given. */
 static enum verdict run_exit(struct tcase *tc)
 {
@@ -119,6 +133,8 @@ static const struct scenario scenarios[] = {
 	SCENARIO("st_segv", run_segv, PMASK(P_DEFAULT)),
 	SCENARIO("st_abort", run_abort, PMASK(P_DEFAULT)),
 	SCENARIO("st_skip", run_skip, PMASK(P_DEFAULT)),
+	SCENARIO("st_bare_skip", run_bare_skip, PMASK(P_DEFAULT)),
+	SCENARIO("st_bogus", run_bogus, PMASK(P_DEFAULT)),
 	SCENARIO("st_exit", run_exit, PMASK(P_DEFAULT)),
 	SCENARIO("st_mixed", run_mixed, PMASK(P_DEFAULT) | PMASK(P_COOP) | PMASK(P_SINGLE)),
 };
@@ -208,6 +224,14 @@ static void check_verdicts(void)
 	run_scenario("st_skip", "default", "1");
 	EXPECT("skip: SKIP with its reason, all skipped: exit 77", 77,
 	       "ok 1 st_skip.default # SKIP needs the frobnicator (selftest)");
+
+	run_scenario("st_bare_skip", "default", "1");
+	EXPECT("skip: a skip returned without tc_skip() still shows a reason", 77,
+	       "ok 1 st_bare_skip.default # SKIP skipped (the scenario gave no reason)");
+
+	run_scenario("st_bogus", "default", "1");
+	EXPECT("a run() returning no verdict at all is a FAIL", 1,
+	       "not ok 1 st_bogus.default # FAIL run() returned 42, not a verdict");
 
 	run_scenario("st_mixed", "default", "1");
 	EXPECT("exit code: all pass -> 0", 0, "1..1\n", "ok 1 st_mixed.default\n");
