@@ -183,14 +183,14 @@ static inline int st_collect(struct st_run *r, struct child *c, int rfd, int64_t
 /* Run fn(arg) in a forked child with its stdout captured into r. */
 static inline int st_capture(struct st_run *r, int (*fn)(void *), void *arg)
 {
-	int fds[2], ret;
-	struct child c;
+	struct st_child_arg a = { .fn = fn, .arg = arg };
 	int64_t t0 = now_ns();
+	struct child c;
+	int fds[2], ret;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
-	struct st_child_arg a = { .out_fd = fds[1], .fn = fn, .arg = arg };
-
+	a.out_fd = fds[1];
 	ret = proc_spawn(&c, st_child_main, &a);
 	close(fds[1]);
 	if (ret < 0) {

@@ -153,12 +153,13 @@ static int scenario_main(int argc, char **argv)
 static struct st_run run;
 
 /* Run scenario name with -d 0 -n 1 -t hang and the given profiles. */
-static bool run_scenario(const char *name, const char *profiles, const char *hang)
+static void run_scenario(const char *name, const char *profiles, const char *hang)
 {
 	char *argv[] = { "verdicts.t", "scenario", (char *)name, "-d", "0", "-n", "1",
 			 "-t", (char *)hang, "-p", (char *)profiles, NULL };
 
-	return st_exec_self(&run, argv) == 0;
+	if (st_exec_self(&run, argv))
+		printf("# %s: could not run it to completion\n", name);
 }
 
 /* Expect exit code and every string of out[] in the TAP; show it if not. */
