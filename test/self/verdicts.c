@@ -13,7 +13,6 @@
  */
 #include <sched.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "selftest.h"
@@ -60,15 +59,19 @@ static enum verdict run_selfhang(struct tcase *tc)
 	return v;
 }
 
-/* Crashes; no core file (tests leave nothing behind). The default action
- * is restored so that a sanitizer's SEGV handler does not turn the crash
- * into a plain exit. */
+/* No core dump of a deliberate crash, to a file or a core_pattern pipe
+ * (tests leave nothing behind): a process that is not dumpable gets none. */
+static void no_core_dump(void)
+{
+	prctl(PR_SET_DUMPABLE, 0);
+}
+
+/* Crashes. The default action is restored so that a sanitizer's SEGV
+ * handler does not turn the crash into a plain exit. */
 static enum verdict run_segv(struct tcase *tc)
 {
-	const struct rlimit nocore = { 0, 0 };
-
 	(void)tc;
-	setrlimit(RLIMIT_CORE, &nocore);
+	no_core_dump();
 	signal(SIGSEGV, SIG_DFL);
 	raise(SIGSEGV);
 	return V_PASS;
@@ -77,9 +80,7 @@ static enum verdict run_segv(struct tcase *tc)
 /* Fails, then aborts: the failure stays in the crash reason. */
 static enum verdict run_abort(struct tcase *tc)
 {
-	const struct rlimit nocore = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &nocore);
+	no_core_dump();
 	tc_fail(tc, "first a failure");
 	abort();
 }
