@@ -33,7 +33,7 @@ src/%.o: src/%.c src/*.h config-host.h
 test/%.t: test/%.c src/libharness.a src/*.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/libharness.a $(LDFLAGS) $(LIBS)
 
-test/self/%.t: test/self/%.c src/libharness.a src/*.h config-host.h
+test/self/%.t: test/self/%.c test/self/selftest.h src/libharness.a src/*.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/libharness.a $(LDFLAGS) $(LIBS)
 
 selftest: all

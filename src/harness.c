@@ -124,6 +124,11 @@ enum verdict tc_verdict(const struct tcase *tc)
 	return tc->shared->verdict;
 }
 
+const char *tc_reason(const struct tcase *tc)
+{
+	return tc->shared->reason;
+}
+
 bool tc_failed(const struct tcase *tc)
 {
 	return tc->shared->verdict >= V_FAIL;
@@ -160,6 +165,27 @@ enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct trin
 	return V_HANG;
 }
 
+struct tcase *tc_selftest_new(const char *name)
+{
+	struct selftest_case {
+		struct tcase tc;
+		struct case_shared shared;
+	} *m;
+
+	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	m->tc = (struct tcase){
+		.prof = &profiles[P_DEFAULT],
+		.hang_ns = (int64_t)(DEFAULT_HANG_S * NSEC_PER_SEC),
+		.duration = DEFAULT_DURATION,
+		.threads = 1,
+		.shared = &m->shared,
+	};
+	snprintf(m->tc.name, sizeof(m->tc.name), "%s", name);
+	return &m->tc;
+}
+
 /* ---- the per-case process ---------------------------------------------- */
 
 static int verdict_exit_code(enum verdict v)
@@ -172,16 +198,24 @@ static int verdict_exit_code(enum verdict v)
 	}
 }
 
+static const char *const unreported[] = {
+	[V_PASS] = "", [V_SKIP] = "skipped (the scenario gave no reason)", [V_FAIL] = "failed",
+	[V_HANG] = "hang (the scenario gave no report)", [V_CRASH] = "crash (reported by the scenario)",
+};
+
 static int run_case_child(struct tcase *tc)
 {
 	enum verdict v;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(1);
+	/* proc_spawn() already tied us to the parent (PDEATHSIG, then a check
+	 * that it is still there). No getppid() == 1 test here: the parent
+	 * may itself be PID 1 (a container's entrypoint, a guest's init). */
 	prctl(PR_SET_NAME, tc->sc->name);
 	v = tc->sc->run(tc);
-	set_verdict(tc, v, v == V_FAIL ? "failed" : "");
+	if ((unsigned)v > V_CRASH)
+		v = tc_fail(tc, "run() returned %d, not a verdict", (int)v);
+	/* Only used if run() returned a verdict it did not report itself. */
+	set_verdict(tc, v, unreported[v]);
 	fflush(stdout);
 	/* exit(), not _exit(): sanitizer builds check for leaks here. */
 	exit(verdict_exit_code(tc->shared->verdict));
@@ -196,7 +230,7 @@ static void watchdog_fire(struct tcase *tc, struct child *c, double secs)
 	struct deadline dl;
 	int status;
 
-	printf("# HANG %s: case did not finish within %.0f s (watchdog); its state:\n", tc->name,
+	printf("# HANG %s: case did not finish within %.1f s (watchdog); its state:\n", tc->name,
 	       secs);
 	diag_dump_tasks(c->pid, "#   ");
 	diag_dump_rings(c->pid, "#   ");
@@ -209,14 +243,30 @@ static void watchdog_fire(struct tcase *tc, struct child *c, double secs)
 		diag_dump_tasks(c->pid, "#   ");
 	}
 	snprintf(tc->shared->reason, sizeof(tc->shared->reason),
-		 "no verdict within %.0f s; watchdog killed it (see thread and ring state above)",
+		 "no verdict within %.1f s; watchdog killed it (see thread and ring state above)",
 		 secs);
 	tc->shared->verdict = V_HANG;
 }
 
+/*
+ * How long the parent gives a case: its load, three hang deadlines for its
+ * own waits and reports, and slack. $TW_WATCHDOG_SECONDS overrides it: the
+ * self-tests prove the watchdog fires without waiting for the slack, and a
+ * slow emulated machine may need more.
+ */
+static double watchdog_secs(const struct tcase *tc)
+{
+	const char *env = getenv("TW_WATCHDOG_SECONDS");
+	double secs = env ? strtod(env, NULL) : 0;
+
+	if (secs > 0)
+		return secs;
+	return tc->duration * 2 + ns_to_s(tc->hang_ns) * 3 + 10;
+}
+
 static enum verdict run_case(struct tcase *tc)
 {
-	double secs = tc->duration * 2 + ns_to_s(tc->hang_ns) * 3 + 10;
+	double secs = watchdog_secs(tc);
 	struct deadline dl;
 	struct child c;
 	int status = 0;
@@ -263,7 +313,8 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 		"  -n THREADS  producer threads (default 2 x CPUs, at least %u)\n"
 		"  -p PROFILES run only these ring profiles\n"
 		"  -t SECONDS  a wait without progress for this long is a hang (default %.0f,\n"
-		"              or $TW_HANG_SECONDS)\n"
+		"              or $TW_HANG_SECONDS); $TW_WATCHDOG_SECONDS sets how long\n"
+		"              the parent gives a whole case\n"
 		"  -l          list the cases and exit\n"
 		"  -v          verbose\n\n"
 		"profiles:\n",

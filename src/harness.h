@@ -101,6 +101,13 @@ struct tcase {
 };
 
 int harness_main(int argc, char **argv, const struct scenario *sc);
+/*
+ * For the harness's own self-tests only: a case context outside
+ * harness_main() (profile "default", hang deadline 10 s, verbose off; the
+ * fields may be changed). Its verdict area is MAP_SHARED, so checks run in
+ * forked children report into it too. Lives until the process exits.
+ */
+struct tcase *tc_selftest_new(const char *name);
 
 /* Verdicts and messages. All printf-like; messages are prefixed with the case
  * name and go to stdout as TAP diagnostics ("# ..."). */
@@ -113,6 +120,8 @@ void tc_log(struct tcase *tc, const char *fmt, ...)
 void tc_info(struct tcase *tc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 enum verdict tc_verdict(const struct tcase *tc);
+/* The reason recorded with the verdict ("" while passing). */
+const char *tc_reason(const struct tcase *tc);
 bool tc_failed(const struct tcase *tc);
 /* Deadline for one wait: now + hang_ns. */
 struct deadline tc_deadline(const struct tcase *tc);
