@@ -13,10 +13,12 @@ TEST_SRCS := $(wildcard test/*.c)
 TESTS := $(TEST_SRCS:.c=.t)
 SELF_SRCS := $(wildcard test/self/*.c)
 SELF_TESTS := $(SELF_SRCS:.c=.t)
+# runtests.sh's process supervisor: in its own directory, out of libharness.a.
+SUPERVISE := src/run/supervise
 
 CPPFLAGS += -Isrc -I.
 
-all: $(TESTS) $(SELF_TESTS)
+all: $(TESTS) $(SELF_TESTS) $(SUPERVISE)
 
 config-host.mak config-host.h: configure
 	@if [ -f config-host.mak ]; then \
@@ -36,6 +38,9 @@ test/%.t: test/%.c src/libharness.a src/*.h config-host.h
 test/self/%.t: test/self/%.c test/self/selftest.h src/libharness.a src/*.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/libharness.a $(LDFLAGS) $(LIBS)
 
+$(SUPERVISE): src/run/*.c src/run/*.h src/timeutil.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ src/run/*.c $(LDFLAGS)
+
 selftest: all
 	scripts/selftest.sh
 
@@ -44,7 +49,7 @@ check: all
 	./runtests.sh
 
 clean:
-	rm -f src/*.o src/libharness.a test/*.t test/self/*.t
+	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE)
 
 distclean: clean
 	rm -f config-host.mak config-host.h

@@ -1,0 +1,1115 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# runtests.sh - run the io_uring task_work regression suite and judge it.
+#
+#   ./runtests.sh                  every test/*.t (builds first if nothing is built)
+#   ./runtests.sh NAME...          some: NAME is a program (fanin_local) or one
+#                                  case of it (fanin_local.defer)
+#   ./runtests.sh --help           the options
+#
+# Each program runs under src/run/supervise: its own process group, a timeout
+# (SIGINT, then SIGKILL, then "cannot be killed" with the kernel stacks), the
+# kernel log marked around each case (root) and the taint sampled (everyone).
+# This script turns the program's TAP, the supervisor's result and the kernel
+# log into one verdict per case - pass, fail, skip, xfail, xpass, hang, crash -
+# prints one line per case and writes results/<uname -r>/: a log and a kernel
+# log excerpt per program, results.tap, results.xml (JUnit) and results.json.
+# The JSON schema is described above write_json below.
+#
+# POSIX sh and busybox tools only: it also runs in a minimal guest.
+
+set -u
+
+top=$(cd "$(dirname "$0")" && pwd)
+tab=$(printf '\t')
+
+# Letters of /proc/sys/kernel/tainted that mean the kernel hit a problem:
+# M machine check, B bad page, D oops/BUG, W warning, L soft lockup. Others
+# (modules, livepatch, ...) are noted in the excerpt but are not a failure.
+BAD_TAINT=BDLMW
+DEFAULT_TIMEOUT=180		# seconds per program, plus 16 per second of -d
+TIMEOUT_PER_DURATION=16		# 7 ring profiles x 2, with slack
+
+# The environment can point the runner elsewhere; the meta tests
+# (scripts/runner-selftest.sh) use this to run fake programs.
+testdir=${TW_TESTDIR:-$top/test}
+supervise=${TW_SUPERVISE:-$top/src/run/supervise}
+known_issues=${TW_KNOWN_ISSUES:-$top/test/known-issues}
+exclude_file=${TW_EXCLUDE:-$top/test/exclude}
+kmsg_patterns=${TW_KMSG_PATTERNS:-$top/scripts/kmsg-patterns}
+sysctl_dir=${TW_SYSCTL_DIR:-/proc/sys/kernel}
+kernel=${TW_KERNEL_RELEASE:-$(uname -r)}
+kill_grace=${TW_KILL_GRACE:-5}
+kill_wait=${TW_KILL_WAIT:-10}
+
+# Options.
+verbose=0
+list_only=0
+bisect=0
+repeat=1
+duration=
+seed=
+timeout=${TW_TIMEOUT:-}
+results_dir=
+names=
+
+# State of the run.
+tmp=
+interrupted=
+kmsg_state=
+uring_disabled=
+skip_all_reason=
+started_at=
+
+usage() {
+	cat <<EOF
+usage: ./runtests.sh [options] [NAME | NAME.PROFILE ...]
+
+Runs every test program in test/ (or the NAMEs given: fanin_local runs all
+its ring profiles, fanin_local.defer only one), each under a timeout, with
+the kernel log checked per case, and writes the results.
+
+  -h, --help             this text
+  -l, --list             list the test cases (and exclusions) and exit
+  -v, --verbose          show each program's output as it runs
+      --timeout SECS     per program, 0 for none (default $DEFAULT_TIMEOUT, plus
+                         $TIMEOUT_PER_DURATION per second of --duration)
+      --repeat N         run the selection N times
+      --duration SECS    load phase per case (a soak: -d of each program)
+      --seed S           seed for every program (default: a fresh one, printed)
+      --results-dir DIR  default results/\$(uname -r)
+      --known-issues F   known kernel bugs (default test/known-issues)
+      --exclude F        tests not to run (default test/exclude)
+      --bisect           exit for git bisect run: 0 good, 1 bad, 125 cannot test;
+                         known issues are ignored (a known bug is still a bug)
+
+Verdicts: pass, fail, skip, xfail (a known issue failed as expected), xpass
+(a known issue passed: update test/known-issues), hang, crash. A kernel
+WARNING/BUG/KASAN/... (scripts/kmsg-patterns, needs root) or a new taint
+(letters $BAD_TAINT) during a case fails it.
+
+Exit status: 0 all passed, skipped or xfailed; 1 a fail, hang, crash or xpass;
+2 usage error; 130 interrupted. With --bisect: 0, 1, or 125 if nothing ran.
+EOF
+}
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'runtests.sh: %s\n' "$*" >&2; }
+
+# usage_error MSG: exit 2 (128 under --bisect: git bisect run then stops
+# rather than calling the commit bad).
+usage_error() {
+	warn "$*"
+	warn "try ./runtests.sh --help"
+	[ "$bisect" = 1 ] && exit 128
+	exit 2
+}
+
+is_number() {
+	case $1 in
+	'' | *[!0-9.]* | *.*.* | .) return 1 ;;
+	esac
+	return 0
+}
+
+# ---- options ---------------------------------------------------------------
+
+parse_args() {
+	for arg; do
+		[ "$arg" = --bisect ] && bisect=1
+	done
+	while [ $# -gt 0 ]; do
+		opt=$1
+		val=
+		case $opt in
+		--*=*)
+			val=${opt#*=}
+			opt=${opt%%=*}
+			;;
+		--timeout | --repeat | --duration | --seed | --results-dir | --known-issues | --exclude)
+			[ $# -ge 2 ] || usage_error "$opt needs a value"
+			val=$2
+			shift
+			;;
+		esac
+		case $opt in
+		-h | --help) usage; exit 0 ;;
+		-l | --list) list_only=1 ;;
+		-v | --verbose) verbose=1 ;;
+		--bisect) bisect=1 ;;
+		--timeout)
+			is_number "$val" || usage_error "bad --timeout '$val' (seconds)"
+			timeout=$val
+			;;
+		--repeat)
+			case $val in
+			'' | *[!0-9]* | 0) usage_error "bad --repeat '$val' (a count, 1 or more)" ;;
+			esac
+			repeat=$val
+			;;
+		--duration)
+			is_number "$val" || usage_error "bad --duration '$val' (seconds)"
+			duration=$val
+			;;
+		--seed)
+			case $val in
+			'' | *[!0-9a-fA-FxX]*) usage_error "bad --seed '$val' (a number, 0x... for hex)" ;;
+			esac
+			seed=$val
+			;;
+		--results-dir) results_dir=$val ;;
+		--known-issues) known_issues=$val ;;
+		--exclude) exclude_file=$val ;;
+		--) shift; break ;;
+		-*) usage_error "unknown option '$opt'" ;;
+		*) names="$names $opt" ;;
+		esac
+		shift
+	done
+	for arg; do
+		names="$names $arg"
+	done
+	if [ -z "$timeout" ]; then
+		timeout=$(awk -v d="${duration:-0}" -v b="$DEFAULT_TIMEOUT" -v k="$TIMEOUT_PER_DURATION" \
+			'BEGIN { print b + k * d }')
+	fi
+	[ -n "$results_dir" ] || results_dir=$top/results/$kernel
+}
+
+# ---- building and choosing programs -----------------------------------------
+
+have_programs() {
+	for t in "$testdir"/*.t; do
+		[ -x "$t" ] && return 0
+	done
+	return 1
+}
+
+# Builds when nothing is built; says when a test is older than its source.
+ensure_built() {
+	if ! have_programs || [ ! -x "$supervise" ]; then
+		if [ ! -f "$top/Makefile" ] || ! command -v make >/dev/null 2>&1; then
+			warn "nothing is built in $testdir and make is not available"
+			finish_early
+		fi
+		say "nothing built yet: ./configure && make"
+		if ! (cd "$top" && { [ -f config-host.mak ] || ./configure; } && make) \
+			>"$tmp/build.log" 2>&1; then
+			tail -n 20 "$tmp/build.log" >&2
+			warn "build failed"
+			finish_early
+		fi
+	fi
+	for c in "$testdir"/*.c; do
+		[ -f "$c" ] || continue
+		if [ -n "$(find "$c" -newer "${c%.c}.t" 2>/dev/null)" ]; then
+			warn "${c%.c}.t is older than its source: run make"
+		fi
+	done
+}
+
+# Nothing could be built or run: 125 for git bisect (cannot test), else 1.
+finish_early() {
+	[ "$bisect" = 1 ] && exit 125
+	exit 1
+}
+
+# The cases of a program, one per line ("NAME.PROFILE"), optionally only
+# those of the comma-separated profiles in $2.
+list_cases() {
+	if command -v timeout >/dev/null 2>&1; then
+		timeout 10 "$testdir/$1.t" -l ${2:+-p "$2"} </dev/null 2>/dev/null
+	else
+		"$testdir/$1.t" -l ${2:+-p "$2"} </dev/null 2>/dev/null
+	fi
+}
+
+# The selection, one "PROGRAM" or "PROGRAM PROFILE" per line, in $tmp/selection.
+select_programs() {
+	: >"$tmp/selection"
+	if [ -z "$names" ]; then
+		for t in "$testdir"/*.t; do
+			[ -x "$t" ] || continue
+			t=${t##*/}
+			say "${t%.t}" >>"$tmp/selection"
+		done
+		return
+	fi
+	set -f
+	for name in $names; do
+		name=${name##*/}
+		name=${name%.t}
+		prog=${name%%.*}
+		[ -x "$testdir/$prog.t" ] || usage_error "no test '$prog' ($testdir/$prog.t)"
+		if [ "$prog" = "$name" ]; then
+			say "$prog" >>"$tmp/selection"
+			continue
+		fi
+		profile=${name#*.}
+		list_cases "$prog" | grep -qx "$prog\\.$profile" ||
+			usage_error "$prog has no case '$name' (see ./runtests.sh --list $prog)"
+		say "$prog $profile" >>"$tmp/selection"
+	done
+	set +f
+}
+
+# ---- exclusions and known issues -----------------------------------------------
+
+# excluded CASE PROGRAM: print the reason if the exclude file names the case or
+# its program ("name  # reason" per line, globs allowed).
+# shellcheck disable=SC2254 # the patterns are globs
+excluded() {
+	[ -r "$exclude_file" ] || return 1
+	while read -r ex_pat ex_rest; do
+		case $ex_pat in
+		'' | '#'*) continue ;;
+		esac
+		case $1 in
+		$ex_pat) ;;
+		*)
+			case $2 in
+			$ex_pat) ;;
+			*) continue ;;
+			esac
+			;;
+		esac
+		ex_rest=${ex_rest#\#}
+		ex_rest=${ex_rest# }
+		say "excluded: ${ex_rest:-listed in $exclude_file}"
+		return 0
+	done <"$exclude_file"
+	return 1
+}
+
+# kernel_in_range RANGE: does $kernel fall in it? Ranges: '*', '<X', '<=X',
+# '>X', '>=X', 'A-B' (inclusive), 'X' or 'X.*' (that series). A bare version
+# means its first release candidate: '<7.3' excludes 7.3-rc1, '7.3.*'
+# includes it; write '<7.3-rc4' to be precise. '<=X' and the upper end of
+# 'A-B' include all of X.*: '6.1-6.12' is 6.1 up to every 6.12.y.
+kernel_in_range() {
+	awk -v range="$1" -v k="$kernel" '
+	# Sortable key of a version: a.b.c and the -rcN (999: a release).
+	function key(v, last,   n, p, rc) {
+		rc = 999
+		sub(/\.\*$/, "", v)
+		if (match(v, /-rc[0-9]+/))
+			rc = substr(v, RSTART + 3, RLENGTH - 3) + 0
+		else if (v !~ /^[0-9.]+$/ && v !~ /^[0-9.]+-/)
+			return -1
+		sub(/-.*/, "", v)
+		n = split(v, p, ".")
+		if (last == "bump" && rc != 999)
+			return ((p[1] * 1000 + p[2]) * 1000 + p[3]) * 1000 + rc + 1
+		if (last == "bump")
+			p[n]++
+		if (last != "") {
+			for (i = n + 1; i <= 3; i++)
+				p[i] = 0
+			if (last == "bump" || rc == 999)
+				rc = 0
+		}
+		return ((p[1] * 1000 + p[2]) * 1000 + p[3]) * 1000 + rc
+	}
+	BEGIN {
+		if (range == "*")
+			exit 0
+		# [lo, hi): -1 for no bound.
+		lo = hi = -1
+		if (range ~ /^<=/) hi = key(substr(range, 3), "bump")
+		else if (range ~ /^>=/) lo = key(substr(range, 3), "low")
+		else if (range ~ /^</) hi = key(substr(range, 2), "low")
+		else if (range ~ /^>/) lo = key(substr(range, 2), "bump")
+		else if (match(range, /[0-9]-[0-9]/)) {
+			dash = RSTART + 1	# key() calls match() too
+			lo = key(substr(range, 1, dash - 1), "low")
+			hi = key(substr(range, dash + 1), "bump")
+			if (lo < 0 || hi < 0)
+				lo = hi = -2
+		} else {
+			lo = key(range, "low")
+			hi = key(range, "bump")
+		}
+		kv = key(k, "")
+		if (lo == -2 || (lo < 0 && hi < 0) || kv < 0) {
+			print "runtests.sh: bad kernel range \"" range "\" (or release " k ")" > "/dev/stderr"
+			exit 2
+		}
+		exit !((lo < 0 || kv >= lo) && (hi < 0 || kv < hi))
+	}'
+}
+
+# known_issue CASE PROGRAM: print the hint if a known kernel bug matches the
+# case on this kernel. Lines: "PATTERN  RANGE  COMMIT  SUBJECT...".
+# shellcheck disable=SC2254 # the patterns are globs
+known_issue() {
+	[ "$bisect" = 1 ] && return 1
+	[ -r "$known_issues" ] || return 1
+	while read -r ki_pat ki_range ki_commit ki_subject; do
+		case $ki_pat in
+		'' | '#'*) continue ;;
+		esac
+		case $1 in
+		$ki_pat) ;;
+		*)
+			case $2 in
+			$ki_pat) ;;
+			*) continue ;;
+			esac
+			;;
+		esac
+		kernel_in_range "$ki_range" || continue
+		if [ "$ki_commit" = - ]; then
+			say "known issue on $ki_range, not fixed yet: $ki_subject"
+		else
+			say "known issue on $ki_range, fixed by $ki_commit (\"$ki_subject\")"
+		fi
+		return 0
+	done <"$known_issues"
+	return 1
+}
+
+# ---- the environment -----------------------------------------------------------
+
+# io_uring_disabled: 2 no one may create rings; 1 only root (CAP_SYS_ADMIN)
+# and members of io_uring_group. The runner never changes it.
+check_io_uring_allowed() {
+	f=$sysctl_dir/io_uring_disabled
+	[ -r "$f" ] || return 0
+	uring_disabled=$(cat "$f")
+	case $uring_disabled in
+	2) skip_all_reason="io_uring is disabled ($f is 2)" ;;
+	1)
+		[ "$(id -u)" = 0 ] && return 0
+		group=$(cat "$sysctl_dir/io_uring_group" 2>/dev/null || echo -1)
+		for g in $(id -G); do
+			[ "$g" = "$group" ] && return 0
+		done
+		skip_all_reason="io_uring is restricted to root and group $group ($f is 1)"
+		;;
+	esac
+}
+
+new_seed() {
+	hex=$(od -An -N8 -tx8 /dev/urandom 2>/dev/null | tr -d ' \n')
+	[ -n "$hex" ] || hex=$(date +%s)
+	say "0x$hex"
+}
+
+# The results directory is emptied of an earlier run; a directory with other
+# things in it and no results.json is not ours to clean.
+prepare_results_dir() {
+	mkdir -p "$results_dir" || usage_error "cannot create $results_dir"
+	if [ ! -f "$results_dir/results.json" ] && [ -n "$(ls -A "$results_dir")" ]; then
+		usage_error "$results_dir is not empty and holds no results.json: choose another --results-dir"
+	fi
+	rm -f "$results_dir"/*.log "$results_dir"/*.kmsg "$results_dir"/results.tap \
+		"$results_dir"/results.xml "$results_dir"/results.json
+	results_dir=$(cd "$results_dir" && pwd)
+}
+
+# ---- running one program -------------------------------------------------------
+
+# Parse the program's TAP: "start CASE" for each "# case CASE:" line and
+# "result CASE VERDICT SECONDS REASON" for each test point.
+parse_tap() {
+	awk -v tab="$tab" '
+	/^# case [^ :]+:/ {
+		name = $3
+		sub(/:$/, "", name)
+		print "start" tab name
+		next
+	}
+	/^# [^ ]+: (pass|skip|fail|hang|crash) in [0-9.]+ s$/ {
+		name = $2
+		sub(/:$/, "", name)
+		secs[name] = $(NF - 1)
+		next
+	}
+	/^(not )?ok [0-9]+ [^ ]/ {
+		line = $0
+		verdict = line ~ /^not / ? "fail" : "pass"
+		sub(/^(not )?ok [0-9]+ /, "", line)
+		name = line
+		sub(/ .*/, "", name)
+		rest = substr(line, length(name) + 1)
+		reason = ""
+		if (match(rest, /^ # (SKIP|FAIL|HANG|CRASH)/)) {
+			verdict = tolower(substr(rest, 4, RLENGTH - 3))
+			reason = substr(rest, RLENGTH + 2)
+		}
+		gsub(/\t/, " ", reason)
+		print "result" tab name tab verdict tab (name in secs ? secs[name] : 0) tab reason
+	}' "$1"
+}
+
+# Per section of the kernel log excerpt (start, then each case): the first
+# record matching scripts/kmsg-patterns and the taint letters it added.
+scan_kmsg() {
+	awk -v tab="$tab" -v patterns="$kmsg_patterns" '
+	BEGIN {
+		re = ""
+		while ((getline p < patterns) > 0) {
+			if (p ~ /^[ \t]*(#|$)/)
+				continue
+			re = re (re == "" ? "" : "|") "(" p ")"
+		}
+		close(patterns)
+		n = 0
+	}
+	/^# start taint / { sec = "start"; order[++n] = sec; taint[sec] = $7; next }
+	/^# case [^ ]+ taint / { sec = $3; order[++n] = sec; taint[sec] = $8; next }
+	/^\[/ {
+		if (re != "" && n > 0 && $0 ~ re && !(sec in bad)) {
+			line = $0
+			sub(/^\[[^]]*\] /, "", line)
+			gsub(/\t/, " ", line)
+			bad[sec] = line
+		}
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			s = order[i]
+			print "section" tab s tab (s in bad ? bad[s] : "") tab \
+				(taint[s] == "-" ? "" : taint[s])
+		}
+	}' "$1"
+}
+
+# read_result FILE: the supervisor's key=value result into r_* variables.
+read_result() {
+	r_status=error r_exit='' r_signal='' r_seconds=0 r_kmsg='' r_unkillable='' r_interrupted=''
+	while IFS= read -r line; do
+		val=${line#*=}
+		case $line in
+		status=*) r_status=$val ;;
+		exit=*) r_exit=$val ;;
+		signal=*) r_signal=$val ;;
+		seconds=*) r_seconds=$val ;;
+		kmsg=*) r_kmsg=$val ;;
+		unkillable_pid=*) r_unkillable="$r_unkillable $val" ;;
+		interrupted=*) r_interrupted=$val ;;
+		esac
+	done <"$1"
+}
+
+# judge PROGRAM CASES TAP KMSG LOG: one "CASE VERDICT SECONDS REASON" line per
+# case, from the expected cases, what the TAP says, how the program ended and
+# what the kernel said. A case without a result is the one the program was
+# in when it died (hang or crash); cases after it did not run.
+judge() {
+	# The last line of output that is not TAP, via the environment: awk -v
+	# would interpret its backslashes.
+	TW_LASTLINE=$(grep -v '^#' "$5" | grep -v '^[[:space:]]*$' | tail -n 1) \
+	awk -v tab="$tab" -v prog="$1" -v cases="$2" -v tap="$3" -v kscan="$4" \
+		-v status="$r_status" -v code="$r_exit" -v sig="$r_signal" \
+		-v total="$r_seconds" -v limit="$timeout" -v badtaint="$BAD_TAINT" '
+	function add(c) {
+		if (!(c in known)) {
+			known[c] = 1
+			order[++n] = c
+		}
+	}
+	# How the program ended, for the reasons.
+	function how() {
+		if (status == "timeout")
+			return "timed out after " limit " s (stopped by " (sig != "" ? sig : "SIGINT, exit " code) ")"
+		if (status == "unkillable")
+			return "timed out after " limit " s and cannot be killed: stuck in the kernel" \
+				" (stacks in the log)"
+		if (status == "interrupted")
+			return "was interrupted"
+		if (status == "signaled")
+			return "was killed by " sig
+		return "exited with " code
+	}
+	function kernel_reason(c,   r, t) {
+		r = ""
+		if (kbad[c] != "")
+			r = "kernel: " kbad[c]
+		t = ktaint[c]
+		if (t ~ ("[" badtaint "]"))
+			r = r (r == "" ? "" : "; ") "kernel tainted: " t
+		return r
+	}
+	function emit(c, v, s, r,   kr) {
+		kr = kernel_reason(c)
+		if (c == first && kr == "")
+			kr = kernel_reason("start")
+		if (kr != "") {
+			if (v == "pass" || v == "skip") {
+				v = "fail"
+				r = kr
+			} else {
+				r = r "; " kr
+			}
+		}
+		if (v == "fail" || v == "hang" || v == "crash")
+			failed++
+		printf "%s\t%s\t%.2f\t%s\n", c, v, s, r
+	}
+	BEGIN {
+		lastline = ENVIRON["TW_LASTLINE"]
+		n = 0
+		while ((getline line < cases) > 0)
+			if (line != "")
+				add(line)
+		while ((getline line < tap) > 0) {
+			split(line, f, tab)
+			add(f[2])
+			if (f[1] == "start") {
+				if (first == "")
+					first = f[2]
+				running = f[2]
+			} else {
+				res[f[2]] = f[3]
+				secs[f[2]] = f[4]
+				why[f[2]] = f[5]
+				done = f[2]
+				used += f[4]
+				if (running == f[2])
+					running = ""
+			}
+		}
+		while ((getline line < kscan) > 0) {
+			split(line, f, tab)
+			kbad[f[2]] = f[3]
+			ktaint[f[2]] = f[4]
+		}
+		if (first == "")
+			first = n ? order[1] : prog
+		failed = 0
+		if (n == 0) {
+			# No cases known: one verdict for the whole program.
+			if (status == "exited" && code == 0)
+				emit(prog, "pass", total, "")
+			else if (status == "exited" && code == 77)
+				emit(prog, "skip", total, lastline != "" ? lastline : "exit status 77")
+			else if (status == "timeout" || status == "unkillable")
+				emit(prog, "hang", total, "the program " how())
+			else if (status == "signaled")
+				emit(prog, "crash", total, "the program " how())
+			else if (status == "interrupted")
+				emit(prog, "skip", total, "interrupted")
+			else
+				emit(prog, "fail", total, "the program " how() (lastline != "" ? ": " lastline : ""))
+			exit
+		}
+		for (i = 1; i <= n; i++) {
+			c = order[i]
+			if (c in res) {
+				emit(c, res[c], secs[c], why[c])
+			} else if (c == running) {
+				s = total - used
+				if (status == "timeout" || status == "unkillable")
+					emit(c, "hang", s, "no result: the program " how())
+				else if (status == "signaled")
+					emit(c, "crash", s, "no result: the program " how() " during this case")
+				else if (status == "interrupted")
+					emit(c, "skip", s, "interrupted")
+				else
+					emit(c, "fail", s, "no result: the program " how() " during this case")
+			} else if (status == "interrupted") {
+				emit(c, "skip", 0, "not run: interrupted")
+			} else {
+				where = running != "" ? " during " running : done != "" ? " after " done : " before any case"
+				emit(c, "fail", 0, "not run: the program " how() where)
+			}
+		}
+		if (!failed && status == "exited" && code != 0 && code != 77)
+			emit(prog, "fail", 0, "the program exited with " code " though no case failed")
+	}'
+}
+
+# show_diagnostics LOG CASE KMSG: the lines a developer needs under a bad
+# verdict - the FAIL/HANG lines of the case, the supervisor's account, the
+# first kernel records matched - and where the rest is.
+show_diagnostics() {
+	awk -v c="$2" -v whole="$4" '
+	index($0, "# case " c ":") == 1 { in_case = 1; next }
+	/^# case / { if (in_case) exit }
+	in_case || whole {
+		if ($0 ~ /^# (FAIL|HANG|CRASH) / || $0 ~ /^# reproduce:/ ||
+		    $0 ~ /^# supervise: (timeout|SIGINT|still running|interrupted|process .* did not die)/) {
+			print "    " $0
+			stack = $0 ~ /cannot be killed|did not die after SIGKILL/
+			shown++
+		} else if (stack && $0 ~ /^# supervise:   /) {
+			print "    " $0
+			shown++
+		} else {
+			stack = 0
+		}
+		if (shown >= 60) {
+			print "    ..."
+			exit
+		}
+	}' "$1"
+	if [ -s "$3" ]; then
+		awk -v c="$2" -v patterns="$kmsg_patterns" '
+		BEGIN {
+			while ((getline p < patterns) > 0)
+				if (p !~ /^[ \t]*(#|$)/)
+					re = re (re == "" ? "" : "|") "(" p ")"
+		}
+		/^# case / { sec = $3; if (first == "") first = sec }
+		/^\[/ && re != "" && $0 ~ re {
+			if (sec == "")
+				early[++nearly] = $0
+			else if (sec == c && shown++ < 5)
+				print "    kernel: " $0
+		}
+		END {
+			# Records before the first case count against it.
+			for (i = 1; i <= nearly && first == c && i <= 5; i++)
+				print "    kernel: " early[i]
+		}' "$3"
+	fi
+	say "    log: $1"
+}
+
+# run_program PROGRAM [PROFILE]: run it (or one case), judge, record, report.
+run_program() {
+	prog=$1
+	profile=${2:-}
+	label=$prog${profile:+.$profile}
+	base=$label
+	[ "$repeat" -gt 1 ] && base=$label.r$iteration
+	log=$results_dir/$base.log
+	kmsg=$results_dir/$base.kmsg
+	: >"$tmp/judged"
+	list_cases "$prog" "$profile" >"$tmp/cases" || : >"$tmp/cases"
+
+	# Exclusions and a disabled io_uring become skips; the rest runs.
+	profiles=
+	runnable=0
+	while read -r c; do
+		[ -n "$c" ] || continue
+		if [ -n "$skip_all_reason" ]; then
+			reason=$skip_all_reason
+		elif ! reason=$(excluded "$c" "$prog"); then
+			profiles="$profiles${profiles:+,}${c##*.}"
+			runnable=$((runnable + 1))
+			continue
+		fi
+		printf '%s\tskip\t0.00\t%s\n' "$c" "$reason" >>"$tmp/judged"
+	done <"$tmp/cases"
+	if [ ! -s "$tmp/cases" ]; then
+		# The program does not list its cases: all or nothing.
+		if [ -n "$skip_all_reason" ]; then
+			printf '%s\tskip\t0.00\t%s\n' "$prog" "$skip_all_reason" >>"$tmp/judged"
+		elif reason=$(excluded "$prog" "$prog"); then
+			printf '%s\tskip\t0.00\t%s\n' "$prog" "$reason" >>"$tmp/judged"
+		else
+			runnable=1
+		fi
+	fi
+	if [ "$runnable" -gt 0 ]; then
+		# -p only when some cases are left out (a single case, exclusions).
+		if [ -n "$profile" ] || [ "$(grep -c . "$tmp/judged")" -gt 0 ]; then
+			set -- -p "$profiles"
+		else
+			set --
+		fi
+		[ -n "$duration" ] && set -- "$@" -d "$duration"
+		echo=
+		[ "$verbose" = 1 ] && echo=-e
+		"$supervise" $echo -r "$tmp/result" -o "$log" -k "$kmsg" -t "$timeout" \
+			-g "$kill_grace" -w "$kill_wait" -- "$testdir/$prog.t" -s "$seed" "$@" </dev/null
+		read_result "$tmp/result"
+		[ -n "$r_interrupted" ] && interrupted=$r_interrupted
+		[ -n "$kmsg_state" ] || kmsg_state=$r_kmsg
+		# Only the cases that ran are expected from the program.
+		awk -F "$tab" -v judged="$tmp/judged" '
+		BEGIN { while ((getline line < judged) > 0) { split(line, f, FS); done[f[1]] = 1 } }
+		!($0 in done)' "$tmp/cases" >"$tmp/expected"
+		parse_tap "$log" >"$tmp/tap"
+		scan_kmsg "$kmsg" >"$tmp/kscan"
+		judge "$prog" "$tmp/expected" "$tmp/tap" "$tmp/kscan" "$log" >>"$tmp/judged"
+	fi
+	record_judged "$prog"
+}
+
+# in_case_order: the judged lines in the program's case order (skips for
+# exclusions were judged first), anything else after them.
+in_case_order() {
+	awk -v tab="$tab" -v cases="$tmp/cases" '
+	BEGIN { while ((getline c < cases) > 0) order[++n] = c }
+	{ split($0, f, tab); line[f[1]] = $0; if (!(f[1] in seen)) { seen[f[1]] = 1; all[++m] = f[1] } }
+	END {
+		for (i = 1; i <= n; i++)
+			if (order[i] in line) {
+				print line[order[i]]
+				done[order[i]] = 1
+			}
+		for (i = 1; i <= m; i++)
+			if (!(all[i] in done))
+				print line[all[i]]
+	}' "$tmp/judged"
+}
+
+# Known issues, then one record per case, its terminal line and diagnostics.
+record_judged() {
+	in_case_order >"$tmp/ordered"
+	while IFS="$tab" read -r c verdict secs reason; do
+		hint=
+		if [ "$verdict" != skip ] && hint=$(known_issue "$c" "$1"); then
+			case $verdict in
+			pass) verdict=xpass reason="passed, but listed as a $hint" ;;
+			*) verdict=xfail reason="$hint; $reason" ;;
+			esac
+		fi
+		cprofile=-
+		case $c in
+		"$1".*) cprofile=${c#"$1".} ;;
+		esac
+		logrel=-
+		[ -f "$log" ] && logrel=${log##*/}
+		kmsgrel=-
+		[ -f "$kmsg" ] && kmsgrel=${kmsg##*/}
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$1" "$cprofile" "$verdict" \
+			"$secs" "$iteration" "$logrel" "$kmsgrel" "${hint:--}" "$reason" >>"$tmp/records"
+		show_line "$c" "$verdict" "$secs" "$reason"
+		case $verdict:$reason in
+		*:'not run:'*) ;;	# the case that ran before it says why
+		fail:* | hang:* | crash:* | xpass:*)
+			if [ -f "$log" ]; then
+				whole=0
+				grep -q "^# case $c:" "$log" || whole=1
+				show_diagnostics "$log" "$c" "$kmsg" "$whole"
+			fi
+			;;
+		esac
+	done <"$tmp/ordered"
+}
+
+show_line() {
+	sl_name=$1
+	[ "$repeat" -gt 1 ] && sl_name="$1#$iteration"
+	case $2 in
+	fail | hang | crash | xpass) sl_verdict=$(say "$2" | tr '[:lower:]' '[:upper:]') ;;
+	*) sl_verdict=$2 ;;
+	esac
+	printf '%-36s %-5s %7ss%s\n' "$sl_name" "$sl_verdict" "$3" "${4:+  $4}"
+}
+
+# ---- reports ----------------------------------------------------------------------
+
+# All three reports from $tmp/records (one TAB-separated line per case: name,
+# program, profile, result, seconds, iteration, log, kmsg, known issue,
+# reason; "-" for none). Rewritten after every program, so a run that takes
+# the machine down leaves the reports of what finished ("complete": false).
+write_reports() {
+	complete=$1
+	awk -v tab="$tab" -v dir="$results_dir" -v kernel="$kernel" -v seed="$seed" \
+		-v duration="$duration" -v limit="$timeout" -v repeat="$repeat" \
+		-v started="$started_at" -v complete="$complete" -v kmsg_state="$kmsg_state" \
+		-v uring="$uring_disabled" -v bisect="$bisect" -F "$tab" \
+		"$report_awk" "$tmp/records"
+}
+
+# results.json (schema 1; fields are only ever added, never changed):
+# {
+#   "schema": 1,
+#   "kernel": "<uname -r>",
+#   "seed": "<the -s every program got, as a string: 0x...>",
+#   "duration": <seconds of load per case (-d), or null for the programs' default>,
+#   "timeout": <seconds per program>,
+#   "repeat": <N>,
+#   "started": "<UTC time, ISO 8601>",
+#   "complete": <false while running or if the run was cut short>,
+#   "kmsg": "checked" | "off: <why>" (kernel log check; the taint is always checked),
+#   "io_uring_disabled": "<the sysctl's value>" or null if absent,
+#   "counts": {"pass": N, "fail": N, "skip": N, "xfail": N, "xpass": N, "hang": N, "crash": N},
+#   "tests": [ one per case (a program that cannot list its cases: one for it) and run:
+#     {"name": "<program>.<profile>", "program": "<program>", "profile": "<profile>" or null,
+#      "result": "pass" | "fail" | "skip" | "xfail" | "xpass" | "hang" | "crash",
+#      "seconds": <wall time>, "reason": "<why, empty for a pass>", "iteration": <1..repeat>,
+#      "log": "<file in this directory>" or null, "kmsg": "<file>" or null,
+#      "known_issue": "<the hint>" or null}
+#   ]
+# }
+# shellcheck disable=SC2016 # awk, not shell
+report_awk='
+# Every occurrence of from in s replaced by to. Not gsub(): awks disagree on
+# backslashes and "&" in its replacement text.
+function replace(s, from, to,   out, i) {
+	out = ""
+	while ((i = index(s, from)) > 0) {
+		out = out substr(s, 1, i - 1) to
+		s = substr(s, i + length(from))
+	}
+	return out s
+}
+function jstr(s) {
+	s = replace(s, "\\", "\\\\")
+	s = replace(s, "\"", "\\\"")
+	s = replace(s, "\t", "\\t")
+	gsub(/[\001-\037]/, "", s)
+	return "\"" s "\""
+}
+function jopt(s) { return s == "-" || s == "" ? "null" : jstr(s) }
+function xstr(s) {
+	s = replace(s, "&", "&amp;")
+	s = replace(s, "<", "&lt;")
+	s = replace(s, ">", "&gt;")
+	s = replace(s, "\"", "&quot;")
+	gsub(/[\001-\010\013\014\016-\037]/, "", s)
+	return s
+}
+function ystr(s) { return jstr(s) }
+function attr(k, v) { return " " k "=\"" xstr(v) "\"" }
+function counts_attrs() {
+	return attr("tests", n) attr("failures", fails) attr("errors", errs) \
+		attr("skipped", skips) attr("time", sprintf("%.2f", total))
+}
+function jfield(k, v) { return "\"" k "\": " v }
+function tname(i) { return name[i] (repeat > 1 ? "#" iter[i] : "") }
+# The lines of one case in a program log (the whole log if it has no such case).
+function case_log(file, c,   line, out, on, any, count) {
+	out = ""
+	any = 0
+	while ((getline line < file) > 0) {
+		if (line ~ /^# case /) {
+			on = index(line, "# case " c ":") == 1
+			any = any || on
+		}
+		if (on && count++ < 400)
+			out = out line "\n"
+	}
+	close(file)
+	if (any)
+		return out
+	out = ""
+	count = 0
+	while ((getline line < file) > 0)
+		if (count++ < 400)
+			out = out line "\n"
+	close(file)
+	return out
+}
+# The kernel records of one case (the first case also gets those before it).
+function case_kmsg(file, c,   line, out, pre, sec, first, w) {
+	out = pre = first = sec = ""
+	while ((getline line < file) > 0) {
+		if (line ~ /^# case /) {
+			split(line, w, " ")
+			sec = w[3]
+			if (first == "")
+				first = sec
+		} else if (line ~ /^\[/ && sec == "") {
+			pre = pre line "\n"
+		} else if (line ~ /^\[/ && sec == c) {
+			out = out line "\n"
+		}
+	}
+	close(file)
+	return first == c || first == "" ? pre out : out
+}
+{
+	n++
+	name[n] = $1; prog[n] = $2; prof[n] = $3; res[n] = $4; secs[n] = $5
+	iter[n] = $6; logf[n] = $7; kmsgf[n] = $8; hint[n] = $9; why[n] = $10
+	count[$4]++
+	total += $5
+}
+END {
+	# TAP 13
+	tapf = dir "/results.tap"
+	print "TAP version 13" > tapf
+	print "# io_uring task_work suite on " kernel ", seed " seed > tapf
+	print "1.." n > tapf
+	for (i = 1; i <= n; i++) {
+		r = res[i]
+		if (r == "pass")
+			print "ok " i " - " tname(i) > tapf
+		else if (r == "skip")
+			print "ok " i " - " tname(i) " # SKIP " why[i] > tapf
+		else if (r == "xfail")
+			print "not ok " i " - " tname(i) " # TODO " why[i] > tapf
+		else if (r == "xpass")
+			print "ok " i " - " tname(i) " # TODO " why[i] > tapf
+		else
+			print "not ok " i " - " tname(i) > tapf
+		if (r != "pass") {
+			print "  ---" > tapf
+			print "  result: " r > tapf
+			print "  reason: " ystr(why[i]) > tapf
+			print "  seconds: " secs[i] > tapf
+			if (logf[i] != "-")
+				print "  log: " ystr(logf[i]) > tapf
+			if (kmsgf[i] != "-")
+				print "  kmsg: " ystr(kmsgf[i]) > tapf
+			print "  ..." > tapf
+		}
+	}
+	close(tapf)
+
+	# JUnit: fail and xpass are failures, hang and crash errors, skip and
+	# xfail skipped; a bad case carries its log lines and kernel records.
+	xf = dir "/results.xml"
+	fails = count["fail"] + count["xpass"]
+	errs = count["hang"] + count["crash"]
+	skips = count["skip"] + count["xfail"]
+	print "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" > xf
+	print "<testsuites" attr("name", "io_uring task_work") counts_attrs() ">" > xf
+	print "  <testsuite" attr("name", kernel) counts_attrs() attr("timestamp", started) ">" > xf
+	print "    <properties>" > xf
+	printf "      <property name=\"kernel\" value=\"%s\"/>\n", xstr(kernel) > xf
+	printf "      <property name=\"seed\" value=\"%s\"/>\n", xstr(seed) > xf
+	printf "      <property name=\"kmsg\" value=\"%s\"/>\n", xstr(kmsg_state) > xf
+	print "    </properties>" > xf
+	for (i = 1; i <= n; i++) {
+		r = res[i]
+		printf "    <testcase%s%s%s", attr("classname", prog[i]), attr("name", tname(i)),
+			attr("time", sprintf("%.2f", secs[i])) > xf
+		if (r == "pass") {
+			print "/>" > xf
+			continue
+		}
+		print ">" > xf
+		if (r == "skip" || r == "xfail") {
+			printf "      <skipped message=\"%s\"/>\n", xstr((r == "xfail" ? "xfail: " : "") why[i]) > xf
+		} else {
+			tag = (r == "hang" || r == "crash") ? "error" : "failure"
+			printf "      <%s type=\"%s\" message=\"%s\">", tag, r, xstr(why[i]) > xf
+			if (logf[i] != "-")
+				printf "%s", xstr(case_log(dir "/" logf[i], name[i])) > xf
+			print "</" tag ">" > xf
+			if (kmsgf[i] != "-") {
+				k = case_kmsg(dir "/" kmsgf[i], name[i])
+				if (k != "")
+					printf "      <system-err>%s</system-err>\n", xstr(k) > xf
+			}
+		}
+		print "    </testcase>" > xf
+	}
+	print "  </testsuite>" > xf
+	print "</testsuites>" > xf
+	close(xf)
+
+	jf = dir "/results.json"
+	print "{" > jf
+	print "  \"schema\": 1," > jf
+	print "  \"kernel\": " jstr(kernel) "," > jf
+	print "  \"seed\": " jstr(seed) "," > jf
+	print "  \"duration\": " (duration == "" ? "null" : duration + 0) "," > jf
+	print "  \"timeout\": " limit + 0 "," > jf
+	print "  \"repeat\": " repeat + 0 "," > jf
+	print "  \"started\": " jstr(started) "," > jf
+	print "  \"complete\": " (complete ? "true" : "false") "," > jf
+	print "  \"kmsg\": " jopt(kmsg_state) "," > jf
+	print "  \"io_uring_disabled\": " jopt(uring) "," > jf
+	split("pass fail skip xfail xpass hang crash", kinds, " ")
+	line = ""
+	for (k = 1; k <= 7; k++)
+		line = line (k > 1 ? ", " : "") jfield(kinds[k], count[kinds[k]] + 0)
+	print "  \"counts\": {" line "}," > jf
+	print "  \"tests\": [" > jf
+	for (i = 1; i <= n; i++) {
+		# One test per line: greppable, and diffs of two runs stay readable.
+		print "    {" jfield("name", jstr(name[i])) ", " jfield("program", jstr(prog[i])) ", " \
+			jfield("profile", jopt(prof[i])) ", " jfield("result", jstr(res[i])) ", " \
+			jfield("seconds", sprintf("%.2f", secs[i])) ", " jfield("reason", jstr(why[i])) ", " \
+			jfield("iteration", iter[i] + 0) ", " jfield("log", jopt(logf[i])) ", " \
+			jfield("kmsg", jopt(kmsgf[i])) ", " jfield("known_issue", jopt(hint[i])) \
+			"}" (i < n ? "," : "") > jf
+	}
+	print "  ]" > jf
+	print "}" > jf
+	close(jf)
+}'
+
+# ---- the run -------------------------------------------------------------------
+
+summary() {
+	awk -F "$tab" -v dir="$results_dir" '
+	{ n++; c[$4]++ }
+	END {
+		s = ""
+		split("pass fail hang crash xpass xfail skip", order, " ")
+		for (i = 1; i <= 7; i++)
+			if (c[order[i]])
+				s = s (s == "" ? "" : ", ") c[order[i]] " " order[i]
+		printf "%d cases: %s (results in %s)\n", n, s == "" ? "none" : s, dir
+	}' "$tmp/records"
+}
+
+# 0/1 by the records (2 usage, 130 interrupted are decided elsewhere).
+exit_status() {
+	bad=$(cut -f4 "$tmp/records" | grep -c -E '^(fail|hang|crash|xpass|xfail)$')
+	ran=$(cut -f4 "$tmp/records" | grep -c -E '^(pass|fail|hang|crash|xpass|xfail)$')
+	if [ "$bisect" = 1 ]; then
+		[ "$ran" -eq 0 ] && return 125
+		[ "$bad" -gt 0 ] && return 1
+		return 0
+	fi
+	bad=$(cut -f4 "$tmp/records" | grep -c -E '^(fail|hang|crash|xpass)$')
+	[ "$bad" -gt 0 ] && return 1
+	return 0
+}
+
+list_tests() {
+	while read -r prog profile; do
+		list_cases "$prog" "$profile" >"$tmp/cases" || : >"$tmp/cases"
+		[ -s "$tmp/cases" ] || say "$prog" >"$tmp/cases"
+		while read -r c; do
+			if reason=$(excluded "$c" "$prog"); then
+				say "$c  ($reason)"
+			else
+				say "$c"
+			fi
+		done <"$tmp/cases"
+	done <"$tmp/selection"
+}
+
+main() {
+	parse_args "$@"
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/runtests.XXXXXX") || exit 1
+	trap 'rm -rf "$tmp"' EXIT
+	# Ctrl-C reaches the supervisor too, which stops the test; we then
+	# write what we have and stop.
+	trap 'interrupted=SIGINT' INT
+	trap 'interrupted=SIGTERM' TERM
+	trap 'interrupted=SIGHUP' HUP
+	[ -d "$testdir" ] || usage_error "no test directory $testdir"
+	testdir=$(cd "$testdir" && pwd)
+	ensure_built
+	select_programs
+	if [ "$list_only" = 1 ]; then
+		list_tests
+		exit 0
+	fi
+	[ -n "$seed" ] || seed=$(new_seed)
+	prepare_results_dir
+	check_io_uring_allowed
+	started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	: >"$tmp/records"
+	printf 'kernel %s, seed %s, timeout %ss per program%s\n' "$kernel" "$seed" "$timeout" \
+		"${duration:+, duration ${duration}s}"
+	[ -n "$skip_all_reason" ] && say "every test skips: $skip_all_reason"
+	iteration=1
+	while [ "$iteration" -le "$repeat" ] && [ -z "$interrupted" ]; do
+		while read -r prog profile; do
+			run_program "$prog" "$profile"
+			write_reports 0
+			[ -n "$interrupted" ] && break
+		done <"$tmp/selection"
+		iteration=$((iteration + 1))
+	done
+	if [ -n "$kmsg_state" ] && [ "$kmsg_state" != checked ]; then
+		say "kernel log not checked (${kmsg_state#off: }); only the taint was"
+	fi
+	if [ -n "$interrupted" ]; then
+		write_reports 0
+		summary
+		say "interrupted by $interrupted"
+		exit 130
+	fi
+	write_reports 1
+	summary
+	exit_status
+	exit $?
+}
+
+main "$@"

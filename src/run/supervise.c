@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+/*
+ * supervise [options] -- PROGRAM [ARGS...]
+ *
+ * Runs one test program for runtests.sh, in a process group of its own, and
+ * writes how it ended to a key=value result file:
+ *  - output: stdout and stderr into the log (and our stdout with -e);
+ *  - timeout: the group's tasks are dumped (state, wchan, kernel stack), then
+ *    SIGINT to the group, SIGKILL after the grace time, and a member still
+ *    alive after the kill wait is reported unkillable, with its stack;
+ *  - SIGINT/SIGTERM/SIGHUP to us (Ctrl-C, a dying runner): the same stop;
+ *  - kernel log and taint around the run and around each case (kmsg.c).
+ * Every wait is a poll on a pidfd, the output pipe and a signalfd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "supervise.h"
+
+#define DRAIN_NS	(2 * NSEC_PER_SEC)	/* output still buffered after exit */
+#define LINE_MAX_SEEN	512			/* enough of a line to spot "# case" */
+
+struct opts {
+	const char *log_path, *result_path, *kmsg_path;
+	double timeout_s, grace_s, kill_wait_s;
+	bool echo;
+	char **argv;
+};
+
+enum phase { RUNNING, SENT_INT, SENT_KILL, UNKILLABLE };
+
+struct run {
+	struct opts *o;
+	struct out out;
+	struct kmsg kmsg;
+	pid_t pid;
+	int pidfd, out_fd, sig_fd;
+	enum phase phase;
+	int64_t start_ns, end_ns, deadline_ns;	/* INT64_MAX: none */
+	bool reaped, timed_out;
+	int status;				/* waitpid() status once reaped */
+	int interrupted;			/* the signal we got, or 0 */
+	unsigned leftover, stuck;
+	pid_t stuck_pids[8];
+	char line[LINE_MAX_SEEN];		/* the output line being read */
+	size_t line_len;
+};
+
+/* ---- output -------------------------------------------------------------- */
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void out_raw(struct out *o, const char *buf, size_t len)
+{
+	if (!len)
+		return;
+	if (o->log_fd >= 0)
+		write_all(o->log_fd, buf, len);
+	if (o->echo)
+		write_all(STDOUT_FILENO, buf, len);
+	o->at_line_start = buf[len - 1] == '\n';
+}
+
+void out_msg(struct out *o, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n = 0;
+
+	if (!o->at_line_start)
+		buf[n++] = '\n';
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "# supervise: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	out_raw(o, buf, (size_t)n);
+}
+
+/* ---- the program's output -------------------------------------------------- */
+
+/* "# case NAME: what" starts a case: mark the kernel log there. */
+static void on_line(struct run *r)
+{
+	static const char prefix[] = "# case ";
+	char name[CASE_NAME_MAX];
+	size_t n;
+
+	r->line[r->line_len < sizeof(r->line) ? r->line_len : sizeof(r->line) - 1] = 0;
+	if (strncmp(r->line, prefix, sizeof(prefix) - 1))
+		return;
+	n = strcspn(r->line + sizeof(prefix) - 1, ": \n");
+	if (!n || n >= sizeof(name))
+		return;
+	memcpy(name, r->line + sizeof(prefix) - 1, n);
+	name[n] = 0;
+	kmsg_case(&r->kmsg, name);
+}
+
+static bool read_output(struct run *r)
+{
+	char buf[8192];
+	ssize_t n = read(r->out_fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	out_raw(&r->out, buf, (size_t)n);
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			on_line(r);
+			r->line_len = 0;
+		} else if (r->line_len < sizeof(r->line) - 1) {
+			r->line[r->line_len++] = buf[i];
+		}
+	}
+	return true;
+}
+
+/* After the program exited: what its children still had buffered. */
+static void drain_output(struct run *r, int64_t ns)
+{
+	struct deadline dl = deadline_in(ns);
+	struct pollfd pfd = { .fd = r->out_fd, .events = POLLIN };
+
+	while (r->out_fd >= 0) {
+		int ret = poll(&pfd, 1, (int)(deadline_left(&dl) / NSEC_PER_MSEC));
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret <= 0 || !read_output(r))
+			break;
+	}
+}
+
+/* ---- stopping the program -------------------------------------------------- */
+
+static void set_deadline(struct run *r, double secs)
+{
+	r->deadline_ns = now_ns() + (int64_t)(secs * NSEC_PER_SEC);
+}
+
+/* The next step of SIGINT -> SIGKILL -> unkillable. */
+static void escalate(struct run *r)
+{
+	switch (r->phase) {
+	case RUNNING:
+		out_msg(&r->out, "SIGINT to process group %d", r->pid);
+		kill(-r->pid, SIGINT);
+		r->phase = SENT_INT;
+		set_deadline(r, r->o->grace_s);
+		break;
+	case SENT_INT:
+		out_msg(&r->out, "still running %g s after SIGINT: SIGKILL to process group %d",
+			r->o->grace_s, r->pid);
+		kill(-r->pid, SIGKILL);
+		r->phase = SENT_KILL;
+		set_deadline(r, r->o->kill_wait_s);
+		break;
+	case SENT_KILL:
+		out_msg(&r->out, "process %d did not die %g s after SIGKILL: it cannot be killed "
+			"(stuck in the kernel); its tasks:", r->pid, r->o->kill_wait_s);
+		group_dump(&r->out, r->pid);
+		r->phase = UNKILLABLE;
+		break;
+	case UNKILLABLE:
+		break;
+	}
+}
+
+static void on_deadline(struct run *r)
+{
+	if (r->phase == RUNNING) {
+		r->timed_out = true;
+		out_msg(&r->out, "timeout: still running after %g s; its tasks:", r->o->timeout_s);
+		group_dump(&r->out, r->pid);
+	}
+	escalate(r);
+}
+
+static void on_signal(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	if (read(r->sig_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	r->interrupted = (int)si.ssi_signo;
+	out_msg(&r->out, "interrupted by %s: stopping the test", signame(r->interrupted));
+	/* Each signal is one step: a second Ctrl-C does not wait for the grace time. */
+	escalate(r);
+}
+
+/* ---- running it ------------------------------------------------------------ */
+
+static int spawn(struct run *r, const sigset_t *blocked)
+{
+	int pipefd[2];
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	r->start_ns = now_ns();
+	r->pid = fork();
+	if (r->pid < 0)
+		return -errno;
+	if (r->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, STDIN_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		sigprocmask(SIG_UNBLOCK, blocked, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(r->o->argv[0], r->o->argv);
+		dprintf(STDERR_FILENO, "supervise: cannot run %s: %s\n", r->o->argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	setpgid(r->pid, r->pid);	/* also here: no race with our kill(-pid) */
+	close(pipefd[1]);
+	r->out_fd = pipefd[0];
+	r->pidfd = pidfd_open_pid(r->pid);
+	if (r->pidfd < 0) {
+		int err = errno;
+
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		return -err;
+	}
+	return 0;
+}
+
+static void watch(struct run *r)
+{
+	r->deadline_ns = r->o->timeout_s > 0 ? r->start_ns +
+			 (int64_t)(r->o->timeout_s * NSEC_PER_SEC) : INT64_MAX;
+	while (!r->reaped && r->phase != UNKILLABLE) {
+		struct pollfd pfd[3] = {
+			{ .fd = r->out_fd, .events = POLLIN },
+			{ .fd = r->sig_fd, .events = POLLIN },
+			{ .fd = r->pidfd, .events = POLLIN },
+		};
+		int64_t left = r->deadline_ns - now_ns();
+		int ms = r->deadline_ns == INT64_MAX ? -1 :
+			 left <= 0 ? 0 : (int)((left + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+		int ret = poll(pfd, 3, ms);
+
+		if (ret < 0 && errno != EINTR)
+			break;
+		if (ret == 0 || now_ns() >= r->deadline_ns) {
+			on_deadline(r);
+			continue;
+		}
+		if (pfd[0].revents && !read_output(r)) {
+			close(r->out_fd);
+			r->out_fd = -1;	/* poll ignores negative fds */
+		}
+		if (pfd[1].revents)
+			on_signal(r);
+		if (pfd[2].revents && waitpid(r->pid, &r->status, WNOHANG) == r->pid)
+			r->reaped = true;
+	}
+	r->end_ns = now_ns();
+}
+
+/* Its children (the cases) die with it; one that does not is stuck. */
+static void reap_group(struct run *r)
+{
+	pid_t pids[MAX_GROUP];
+	struct deadline dl;
+	int n = group_members(r->pid, pids, MAX_GROUP);
+
+	if (!n)
+		return;
+	r->leftover = (unsigned)n;
+	out_msg(&r->out, "%d processes of the test's group left after it ended: SIGKILL, "
+		"waiting for them", n);
+	dl = deadline_in((int64_t)(r->o->kill_wait_s * NSEC_PER_SEC));
+	r->stuck = (unsigned)group_kill_wait(&r->out, r->pid, &dl, r->stuck_pids, 8);
+}
+
+static void write_result(struct run *r, FILE *f)
+{
+	char letters[72];
+	const char *status;
+
+	if (!r->reaped || r->stuck)
+		status = "unkillable";
+	else if (r->interrupted)
+		status = "interrupted";
+	else if (r->timed_out)
+		status = "timeout";
+	else if (WIFSIGNALED(r->status))
+		status = "signaled";
+	else
+		status = "exited";
+	fprintf(f, "program=%s\npid=%d\nstatus=%s\n", r->o->argv[0], r->pid, status);
+	if (r->reaped && WIFEXITED(r->status))
+		fprintf(f, "exit=%d\n", WEXITSTATUS(r->status));
+	if (r->reaped && WIFSIGNALED(r->status))
+		fprintf(f, "signal=%s\n", signame(WTERMSIG(r->status)));
+	if (r->interrupted)
+		fprintf(f, "interrupted=%s\n", signame(r->interrupted));
+	fprintf(f, "seconds=%.2f\n", ns_to_s(r->end_ns - r->start_ns));
+	fprintf(f, "timeout=%g\n", r->o->timeout_s);
+	fprintf(f, "timed_out=%d\n", r->timed_out);
+	fprintf(f, "leftover=%u\n", r->leftover);
+	if (!r->reaped)
+		fprintf(f, "unkillable_pid=%d\n", r->pid);
+	for (unsigned i = 0; i < r->stuck && i < 8; i++)
+		fprintf(f, "unkillable_pid=%d\n", r->stuck_pids[i]);
+	fprintf(f, "taint_before=0x%lx\ntaint_after=0x%lx\n", r->kmsg.taint_start,
+		r->kmsg.taint_end);
+	fprintf(f, "taint_new=%s\n", taint_letters(r->kmsg.taint_end & ~r->kmsg.taint_start,
+						   letters, sizeof(letters)));
+	if (r->kmsg.rfd >= 0)
+		fprintf(f, "kmsg=checked\n");
+	else
+		fprintf(f, "kmsg=off: %s\n", r->kmsg.off_reason);
+	fprintf(f, "kmsg_records=%u\nkmsg_lost=%u\n", r->kmsg.records, r->kmsg.lost);
+	fprintf(f, "cases=%u\n", r->kmsg.ncases);
+	if (r->kmsg.ncases)
+		fprintf(f, "last_case=%s\n", r->kmsg.cases[r->kmsg.ncases - 1].name);
+}
+
+/* ---- options --------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: supervise -r RESULT [-o LOG] [-k KMSG] [-t SECS] [-g SECS] [-w SECS] [-e]\n"
+		"                 -- PROGRAM [ARGS...]\n\n"
+		"  -r RESULT  key=value result file (status, exit/signal, seconds, taint, ...)\n"
+		"  -o LOG     the program's stdout and stderr (default: our stdout)\n"
+		"  -k KMSG    kernel log excerpt, per case (root: reads /dev/kmsg)\n"
+		"  -t SECS    timeout, 0 for none (default 0)\n"
+		"  -g SECS    grace after SIGINT before SIGKILL (default 5)\n"
+		"  -w SECS    wait after SIGKILL before calling it unkillable (default 10)\n"
+		"  -e         echo the output to our stdout as well\n");
+}
+
+static int parse_secs(const char *arg, double *v)
+{
+	char *end;
+
+	*v = strtod(arg, &end);
+	return *end || *v < 0 ? -1 : 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int opt;
+
+	*o = (struct opts){ .grace_s = 5, .kill_wait_s = 10 };
+	while ((opt = getopt(argc, argv, "+r:o:k:t:g:w:eh")) != -1) {
+		switch (opt) {
+		case 'r': o->result_path = optarg; break;
+		case 'o': o->log_path = optarg; break;
+		case 'k': o->kmsg_path = optarg; break;
+		case 't': if (parse_secs(optarg, &o->timeout_s)) return -1; break;
+		case 'g': if (parse_secs(optarg, &o->grace_s)) return -1; break;
+		case 'w': if (parse_secs(optarg, &o->kill_wait_s)) return -1; break;
+		case 'e': o->echo = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (optind >= argc || !o->result_path)
+		return -1;
+	o->argv = argv + optind;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r = { .o = &o, .pidfd = -1, .out_fd = -1 };
+	sigset_t stop;
+	FILE *res;
+	int err;
+
+	if (parse_opts(argc, argv, &o)) {
+		usage(stderr);
+		return 2;
+	}
+	r.out = (struct out){ .log_fd = -1, .echo = o.echo || !o.log_path, .at_line_start = true };
+	if (o.log_path) {
+		r.out.log_fd = open(o.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (r.out.log_fd < 0) {
+			fprintf(stderr, "supervise: %s: %s\n", o.log_path, strerror(errno));
+			return 1;
+		}
+	}
+	/* Ctrl-C, a CI kill or our runner dying: stop the test, then report. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	r.sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGPIPE, SIG_IGN);
+
+	kmsg_open(&r.kmsg, o.argv[0]);
+	err = spawn(&r, &stop);
+	if (err) {
+		fprintf(stderr, "supervise: cannot start %s: %s\n", o.argv[0], strerror(-err));
+		return 1;
+	}
+	watch(&r);
+	if (r.reaped)
+		reap_group(&r);
+	drain_output(&r, r.phase == UNKILLABLE || r.stuck ? DRAIN_NS / 10 : DRAIN_NS);
+	err = kmsg_finish(&r.kmsg, o.kmsg_path);
+	if (err)
+		fprintf(stderr, "supervise: %s: %s\n", o.kmsg_path, strerror(-err));
+	res = fopen(o.result_path, "w");
+	if (!res) {
+		fprintf(stderr, "supervise: %s: %s\n", o.result_path, strerror(errno));
+		return 1;
+	}
+	write_result(&r, res);
+	return fclose(res) ? 1 : 0;
+}
