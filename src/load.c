@@ -286,6 +286,8 @@ unsigned load_reap(struct load *l, char *why, size_t len)
 			snprintf(why, len, "%s (user_data 0x%llx): %s, res %d (%s)",
 				 load_kind_name(kind), (unsigned long long)cqe->user_data, bad,
 				 cqe->res, cqe->res < 0 ? strerror(-cqe->res) : "not an error");
+		if (kind < LOAD_KINDS)
+			l->seen[kind]++;
 		if (kind != LOAD_MSG_IN && l->inflight)
 			l->inflight--;
 		if (kind == LOAD_TIMEOUT_LONG && l->long_timeouts)

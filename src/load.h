@@ -68,6 +68,7 @@ struct load {
 	unsigned long_timeouts;
 	uint32_t seq;
 	uint64_t reaped;
+	uint64_t seen[LOAD_KINDS];	/* CQEs reaped, per kind */
 	char scratch[64];		/* shared by all reads: the data is never looked at */
 };
 

@@ -37,7 +37,11 @@
 #define SENDERS_MAX	8		/* per process */
 #define TARGET_CQ	32768		/* holds every message of a round */
 #define CLOSE_WINDOW_NS	(2 * NSEC_PER_MSEC)
-#define ALIVE_CHECK_NS	(20 * NSEC_PER_MSEC)
+/* How long the ring must outlive all but its registered fd: as long as the
+ * slowest teardown seen (RCU grace periods make it tens of ms), bounded. */
+#define ALIVE_CHECK_MIN_NS	(20 * NSEC_PER_MSEC)
+#define ALIVE_CHECK_MAX_NS	(200 * NSEC_PER_MSEC)
+#define CLAMP(x, lo, hi)	((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
 
 enum side { PARENT, CHILD, SIDES };
 
@@ -56,10 +60,10 @@ struct round {
 	int fd;				/* the target's dedicated number */
 	unsigned nsend;			/* per side */
 	int64_t close_delay_ns[SIDES];
+	int64_t alive_check_ns, teardown_ns;
 	struct tring target;
 	struct teardown_probe probe;
-	uint64_t received;
-	bool nop_seen;
+	struct load load;		/* only its reaping and checks */
 };
 
 static int start_senders(struct round *rd, enum side side, struct tw_thread *th)
@@ -128,6 +132,7 @@ static enum verdict owner_setup(struct round *rd, const struct load_idle *idle)
 	if (ret < 0)
 		return tc_fail(rd->tc, "target: set-up at fd %d with probe and pending set: %s",
 			       rd->fd, strerror(-ret));
+	load_init(&rd->load, t, NULL, NULL, 0);
 	return V_PASS;
 }
 
@@ -154,39 +159,24 @@ static int owner_plain(struct round *rd, struct rng *rng)
 	return 0;
 }
 
-/* Messages and our NOP only: the pending set must stay pending. */
-static void owner_reap(struct round *rd)
-{
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
-
-	io_uring_for_each_cqe(&rd->target.ring, head, cqe) {
-		enum load_kind kind = load_kind_of(cqe->user_data);
-		const char *bad = load_check(cqe->user_data, cqe->res);
-
-		if (bad || (kind != LOAD_MSG_IN && kind != LOAD_NOP))
-			tc_fail(rd->tc, "target: %s CQE, res %d: %s", load_kind_name(kind), cqe->res,
-				bad ? bad : "never submitted");
-		rd->received += kind == LOAD_MSG_IN;
-		rd->nop_seen |= kind == LOAD_NOP;
-		n++;
-	}
-	io_uring_cq_advance(&rd->target.ring, n);
-}
-
 /* Registered: reap and wait until every sender is done and every delivered
  * message is in; once the plain fd is gone, submit a NOP through the index. */
 static int owner_registered(struct round *rd, struct rng *rng)
 {
 	struct tring *t = &rd->target;
+	uint64_t *received = &rd->load.seen[LOAD_MSG_IN];
 	struct deadline dl = tc_deadline(rd->tc);
 	bool nop_sent = false;
+	char why[200];
 	int ret;
 
 	for (;;) {
-		owner_reap(rd);
-		if (tw_counter_get(&rd->sh->senders_done) == 2 * rd->nsend && rd->nop_seen &&
-		    rd->received >= __atomic_load_n(&rd->sh->delivered, __ATOMIC_ACQUIRE))
+		/* Messages and our NOP only: the pending set must stay pending. */
+		load_reap(&rd->load, why, sizeof(why));
+		if (why[0])
+			return tc_fail(rd->tc, "target: %s", why), -1;
+		if (tw_counter_get(&rd->sh->senders_done) == 2 * rd->nsend && rd->load.seen[LOAD_NOP] &&
+		    *received >= __atomic_load_n(&rd->sh->delivered, __ATOMIC_ACQUIRE))
 			break;
 		if (!nop_sent && fd_watch_state(&rd->sh->fd[PARENT]) == FD_CLOSED) {
 			struct io_uring_sqe *sqe = tring_sqe(t);
@@ -206,20 +196,19 @@ static int owner_registered(struct round *rd, struct rng *rng)
 			return -1;
 		if (deadline_passed(&dl))
 			return tc_hang(rd->tc, NULL, t, "owner: %llu of %llu delivered messages reaped",
-				       (unsigned long long)rd->received,
+				       (unsigned long long)*received,
 				       (unsigned long long)rd->sh->delivered), -1;
 	}
-	if (rd->received != rd->sh->delivered)
+	if (*received != rd->sh->delivered)
 		return tc_fail(rd->tc, "owner: received %llu messages, senders saw %llu delivered",
-			       (unsigned long long)rd->received,
-			       (unsigned long long)rd->sh->delivered), -1;
+			       (unsigned long long)*received, (unsigned long long)rd->sh->delivered), -1;
 	return 0;
 }
 
 /* Registered, all else gone: the ring lives until the registered fd goes. */
 static int owner_release_registered(struct round *rd)
 {
-	struct deadline dl = deadline_in(ALIVE_CHECK_NS);
+	struct deadline dl = deadline_in(rd->alive_check_ns);
 	int ret;
 
 	tring_unmap(&rd->target);
@@ -273,7 +262,10 @@ static enum verdict one_round(struct round *rd, struct rng *rng)
 		return tc_verdict(tc);
 	/* Every reference is gone: the teardown must finish. */
 	dl = tc_deadline(tc);
-	if (probe_wait(&rd->probe, &dl)) {
+	rd->teardown_ns = now_ns();
+	status = probe_wait(&rd->probe, &dl);
+	rd->teardown_ns = now_ns() - rd->teardown_ns;
+	if (status) {
 		tc_hang(tc, NULL, NULL, "teardown of the target ring did not finish after its last "
 			"reference (%s) went", rd->registered ? "registered fd" : "plain fd");
 		diag_dump_uring_kthreads("#   ");
@@ -284,28 +276,47 @@ static enum verdict one_round(struct round *rd, struct rng *rng)
 	return tc_verdict(tc);
 }
 
-/* The senders of a round: a quota each, so that the target's CQ holds all. */
-static void senders_setup(struct round *rd, struct ledger **led, uint32_t quota)
+/* A round's choices, and senders with a quota each: the target's CQ holds all. */
+static void round_setup(struct round *rd, struct rng *rng, struct ledger **led, uint32_t quota)
 {
+	/* Unregistering through the registered fd itself needs 6.3+. */
+	rd->registered = rng_chance(rng, 50) && kernel_features() & IORING_FEAT_REG_REG_RING;
+	rd->close_delay_ns[PARENT] = (int64_t)rng_below(rng, CLOSE_WINDOW_NS);
+	rd->close_delay_ns[CHILD] = (int64_t)rng_below(rng, CLOSE_WINDOW_NS);
+	memset(rd->sh, 0, sizeof(*rd->sh));
+	tw_barrier_init(&rd->sh->start, 2 * rd->nsend + 2);
 	for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++) {
-		enum side side = i < SENDERS_MAX ? PARENT : CHILD;
-
 		if (!led[i])
 			continue;
 		ledger_reset(led[i]);
 		rd->sh->snd[i] = (struct msg_sender){
-			.tc = rd->tc, .fd = rd->fd, .watch = &rd->sh->fd[side], .led = led[i],
-			.quota = quota, .msg_ud = load_ud(LOAD_MSG_IN, 0), .msg_len = LOAD_MSG_LEN,
-			.start = &rd->sh->start, .done = &rd->sh->senders_done,
-			.delivered = &rd->sh->delivered,
+			.tc = rd->tc, .fd = rd->fd, .watch = &rd->sh->fd[i / SENDERS_MAX],
+			.led = led[i], .quota = quota, .msg_ud = load_ud(LOAD_MSG_IN, 0),
+			.msg_len = LOAD_MSG_LEN, .start = &rd->sh->start,
+			.done = &rd->sh->senders_done, .delivered = &rd->sh->delivered,
 		};
 	}
 }
 
+static void round_log(struct round *rd, unsigned n)
+{
+	unsigned long long ok[SIDES] = { 0 }, ebadf[SIDES] = { 0 };
+
+	for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++) {
+		ok[i / SENDERS_MAX] += rd->sh->snd[i].ok;
+		ebadf[i / SENDERS_MAX] += rd->sh->snd[i].ebadf;
+	}
+	tc_log(rd->tc, "round %u: %s fd, closes at +%lld/+%lld us (parent/child), MSG_RING ok "
+	       "%llu/%llu, EBADF %llu/%llu, teardown %.1f ms", n,
+	       rd->registered ? "registered" : "plain", (long long)rd->close_delay_ns[PARENT] / 1000,
+	       (long long)rd->close_delay_ns[CHILD] / 1000, ok[PARENT], ok[CHILD], ebadf[PARENT],
+	       ebadf[CHILD], ns_to_s(rd->teardown_ns) * 1000);
+}
+
 static enum verdict run(struct tcase *tc)
 {
-	unsigned nsend = tc->threads / 2 < 1 ? 1 : tc->threads / 2 > SENDERS_MAX ? SENDERS_MAX :
-			 tc->threads / 2, rounds = 0, registered = 0;
+	unsigned nsend = CLAMP(tc->threads / 2, 1, SENDERS_MAX), rounds = 0, registered = 0;
+	int64_t alive_check_ns = ALIVE_CHECK_MAX_NS;
 	uint32_t quota = TARGET_CQ / (2 * nsend);
 	struct ledger *led[SIDES * SENDERS_MAX] = { 0 };
 	struct deadline run_end;
@@ -336,34 +347,19 @@ static enum verdict run(struct tcase *tc)
 	do {
 		struct tcase rtc = *tc;		/* each round its own seeds */
 		struct round rd = { .tc = &rtc, .sh = sh, .fd = ringfd_dedicated_number(),
-				    .nsend = nsend };
-		uint64_t ok[SIDES] = { 0 }, ebadf[SIDES] = { 0 };
+				    .nsend = nsend, .alive_check_ns = alive_check_ns };
 
 		rtc.seed = rng_next(&rng);
-		/* Unregistering through the registered fd itself needs 6.3+. */
-		rd.registered = rng_chance(&rng, 50) && kernel_features() & IORING_FEAT_REG_REG_RING;
-		memset(sh, 0, sizeof(*sh));
-		tw_barrier_init(&sh->start, 2 * nsend + 2);
-		rd.close_delay_ns[PARENT] = (int64_t)rng_below(&rng, CLOSE_WINDOW_NS);
-		rd.close_delay_ns[CHILD] = (int64_t)rng_below(&rng, CLOSE_WINDOW_NS);
-		senders_setup(&rd, led, quota);
+		round_setup(&rd, &rng, led, quota);
 		/* A failed round leaves threads behind: no clean-up under them. */
 		if (one_round(&rd, &rng) >= V_FAIL)
 			return tc_verdict(tc);
 		if (tc_verdict(tc) == V_SKIP)
 			break;
-		rounds++;
+		round_log(&rd, ++rounds);
 		registered += rd.registered;
-		for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++) {
-			ok[i / SENDERS_MAX] += sh->snd[i].ok;
-			ebadf[i / SENDERS_MAX] += sh->snd[i].ebadf;
-		}
-		tc_log(tc, "round %u: %s fd, closes at +%lld/+%lld us (parent/child), MSG_RING "
-		       "ok %llu/%llu, EBADF %llu/%llu", rounds, rd.registered ? "registered" : "plain",
-		       (long long)rd.close_delay_ns[PARENT] / 1000,
-		       (long long)rd.close_delay_ns[CHILD] / 1000, (unsigned long long)ok[PARENT],
-		       (unsigned long long)ok[CHILD], (unsigned long long)ebadf[PARENT],
-		       (unsigned long long)ebadf[CHILD]);
+		if (rounds == 1 || rd.teardown_ns > alive_check_ns)
+			alive_check_ns = CLAMP(rd.teardown_ns, ALIVE_CHECK_MIN_NS, ALIVE_CHECK_MAX_NS);
 	} while (!tc_failed(tc) && !deadline_passed(&run_end));
 	tc_log(tc, "%u rounds, %u with a registered ring fd", rounds, registered);
 	for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++)
