@@ -72,13 +72,26 @@ static int send_batch(struct msg_sender *s, struct tring *src, struct rng *rng, 
 	return 0;
 }
 
+static int wait_closed(struct msg_sender *s)
+{
+	struct deadline dl = tc_deadline(s->tc);
+	enum fd_state st;
+
+	while ((st = fd_watch_state(s->watch)) != FD_CLOSED) {
+		if (futex_wait_until(&s->watch->state, st, &dl) == -ETIMEDOUT &&
+		    fd_watch_state(s->watch) != FD_CLOSED)
+			return tc_hang(s->tc, s->led, NULL, "sender: quota used up, fd %d never "
+				       "closed", s->fd), -1;
+	}
+	return 0;
+}
+
 void *msg_sender_main(struct tw_thread *t)
 {
 	struct msg_sender *s = t->arg;
 	struct deadline dl = tc_deadline(s->tc);
 	struct tring src;
 	uint32_t seq = 0;
-	enum fd_state st;
 	bool up;
 
 	up = tring_init(s->tc, &src, "sender", &profiles[P_DEFAULT], NULL) == V_PASS;
@@ -89,8 +102,8 @@ void *msg_sender_main(struct tw_thread *t)
 	}
 	while (up && !tc_failed(s->tc) && !s->closed_before) {
 		/* Quota used up: keep the rest for the batch after the close. */
-		while (seq + 2 * MAX_BATCH > s->quota && (st = fd_watch_state(s->watch)) != FD_CLOSED)
-			futex_wait_until(&s->watch->state, st, &dl);
+		if (seq + 2 * MAX_BATCH > s->quota && wait_closed(s))
+			break;
 		if (send_batch(s, &src, &t->rng, &seq))
 			break;
 	}
