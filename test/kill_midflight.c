@@ -98,11 +98,12 @@ static void *ring_main(struct tw_thread *t)
 	}
 	load_init(&l, &r, &k->src, k->ring_fds, k->use_msg_ring ? k->nrings : 0);
 	/*
-	 * Kernel bug, left out here (see the suite's notes): an IOSQE_ASYNC
+	 * Left out: a kernel leak (6.18; 7.3 reads the same). An IOSQE_ASYNC
 	 * MSG_RING of a DEFER ring that io-wq runs after its submitter's exit
-	 * cancel parks, holding the target ring's file, in the DEFER ring's
-	 * local work list. A cycle of such pins between DEFER rings (or a ring
-	 * messaging itself) is never released: the rings leak.
+	 * cancel checked inflight_tracked completes into the ring's local work
+	 * list, holding the target's file. A cycle of such pins between DEFER
+	 * rings (or a ring messaging itself) is never released: the rings and
+	 * their probes stay forever.
 	 */
 	for (unsigned i = 0; i < k->nrings; i++)
 		if (r.prof->props & k->prof[i]->props & PROF_LOCAL_TW)
