@@ -166,7 +166,9 @@ void diag_dump_uring_kthreads(const char *indent)
 			read_small(path, wchan, sizeof(wchan));
 			snprintf(path, sizeof(path), "%s/%s/comm", taskdir, te->d_name);
 			read_small(path, comm, sizeof(comm));
-			if (!strstr(wchan, "io_") && strncmp(comm, "iou-", 4))
+			/* io-wq and SQPOLL threads, and kworkers running a ring's
+			 * exit work ("kworker/u8:2+iou_exit"; '-': idle). */
+			if (!strstr(wchan, "io_") && strncmp(comm, "iou-", 4) && !strstr(comm, "+iou"))
 				continue;
 			if (!header) {
 				printf("%stasks in io_uring code system-wide:\n", indent);
@@ -178,4 +180,7 @@ void diag_dump_uring_kthreads(const char *indent)
 		closedir(td);
 	}
 	closedir(pd);
+	if (!header)
+		printf("%sno task is in io_uring code: no ring teardown is running (a ring that did "
+		       "not finish was never released?)\n", indent);
 }
