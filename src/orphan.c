@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Orphan rounds (see orphan.h): the owner's part, and the survivor's, which
+ * runs the round and checks it. Why each step is there: test/orphans.c.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "orphan.h"
+
+#define TIMEOUT_MAX_MS	30	/* most fire once the owner is gone */
+#define PER_STREAM	64
+
+enum { OWNER, SURVIVOR };	/* ledger producers */
+
+/* Messages start with the round: "%s round %u" and RD(rd). */
+#define RD(rd)		orphan_kind_names[(rd)->kind], (rd)->no
+
+const char *const orphan_kind_names[EXIT_KINDS] = {
+	"thread-exit", "process-exit", "exec", "fd-passed",
+};
+
+static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
+{
+	struct orphan_round *rd = arg;
+	unsigned p, c;
+	uint32_t seq;
+	const char *want;
+
+	ledger_decode(ud, &p, &c, &seq);
+	rd->cancelled += res == -ECANCELED;
+	want = flags ? "no CQE flags" : rd->check(&rd->exp, c, seq, res);
+	if (!want)
+		return NULL;
+	snprintf(rd->why, sizeof(rd->why), "%s round %u, %s: want %s", RD(rd),
+		 c < PC_COUNT ? pending_channel_names[c] : "?", want);
+	return rd->why;
+}
+
+/* ---- the owner ------------------------------------------------------ */
+
+static int owner_reap_until_sync(struct orphan_round *rd, struct tring *r)
+{
+	struct deadline dl = tc_deadline(rd->tc);
+	int ret = pending_reap_until_sync(&rd->work, r, &dl, &rd->owner_reaped);
+
+	if (ret == -ETIMEDOUT)
+		tc_hang(rd->tc, rd->must, r, "%s round %u: owner: its NOP never completed",
+			RD(rd));
+	else if (ret)
+		tc_fail(rd->tc, "%s round %u: owner: wait: %s", RD(rd),
+			strerror(-ret));
+	return ret;
+}
+
+/* io_uring_enable_rings(): liburing 2.3 declares it but does not export it. */
+static int enable_ring(struct tring *r)
+{
+	return syscall(__NR_io_uring_register, r->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+		       NULL, 0) < 0 ? -errno : 0;
+}
+
+/* Enable the ring (its submitter from now on), leave work pending, wait for
+ * the go, maybe run task_work once more; then the caller exits. */
+void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable)
+{
+	struct deadline dl = tc_deadline(rd->tc);
+	int ret = enable ? enable_ring(r) : 0;
+	unsigned n;
+
+	if (ret < 0)
+		tc_fail(rd->tc, "%s round %u: io_uring_enable_rings: %s", RD(rd), strerror(-ret));
+	n = ret < 0 ? 0 : pending_prep(&rd->work, r);
+	if (n && (ret = io_uring_submit(&r->ring)) != (int)n)
+		tc_fail(rd->tc, "%s round %u: owner: submit of %u: %d", RD(rd), n, ret);
+	else if (n)
+		pending_sent(&rd->work);
+	rd->owner_failed = tc_failed(rd->tc) || owner_reap_until_sync(rd, r);
+	tw_event_set(&rd->submitted);
+	if (!rd->owner_failed && tw_event_wait(&rd->go, &dl))
+		tc_hang(rd->tc, NULL, NULL, "%s round %u: owner: no go", RD(rd));
+	else if (!rd->owner_failed && rd->owner_reaps_again) {
+		tring_get_events(r);	/* task_work / DEFER local work, normal mode */
+		rd->owner_reaped += pending_reap(&rd->work, r, NULL);
+	}
+	tw_event_set(&rd->exiting);	/* not reaping any more: the survivor takes over */
+}
+
+/* ---- the survivor --------------------------------------------------- */
+
+/* MSG_RING from the survivor's own ring into the orphaned one. */
+static void send_msgs(struct orphans *o, unsigned n)
+{
+	struct orphan_round *rd = o->rd;
+	struct ledger *l = rd->work.led[PC_MSG];
+	struct deadline dl = tc_deadline(o->tc);
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+
+	for (unsigned i = 0; i < n; i++, rd->msg_seq++) {
+		struct io_uring_sqe *sqe = tring_sqe(&o->src);
+
+		io_uring_prep_msg_ring(sqe, tring_fd(&rd->ring), rd->msg_seq,
+				       ledger_ud(l, SURVIVOR, PC_MSG, rd->msg_seq), 0);
+		io_uring_sqe_set_data64(sqe, rd->msg_seq);
+	}
+	if (!n || tc_failed(o->tc))
+		return;
+	if (io_uring_submit(&o->src.ring) != (int)n) {
+		tc_fail(o->tc, "%s round %u: submit of %u MSG_RING failed", RD(rd), n);
+		return;
+	}
+	if (tring_wait_ready(&o->src, n, &dl)) {
+		tc_hang(o->tc, l, &o->src, "%s round %u: %u MSG_RING sends did not complete",
+			RD(rd), n);
+		return;
+	}
+	io_uring_for_each_cqe(&o->src.ring, head, cqe) {
+		if (cqe->res == 0)
+			ledger_sent(l, SURVIVOR, PC_MSG, 1);
+		else if (cqe->res != -EOWNERDEAD || !rd->exp.msg_strand)	/* (B) */
+			tc_fail(o->tc, "%s round %u: MSG_RING %llu into the ring: %s", RD(rd),
+				(unsigned long long)cqe->user_data, strerror(-cqe->res));
+		seen++;
+	}
+	io_uring_cq_advance(&o->src.ring, seen);
+}
+
+/* Complete a share of what is still pending: reads, polls, plus MSG_RING. */
+static void fire(struct orphans *o, unsigned pct, unsigned min_msgs, unsigned max_msgs)
+{
+	pending_fire_reads(&o->rd->work, &o->rng, pct);
+	pending_fire_polls(&o->rd->work, &o->rng, pct);
+	send_msgs(o, (unsigned)rng_range(&o->rng, min_msgs, max_msgs));
+}
+
+static enum verdict round_setup(struct orphans *o, enum orphan_kind kind, unsigned no)
+{
+	const struct tring_opts opts = { .cq_entries = ORPHAN_RING_CQ, .attach_wq_fd = -1,
+					 .extra_flags = IORING_SETUP_R_DISABLED };
+	struct orphan_round *rd = o->rd;
+	struct ledger *must = rd->must, *may = rd->may;
+	int ret;
+
+	*rd = (struct orphan_round){ .tc = o->tc, .kind = kind, .no = no, .must = must,
+				     .may = may, .exp = o->expect(o->tc->prof, kind), .check = o->check,
+				     .ring_efd = -1, .sock = { -1, -1 },
+				     .probe = { .rfd = -1, .wfd = -1 } };
+	ledger_reset(must);
+	ledger_reset(may);
+	for (int c = 0; c < PC_COUNT; c++)
+		rd->work.led[c] = (c == PC_MSG ? rd->exp.msg_strand :
+				   rd->exp.strand && c != PC_TRACKED && c != PC_SYNC) ? may : must;
+	rd->work.producer = OWNER;
+	rd->owner_reaps_again = rng_chance(&o->rng, 50);
+	ret = pending_setup(&rd->work, &o->rng, tring_fd(&o->src), TIMEOUT_MAX_MS);
+	if (!ret)
+		ret = probe_create(&rd->probe, "orphaned ring");
+	if (!ret && (rd->ring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		ret = -errno;
+	if (!ret && kind == EXIT_FDPASS &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, rd->sock) < 0)
+		ret = -errno;
+	if (ret)
+		return tc_fail(o->tc, "round set-up: %s", strerror(-ret));
+	if (kind == EXIT_FDPASS)
+		return V_PASS;
+	/* R_DISABLED: no submitter_task until the owner enables the ring
+	 * (io_register_enable_rings()); until then the creator may register. */
+	if (tring_init(o->tc, &rd->ring, "orphan", o->tc->prof, &opts) != V_PASS)
+		return tc_verdict(o->tc);
+	ret = io_uring_register_eventfd(&rd->ring.ring, rd->ring_efd);
+	if (!ret)
+		ret = io_uring_register_files(&rd->ring.ring, &rd->probe.rfd, 1);
+	probe_drop_reader(&rd->probe);
+	return ret ? tc_fail(o->tc, "ring registration: %s", strerror(-ret)) : V_PASS;
+}
+
+static void round_close(struct orphan_round *rd)
+{
+	tring_exit(&rd->ring);
+	pending_close(&rd->work);
+	probe_close(&rd->probe);
+	for (int i = -1; i < 2; i++) {
+		int *fd = i < 0 ? &rd->ring_efd : &rd->sock[i];
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+/* fd-passed: map the ring the owner created, like any process given its fd. */
+static enum verdict take_ring(struct orphans *o, struct child *c)
+{
+	struct orphan_round *rd = o->rd;
+	struct deadline dl = tc_deadline(o->tc);
+	int fd = -ECANCELED;
+
+	probe_drop_reader(&rd->probe);
+	if (tw_event_wait(&rd->ring_ready, &dl))
+		return tc_hang(o->tc, NULL, NULL, "fd-passed round %u: owner's ring", rd->no);
+	if (!rd->abort)
+		fd = rd->via_getfd ? fdpass_take(c->pidfd, rd->owner_fd) :
+				     fdpass_recv(rd->sock[0], &dl);
+	if (fd >= 0 && io_uring_queue_mmap(fd, &rd->params, &rd->ring.ring)) {
+		close(fd);
+		fd = -ENOMEM;
+	}
+	if (fd < 0) {
+		rd->abort = true;
+		tw_event_set(&rd->ring_taken);
+		return tc_fail(o->tc, "fd-passed round %u: taking the ring (%s): %s", rd->no,
+			       rd->via_getfd ? "pidfd_getfd" : "SCM_RIGHTS", strerror(-fd));
+	}
+	rd->ring = (struct tring){ .ring = rd->ring.ring, .prof = o->tc->prof, .live = true,
+				   .name = "orphan" };
+	tw_event_set(&rd->ring_taken);
+	return V_PASS;
+}
+
+static int owner_wait(struct orphans *o, struct tw_thread *t, struct child *c)
+{
+	struct orphan_round *rd = o->rd;
+	struct deadline dl = tc_deadline(o->tc);
+	char buf[64];
+	int status;
+
+	if (rd->kind == EXIT_THREAD ? tw_thread_join(t, &dl) == -ETIMEDOUT :
+	    proc_reap(c, &dl, &status) == -ETIMEDOUT)
+		return tc_hang(o->tc, rd->must, &rd->ring, "%s round %u: the owner did not exit",
+			       RD(rd)), -1;
+	if (rd->kind != EXIT_THREAD && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		tc_fail(o->tc, "%s round %u: the owner ended with %s", RD(rd),
+			proc_status_str(status, buf, sizeof(buf)));
+	return 0;
+}
+
+/* What happens to a DEFER ring's work without its submitter (B). */
+static void check_defer_orphan(struct orphans *o)
+{
+	struct orphan_round *rd = o->rd;
+	int ret = tring_wait(&rd->ring, 0, 0, 0, NULL);
+
+	if (ret != -EEXIST)
+		tc_fail(o->tc, "%s round %u: GETEVENTS by a non-submitter of a DEFER_TASKRUN ring "
+			"returned %d, want -EEXIST", RD(rd), ret);
+	if (pending_reap(&rd->work, &rd->ring, NULL))
+		tc_fail(o->tc, "%s round %u: CQEs posted after the submitter was gone", RD(rd));
+}
+
+static void round_verify(struct orphans *o)
+{
+	struct orphan_round *rd = o->rd;
+	int64_t stranded;
+	struct deadline dl = tc_deadline(o->tc);
+	int ret = pending_collect(&rd->work, &rd->ring, rd->ring_efd, rd->must, &dl);
+
+	if (ret && ret != -ETIMEDOUT)
+		tc_fail(o->tc, "%s round %u: eventfd wait: %s", RD(rd), strerror(-ret));
+	if (!ledger_verify(rd->must))
+		tc_info(o->tc, "%s round %u: channels 0-5: pipe read, eventfd poll, io_uring-fd "
+			"poll, timeout, nop, MSG_RING; producer 0 owner, 1 survivor", RD(rd));
+	if (o->tc->prof->props & PROF_LOCAL_TW)
+		check_defer_orphan(o);
+	stranded = ledger_outstanding(rd->may);
+	o->stranded += stranded;
+	tc_log(o->tc, "%s round %u: %u reads, %u polls, %u timeouts, %u MSG_RING; owner reaped "
+	       "%u; %u -ECANCELED, %lld stranded%s", RD(rd), rd->work.nread, rd->work.npoll,
+	       rd->work.ntimeout, rd->msg_seq, rd->owner_reaped, rd->cancelled,
+	       (long long)stranded, rd->via_getfd ? "; SCM_RIGHTS refused, took the fd with "
+	       "pidfd_getfd()" : "");
+}
+
+enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no)
+{
+	struct orphan_round *rd = o->rd;
+	struct tw_thread thread;
+	struct child child;
+	struct deadline dl = tc_deadline(o->tc);
+	enum verdict v = round_setup(o, kind, no);
+	int ret;
+
+	if (v != V_PASS) {
+		round_close(rd);
+		return v;
+	}
+	ret = kind == EXIT_THREAD ?
+	      tw_thread_start(o->tc, &thread, "owner", 0, o->owner_thread, rd) :
+	      proc_spawn(&child, o->owner_child[kind], rd);
+	if (ret < 0) {
+		round_close(rd);
+		return tc_fail(o->tc, "%s round %u: starting the owner: %s", RD(rd),
+			       strerror(-ret));
+	}
+	if (kind == EXIT_FDPASS && take_ring(o, &child) != V_PASS)
+		goto owner_gone;
+	if (tw_event_wait(&rd->submitted, &dl) || rd->owner_failed)
+		goto owner_gone;
+	/* Before the exit: the live owner runs this task_work normally. */
+	fire(o, 25, 0, 2);
+	tw_event_set(&rd->go);
+	if (tw_event_wait(&rd->exiting, &dl))
+		goto owner_gone;
+	/* Racing the exit: task_work queued to a task in do_exit() or exec. */
+	fire(o, 50, 0, 3);
+	pending_reap(&rd->work, &rd->ring, NULL);
+owner_gone:
+	if (owner_wait(o, &thread, &child))
+		return V_HANG;	/* the owner may still use the round: leave it */
+	if (!tc_failed(o->tc)) {
+		/* After the exit: task_work_add() fails, the fallback runs it (A). */
+		fire(o, 100, 1, 3);
+		round_verify(o);
+	}
+	tring_exit(&rd->ring);
+	/* Teardown cancels what was stranded; then the ctx is freed. */
+	dl = tc_deadline(o->tc);
+	if (!tc_failed(o->tc) && probe_wait(&rd->probe, &dl)) {
+		diag_dump_uring_kthreads("#   ");
+		tc_hang(o->tc, rd->may, NULL, "%s round %u: the ring's teardown never finished",
+			RD(rd));
+	}
+	round_close(rd);
+	o->rounds[kind]++;
+	return tc_verdict(o->tc);
+}
+
+enum verdict orphans_init(struct orphans *o, struct tcase *tc)
+{
+	o->tc = tc;
+	if (!kernel_has_op(IORING_OP_MSG_RING))
+		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
+	if (tring_init(tc, &o->src, "survivor", &profiles[P_DEFAULT], NULL) != V_PASS)
+		return tc_verdict(tc);
+	o->rd = mmap(NULL, sizeof(*o->rd), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (o->rd == MAP_FAILED) {
+		o->rd = NULL;
+		return tc_fail(tc, "mmap: %s", strerror(errno));
+	}
+	o->rd->must = ledger_new(tc, "must-post", 2, PC_COUNT, PER_STREAM, 0);
+	o->rd->may = ledger_new(tc, "may-strand", 2, PC_COUNT, PER_STREAM, 0);
+	if (!o->rd->must || !o->rd->may)
+		return tc_fail(tc, "out of memory");
+	ledger_set_check(o->rd->must, check_res, o->rd);
+	ledger_set_check(o->rd->may, check_res, o->rd);
+	rng_seed(&o->rng, tc->seed, 0);
+	return V_PASS;
+}
+
+void orphans_fini(struct orphans *o)
+{
+	/* After a hang an owner may still use the round: leave it be. */
+	if (tc_verdict(o->tc) >= V_HANG)
+		return;
+	tring_exit(&o->src);
+	if (o->rd) {
+		ledger_free(o->rd->must);
+		ledger_free(o->rd->may);
+		munmap(o->rd, sizeof(*o->rd));
+	}
+}

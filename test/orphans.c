@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Orphans: a task with work pending on a ring exits while the ring lives on
+ * in a survivor. Each round an owner leaves reads, polls, a tracked poll,
+ * timeouts and a NOP pending (src/pending.h), may reap some CQEs itself, and
+ * exits; the survivor completes the work before, during and after the exit,
+ * sends MSG_RING into the ring, and accounts every CQE (src/orphan.c): one
+ * for each request that can still post, with a result listed below; what
+ * cannot post must be cleaned up by the ring's teardown. Exit kinds:
+ *   thread-exit   the submitting thread exits, its process keeps the ring
+ *   process-exit  a forked child that enabled an R_DISABLED ring exits
+ *   exec          that child execs this program, which exits at once
+ *   fd-passed     a child creates the ring, hands it over (SCM_RIGHTS, or
+ *                 pidfd_getfd() since 6.7 refuses io_uring files over
+ *                 sockets in scm_fp_copy()) and exits
+ *
+ * What the kernel may post (the same on 6.1..7.3 unless said):
+ *                 thread-/process-exit, fd-passed    exec
+ *   normal tw     all post; reads, polls may be      all post; timeouts
+ *                 -ECANCELED (A)                     may be killed (C)
+ *   DEFER         tracked poll, NOP post; the rest   all post (C);
+ *                 may strand, never -ECANCELED (B)   MSG_RING may strand (B)
+ *   SQPOLL        all post, exact (D); fd-passed: all post, may be cancelled (E)
+ * A: do_exit() runs io_uring_files_cancel() before exit_signals() sets
+ *    PF_EXITING: io_uring_cancel_generic(cancel_all=false) cancels only
+ *    REQ_F_INFLIGHT requests (io_match_task_safe(), io_kill_timeouts()): the
+ *    tracked poll. The rest stay armed; a later wake-up's task_work runs in
+ *    exit_task_work() (PF_EXITING) or, once task_work_add() fails, from a
+ *    kworker (PF_KTHREAD; 6.18: ctx->fallback_work, 7.2+:
+ *    io_tctx_fallback_work()): io_should_terminate_tw() -> cancel mode ->
+ *    io_poll_check_events() -ECANCELED. io_timeout_complete() ignores cancel
+ *    mode: timeouts end -ETIME. Run by the live owner: real results.
+ * B: DEFER_TASKRUN completions are local work only the submitter runs
+ *    (io_allowed_defer_tw_run(); the survivor's GETEVENTS gets -EEXIST). Its
+ *    exit runs it in normal mode (io_run_local_work() from
+ *    io_uring_try_cancel_requests(), before PF_EXITING) while the tracked
+ *    poll is in flight; what comes later, MSG_RING included
+ *    (io_msg_remote_post(), 6.11+), waits for teardown: io_ring_exit_work()
+ *    -> io_cancel_local_task_work() (7.2+) / io_move_task_work_from_local()
+ *    (6.18), posting into a CQ nobody maps any more. The teardown probe
+ *    proves that happened (a CQE lost here would look stranded: exec rounds
+ *    and the tracked poll check DEFER's exactly-once). 6.1-6.10 fail such a
+ *    MSG_RING with -EOWNERDEAD (task_work_add() on the dead submitter).
+ * C: begin_new_exec() -> io_uring_task_cancel(): cancel_all, and the loop
+ *    runs task_work and local work until the task has no request left.
+ * D: SQPOLL requests belong to the SQ thread (req->tctx) of the process that
+ *    created the ring: the survivor's, which the owner's exit leaves alone.
+ * E: an owner-created ring's SQ thread dies with the owner's process
+ *    (get_signal() returns for PF_USER_WORKER) and io_uring_cancel_generic(
+ *    true, sqd) cancels all; io_uring_enter() is -EOWNERDEAD from then on.
+ * MSG_RING into other rings is posted directly (io_post_aux_cqe()): always.
+ * The survivor waits on an eventfd registered on the ring: io_uring_enter()
+ * refuses it (-EEXIST, -EOWNERDEAD above), and polling a DEFER ring fd with a
+ * dead submitter is useless: io_activate_pollwq() needs task_work on the
+ * submitter, and io_uring_poll() says EPOLLIN while local work is pending.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "fdpass.h"
+#include "orphan.h"
+
+#define EXEC_EXIT_ENV	"TW_ORPHANS_EXEC_EXIT"	/* set: main() exits at once */
+
+static struct orphan_expect expect_for(const struct profile *p, enum orphan_kind k)
+{
+	bool exec = k == EXIT_EXEC, own_sq = k == EXIT_FDPASS;
+
+	if (p->props & PROF_SQPOLL)	/* D, E */
+		return (struct orphan_expect){ .cancel = own_sq, .kill_timeouts = own_sq };
+	if (p->props & PROF_LOCAL_TW)	/* B, C */
+		return (struct orphan_expect){ .cancel = exec, .kill_timeouts = exec,
+					       .strand = !exec, .msg_strand = true };
+	return (struct orphan_expect){ .cancel = true, .kill_timeouts = exec };	/* A, C */
+}
+
+/* NULL if res is one the kernel may post for channel c, else what it may. */
+static const char *expect_check(const struct orphan_expect *e, unsigned c, uint32_t seq,
+				int32_t res)
+{
+	bool cancelled = res == -ECANCELED;
+
+	switch (c) {
+	case PC_READ:
+		return res == 1 || (cancelled && e->cancel) ? NULL :
+		       e->cancel ? "1 (byte read) or -ECANCELED" : "1 (byte read)";
+	case PC_POLL:
+		return res == POLLIN || (cancelled && e->cancel) ? NULL :
+		       e->cancel ? "POLLIN or -ECANCELED" : "POLLIN";
+	case PC_TRACKED:	/* exit cancels it unless SQPOLL keeps it (D) */
+		return res == POLLIN || (cancelled && (e->cancel || e->strand)) ? NULL :
+		       e->cancel || e->strand ? "POLLIN or -ECANCELED" : "POLLIN";
+	case PC_TIMEOUT:
+		return res == -ETIME || (cancelled && e->kill_timeouts) ? NULL :
+		       e->kill_timeouts ? "-ETIME or -ECANCELED" : "-ETIME";
+	case PC_SYNC:
+		return res == 0 ? NULL : "0";
+	case PC_MSG:
+		return res == (int32_t)seq ? NULL : "the payload sent (its seq)";
+	}
+	return "no CQE on this channel";
+}
+
+static void *owner_thread(struct tw_thread *t)
+{
+	struct orphan_round *rd = t->arg;
+
+	orphan_owner_run(rd, &rd->ring, true);
+	return NULL;	/* do_exit() of this thread only */
+}
+
+static int owner_process(void *arg)
+{
+	struct orphan_round *rd = arg;
+
+	orphan_owner_run(rd, &rd->ring, true);
+	return 0;	/* _exit(): do_exit() of the whole process */
+}
+
+static int owner_exec(void *arg)
+{
+	struct orphan_round *rd = arg;
+	char *argv[] = { "orphans-exec-exit", NULL };
+
+	orphan_owner_run(rd, &rd->ring, true);
+	setenv(EXEC_EXIT_ENV, "1", 1);
+	execv("/proc/self/exe", argv);
+	tc_fail(rd->tc, "exec round %u: execv(/proc/self/exe): %s", rd->no, strerror(errno));
+	return 1;
+}
+
+/* The owner creates the ring (with SQPOLL, also its SQ thread) and hands
+ * it over; the survivor maps it (orphan.c: take_ring()). */
+static int owner_fdpass(void *arg)
+{
+	struct orphan_round *rd = arg;
+	struct io_uring_params *p = &rd->params;
+	struct tring r = { .prof = rd->tc->prof, .name = "orphan" };
+	struct deadline dl = tc_deadline(rd->tc);
+	int ret;
+
+	p->flags = r.prof->setup_flags | IORING_SETUP_CQSIZE;
+	p->cq_entries = ORPHAN_RING_CQ;
+	p->sq_thread_idle = 10;
+	ret = io_uring_queue_init_params(64, &r.ring, p);
+	if (!ret && !(ret = io_uring_register_eventfd(&r.ring, rd->ring_efd)))
+		ret = io_uring_register_files(&r.ring, &rd->probe.rfd, 1);
+	close(rd->probe.rfd);	/* our copy; the survivor closes its own */
+	if (!ret) {
+		ret = fdpass_send(rd->sock[1], r.ring.ring_fd);
+		/* scm_fp_copy() refuses io_uring files since 6.7 */
+		rd->via_getfd = ret == -EINVAL;
+		rd->owner_fd = r.ring.ring_fd;
+	}
+	if (ret && !rd->via_getfd) {
+		tc_fail(rd->tc, "fd-passed round %u: owner: ring set-up or SCM_RIGHTS: %s", rd->no,
+			strerror(-ret));
+		rd->owner_failed = rd->abort = true;
+	}
+	tw_event_set(&rd->ring_ready);
+	if (!rd->abort && tw_event_wait(&rd->ring_taken, &dl))
+		tc_hang(rd->tc, NULL, NULL, "fd-passed round %u: owner: ring not taken", rd->no);
+	else if (!rd->abort) {
+		r.live = true;
+		orphan_owner_run(rd, &r, false);
+	}
+	tw_event_set(&rd->submitted);
+	tw_event_set(&rd->exiting);
+	return rd->owner_failed;	/* process exit: the ring is the survivor's alone */
+}
+
+static enum verdict run(struct tcase *tc)
+{
+	struct orphans o = {
+		.expect = expect_for,
+		.check = expect_check,
+		.owner_thread = owner_thread,
+		.owner_child = { [EXIT_PROCESS] = owner_process, [EXIT_EXEC] = owner_exec,
+				 [EXIT_FDPASS] = owner_fdpass },
+	};
+	struct deadline run_end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
+	unsigned n = 0;
+
+	/* Every exit kind at least once, then round-robin for the duration. */
+	if (orphans_init(&o, tc) == V_PASS)
+		while (orphans_round(&o, (enum orphan_kind)(n % EXIT_KINDS), n) == V_PASS &&
+		       (++n < EXIT_KINDS || !deadline_passed(&run_end)))
+			;
+	tc_log(tc, "rounds: %u thread-exit, %u process-exit, %u exec, %u fd-passed; %lld "
+	       "requests stranded in DEFER rings, cleaned up by teardown", o.rounds[EXIT_THREAD],
+	       o.rounds[EXIT_PROCESS], o.rounds[EXIT_EXEC], o.rounds[EXIT_FDPASS],
+	       (long long)o.stranded);
+	orphans_fini(&o);
+	return tc_verdict(tc);
+}
+
+static const struct scenario orphans = {
+	.name = "orphans",
+	.summary = "a task with pending work exits (thread exit, process exit, exec, after handing "
+		   "its ring over): one CQE per request that can still post, the rest torn down",
+	.profiles = PROFILES_ALL,
+	.run = run,
+};
+
+int main(int argc, char **argv)
+{
+	/* The exec round's owner execs this program: it exits at once. */
+	if (getenv(EXEC_EXIT_ENV))
+		return 0;
+	return harness_main(argc, argv, &orphans);
+}
