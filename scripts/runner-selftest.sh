@@ -236,7 +236,7 @@ check_hang_watchdog() {
 	export TW_FAKE='*.coop=stuck' TW_HANG_SECONDS=0.1
 	run --duration 0 fake_verdicts.coop
 	expect_status 1
-	expect_line '^fake_verdicts\.coop +HANG +[0-9.]+s  no verdict within [0-9]+ s; watchdog killed it'
+	expect_line '^fake_verdicts\.coop +HANG +[0-9.]+s  no verdict within [0-9.]+ s; watchdog killed it'
 	expect_line '^    # HANG fake_verdicts\.coop: case did not finish'
 	valid_reports
 	expect_json fake_verdicts.coop hang
