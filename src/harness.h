@@ -151,6 +151,8 @@ struct tring_opts {
 enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
 			const struct profile *prof, const struct tring_opts *o);
 void tring_exit(struct tring *r);
+/* Enable an R_DISABLED ring; the caller becomes its submitter. 0 or -errno. */
+int tring_enable(struct tring *r);
 int tring_fd(const struct tring *r);
 /* Next free SQE, submitting what is queued when the SQ is full. */
 struct io_uring_sqe *tring_sqe(struct tring *r);

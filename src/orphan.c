@@ -61,19 +61,12 @@ static int owner_reap_until_sync(struct orphan_round *rd, struct tring *r)
 	return ret;
 }
 
-/* io_uring_enable_rings(): liburing 2.3 declares it but does not export it. */
-static int enable_ring(struct tring *r)
-{
-	return syscall(__NR_io_uring_register, r->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
-		       NULL, 0) < 0 ? -errno : 0;
-}
-
 /* Enable the ring (its submitter from now on), leave work pending, wait for
  * the go, maybe run task_work once more; then the caller exits. */
 void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable)
 {
 	struct deadline dl = tc_deadline(rd->tc);
-	int ret = enable ? enable_ring(r) : 0;
+	int ret = enable ? tring_enable(r) : 0;
 	unsigned n;
 
 	if (ret < 0)

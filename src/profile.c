@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -153,6 +154,13 @@ void tring_exit(struct tring *r)
 		return;
 	io_uring_queue_exit(&r->ring);
 	r->live = false;
+}
+
+int tring_enable(struct tring *r)
+{
+	/* liburing 2.3 declares io_uring_enable_rings() but does not export it. */
+	return syscall(__NR_io_uring_register, r->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+		       NULL, 0) < 0 ? -errno : 0;
 }
 
 int tring_fd(const struct tring *r)

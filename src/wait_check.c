@@ -53,12 +53,20 @@ int wait_check_batch(struct wait_check *wc, unsigned want, int64_t avail, int64_
 	if (full_slice && elapsed >= timeout_ns && avail >= (int64_t)want) {
 		unsigned before = ready;
 
+		/* Entering again runs whatever task_work is queued: if the
+		 * batch shows up now, it was there and nobody woke us. */
 		tring_get_events(wc->r);
 		ready = io_uring_cq_ready(&wc->r->ring);
-		tc_fail(tc, "lost wake-up: ring %s: wait for %u CQEs slept %.2f s to its timeout "
-			"although %lld completions were delivered; %u CQEs ready at the timeout, "
-			"%u after entering the kernel again", wc->r->name, want, ns_to_s(elapsed),
-			(long long)avail, before, ready);
+		if (ready >= want)
+			tc_fail(tc, "lost wake-up: ring %s: wait for %u CQEs slept %.2f s to its "
+				"timeout although %lld completions were delivered; %u CQEs ready at "
+				"the timeout, %u after entering the kernel again", wc->r->name, want,
+				ns_to_s(elapsed), (long long)avail, before, ready);
+		else
+			tc_fail(tc, "lost CQE: ring %s: wait for %u CQEs slept %.2f s to its timeout "
+				"although %lld completions were delivered; only %u CQEs posted, even "
+				"after entering the kernel again (task_work lost or stuck)",
+				wc->r->name, want, ns_to_s(elapsed), (long long)avail, ready);
 		return -1;
 	}
 	if (!(flags & WAIT_EARLY_OK) && ret == 0 && ready < want && elapsed < timeout_ns / 2) {
