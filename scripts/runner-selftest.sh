@@ -19,6 +19,10 @@
 
 # shellcheck disable=SC2086 # $runner_sh is a command with arguments
 set -u
+# In a --sanitize build, ASan would turn the fake programs' SIGSEGV into an
+# exit status of its own; the meta tests need the real signal.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_abort=0
+export ASAN_OPTIONS
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 fake=$top/test/self/fake_verdicts.t

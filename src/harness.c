@@ -292,9 +292,14 @@ static enum verdict run_case(struct tcase *tc)
 		snprintf(tc->shared->reason, sizeof(tc->shared->reason), "%.*s",
 			 (int)sizeof(tc->shared->reason) - 1, reason);
 		tc->shared->verdict = V_CRASH;
-	} else if (WEXITSTATUS(status) != verdict_exit_code(tc->shared->verdict)) {
+	} else if (WEXITSTATUS(status) != verdict_exit_code(tc->shared->verdict) &&
+		   tc->shared->verdict < V_FAIL) {
+		/* A failure already reported stands (a sanitizer may add its own
+		 * exit status on that path); a pass or skip that exits non-zero
+		 * is a failure of its own: no verdict, or a sanitizer report. */
 		snprintf(tc->shared->reason, sizeof(tc->shared->reason),
-			 "case process exited with %d without a verdict", WEXITSTATUS(status));
+			 "case process exited with %d after reporting %s (a sanitizer report, or no "
+			 "verdict?)", WEXITSTATUS(status), verdict_names[tc->shared->verdict]);
 		tc->shared->verdict = V_FAIL;
 	}
 	return tc->shared->verdict;

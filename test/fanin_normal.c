@@ -415,6 +415,17 @@ static enum verdict run(struct tcase *tc)
 	}
 	tc_log(tc, "%llu requests completed on %u channels",
 	       (unsigned long long)ledger_total_seen(n.led), n.nch);
+	if (tc_failed(tc))
+		return tc_verdict(tc);	/* writers may still run: leave it to exit() */
+	for (unsigned ci = 0; ci < n.nch; ci++) {
+		close(n.ch[ci].rfd);
+		if (n.ch[ci].wfd != n.ch[ci].rfd)
+			close(n.ch[ci].wfd);
+	}
+	free(threads);
+	free(n.ch);
+	free(n.credit);
+	ledger_free(n.led);
 	return tc_verdict(tc);
 }
 

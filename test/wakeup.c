@@ -358,6 +358,15 @@ static enum verdict run(struct tcase *tc)
 	tc_log(tc, "%u rounds", round);
 	timer_delete(timer);
 	tring_exit(&w.ring);
+	for (unsigned a = 0; a < w.adders; a++) {
+		close(w.pipes[a][0]);
+		close(w.pipes[a][1]);
+	}
+	free(threads);
+	free(w.plan);
+	free(w.pipes);
+	free(w.rbuf);
+	ledger_free(w.led);
 	return tc_verdict(tc);
 }
 

@@ -220,6 +220,13 @@ static void copy_records(struct kmsg *k, FILE *f)
 	free(rec);
 }
 
+void kmsg_free(struct kmsg *k)
+{
+	free(k->cases);
+	k->cases = NULL;
+	k->ncases = k->cap = 0;
+}
+
 int kmsg_finish(struct kmsg *k, const char *path)
 {
 	FILE *f;

@@ -447,5 +447,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	write_result(&r, res);
+	kmsg_free(&r.kmsg);
 	return fclose(res) ? 1 : 0;
 }

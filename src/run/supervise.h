@@ -68,6 +68,8 @@ void kmsg_case(struct kmsg *k, const char *name);
 /* After the run: end marker, then (path not NULL) the excerpt - records after
  * our begin marker, split per case with the taint each case added. */
 int kmsg_finish(struct kmsg *k, const char *path);
+/* Release what kmsg_case() collected. */
+void kmsg_free(struct kmsg *k);
 unsigned long taint_read(void);
 /* Letters of the taint bits in mask, as in /proc/sys/kernel/tainted docs. */
 const char *taint_letters(unsigned long mask, char *buf, size_t len);

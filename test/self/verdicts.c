@@ -221,7 +221,7 @@ static void check_verdicts(void)
 
 	run_scenario("st_exit", "default", "1");
 	EXPECT("exit without a verdict is a FAIL", 1,
-	       "not ok 1 st_exit.default # FAIL case process exited with 5 without a verdict");
+	       "not ok 1 st_exit.default # FAIL case process exited with 5 after reporting pass");
 
 	run_scenario("st_skip", "default", "1");
 	EXPECT("skip: SKIP with its reason, all skipped: exit 77", 77,
