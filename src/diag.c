@@ -46,6 +46,15 @@ static char task_state(const char *dir)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
+char proc_task_state(pid_t tid)
+{
+	char dir[32];
+
+	/* /proc/<tid> exists for every thread, not only for processes. */
+	snprintf(dir, sizeof(dir), "/proc/%d", tid);
+	return task_state(dir);
+}
+
 static void print_file_lines(const char *path, const char *indent, int max)
 {
 	FILE *f = fopen(path, "r");

@@ -224,6 +224,9 @@ unsigned ledger_reap(struct ledger *l, struct tring *r);
  */
 enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct tring *r,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A task's state letter (R, S, D, T, Z, ...; '?' if unreadable). Waiting
+ * until another task sleeps or stops is a bounded poll of this. */
+char proc_task_state(pid_t tid);
 /* Dump /proc/<pid>/task/<*>: comm, state, wchan, stack. */
 void diag_dump_tasks(pid_t pid, const char *indent);
 /* Dump the io_uring fds of a process: fdinfo of each. */
@@ -274,6 +277,10 @@ void probe_drop_writer(struct teardown_probe *p);
 /* 0 once the ring's teardown finished, -ETIMEDOUT at the deadline. */
 int probe_wait(struct teardown_probe *p, const struct deadline *dl);
 void probe_close(struct teardown_probe *p);
+/* Close n rings of this process and prove each one's teardown finished
+ * (a probe per ring; a ring must have no fixed files registered). A
+ * teardown that does not finish in time is reported as a hang. */
+void tring_exit_proven(struct tcase *tc, struct tring *rings, unsigned n, uint64_t probe_ud);
 
 /* ---- threads ----------------------------------------------------------- */
 

@@ -91,3 +91,30 @@ void probe_close(struct teardown_probe *p)
 	probe_drop_reader(p);
 	probe_drop_writer(p);
 }
+
+void tring_exit_proven(struct tcase *tc, struct tring *rings, unsigned n, uint64_t probe_ud)
+{
+	struct teardown_probe probes[n];
+	unsigned armed = 0;
+
+	for (; armed < n; armed++) {
+		if (probe_create(&probes[armed], rings[armed].name))
+			break;
+		if (probe_arm(&probes[armed], &rings[armed], probe_ud)) {
+			probe_close(&probes[armed]);
+			break;
+		}
+	}
+	if (armed < n)
+		tc_fail(tc, "ring %s: cannot arm its teardown probe", rings[armed].name);
+	for (unsigned i = 0; i < n; i++)
+		tring_exit(&rings[i]);
+	for (unsigned i = 0; i < armed; i++) {
+		struct deadline dl = tc_deadline(tc);
+
+		if (probe_wait(&probes[i], &dl))
+			tc_hang(tc, NULL, NULL, "teardown of ring %s (%s) did not finish", probes[i].what,
+				rings[i].prof->name);
+		probe_close(&probes[i]);
+	}
+}

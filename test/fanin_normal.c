@@ -13,13 +13,11 @@
  *    (lost wake-up), never stalls (hang), and both rings' teardown
  *    finishes afterwards (teardown probes).
  */
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "chan.h"
 #include "wait_check.h"
 
 #define NRINGS		2
@@ -28,15 +26,8 @@
 #define CANCEL_UD	0x0cull	/* the final ASYNC_CANCELs: not in the ledger */
 #define PROBE_UD	0x0dull
 
-enum kind { K_PIPE_READ, K_PIPE_POLL, K_EVENTFD_READ, K_SOCK_RECV, K_COUNT };
-
-static const char *const kind_names[K_COUNT] = {
-	"pipe read", "pipe poll", "eventfd read", "socketpair recv",
-};
-
 struct channel {
-	enum kind kind;
-	int rfd, wfd;
+	struct chan fds;
 	unsigned ring;			/* which of the owner's rings serves it */
 	unsigned writer;		/* which writer thread feeds it */
 	unsigned depth;			/* slots, one request in flight per slot */
@@ -70,17 +61,7 @@ static void arm(struct normal *n, unsigned ci, unsigned slot)
 	struct channel *c = &n->ch[ci];
 	struct io_uring_sqe *sqe = tring_sqe(&n->rings[c->ring]);
 
-	switch (c->kind) {
-	case K_PIPE_POLL:
-		io_uring_prep_poll_add(sqe, c->rfd, POLLIN);
-		break;
-	case K_SOCK_RECV:
-		io_uring_prep_recv(sqe, c->rfd, &c->buf[slot], sizeof(c->buf[slot]), 0);
-		break;
-	default:
-		io_uring_prep_read(sqe, c->rfd, &c->buf[slot], sizeof(c->buf[slot]), 0);
-		break;
-	}
+	chan_prep(&c->fds, sqe, &c->buf[slot]);
 	io_uring_sqe_set_data64(sqe, ledger_ud(n->led, ci, slot, c->slot_seq[slot]++));
 	ledger_sent(n->led, ci, slot, 1);
 	c->armed[slot] = true;
@@ -98,7 +79,7 @@ static void record(struct normal *n, unsigned ci, uint64_t rec)
 
 	if (rec != c->consumed)
 		tc_fail(n->tc, "order: channel %u (%s, ring %u): got record %llu, expected %llu",
-			ci, kind_names[c->kind], c->ring, (unsigned long long)rec,
+			ci, chan_kind_names[c->fds.kind], c->ring, (unsigned long long)rec,
 			(unsigned long long)c->consumed);
 	consumed_one(n, c);
 }
@@ -109,7 +90,7 @@ static void drain_pipe(struct normal *n, unsigned ci)
 	uint64_t recs[64];
 	ssize_t got;
 
-	while ((got = read(n->ch[ci].rfd, recs, sizeof(recs))) > 0)
+	while ((got = read(n->ch[ci].fds.rfd, recs, sizeof(recs))) > 0)
 		for (ssize_t i = 0; i < got / 8; i++)
 			record(n, ci, recs[i]);
 }
@@ -133,15 +114,15 @@ static void complete(struct normal *n, struct io_uring_cqe *cqe)
 	c->armed[slot] = false;
 	if (cqe->res == -ECANCELED && n->cancelling)
 		return;
-	if (c->kind == K_PIPE_POLL && cqe->res > 0 && (cqe->res & POLLIN))
+	if (c->fds.kind == CHAN_PIPE_POLL && cqe->res > 0 && (cqe->res & POLLIN))
 		drain_pipe(n, ci);
-	else if (c->kind == K_EVENTFD_READ && cqe->res == 8 && c->buf[slot] == 1)
+	else if (c->fds.kind == CHAN_EVENTFD_READ && cqe->res == 8 && c->buf[slot] == 1)
 		consumed_one(n, c);	/* EFD_SEMAPHORE: one write, one read of 1 */
-	else if ((c->kind == K_PIPE_READ || c->kind == K_SOCK_RECV) && cqe->res == 8)
+	else if ((c->fds.kind == CHAN_PIPE_READ || c->fds.kind == CHAN_SOCK_RECV) && cqe->res == 8)
 		record(n, ci, c->buf[slot]);
 	else
 		tc_fail(n->tc, "channel %u (%s, ring %u): unexpected completion res %d", ci,
-			kind_names[c->kind], c->ring, cqe->res);
+			chan_kind_names[c->fds.kind], c->ring, cqe->res);
 	if (!n->cancelling)
 		arm(n, ci, slot);
 }
@@ -175,7 +156,7 @@ static int64_t certain(struct normal *n, unsigned r)
 		for (unsigned s = 0; s < c->depth; s++)
 			armed += c->armed[s];
 		/* A readable pipe completes every armed poll; a read takes one record. */
-		sum += c->kind == K_PIPE_POLL ? armed : (armed < pending ? armed : pending);
+		sum += c->fds.kind == CHAN_PIPE_POLL ? armed : (armed < pending ? armed : pending);
 	}
 	return sum;
 }
@@ -197,7 +178,6 @@ static void *writer(struct tw_thread *t)
 	unsigned mine = 0;
 
 	/* Channel ci belongs to writer ci % writers. */
-
 	for (unsigned ci = t->idx; ci < n->nch; ci += n->writers)
 		mine++;
 	if (tw_barrier_wait(&n->start, &dl))
@@ -205,40 +185,23 @@ static void *writer(struct tw_thread *t)
 	while (mine && tc_keep_going(n->tc, &n->load_end)) {
 		unsigned ci = t->idx + (unsigned)rng_below(&t->rng, mine) * n->writers;
 		struct channel *c = &n->ch[ci];
-		uint64_t rec = c->kind == K_EVENTFD_READ ? 1 : c->written;
+		int err;
 
 		dl = tc_deadline(n->tc);
 		if (tw_credit_take(&n->credit[t->idx], 1, &dl) < 0) {
 			tc_hang(n->tc, n->led, NULL, "writer %u: the owner consumes nothing", t->idx);
 			break;
 		}
-		if (write(c->wfd, &rec, sizeof(rec)) != sizeof(rec)) {
+		err = chan_write(&c->fds, c->written);
+		if (err) {
 			tc_fail(n->tc, "writer %u: write to channel %u (%s): %s", t->idx, ci,
-				kind_names[c->kind], strerror(errno));
+				chan_kind_names[c->fds.kind], strerror(-err));
 			break;
 		}
 		__atomic_store_n(&c->written, c->written + 1, __ATOMIC_RELEASE);
 	}
 	tw_counter_add(&n->writers_done, 1);
 	return NULL;
-}
-
-static int open_channel(struct channel *c, enum kind kind)
-{
-	int fds[2];
-
-	c->kind = kind;
-	if (kind == K_EVENTFD_READ) {
-		c->rfd = c->wfd = eventfd(0, EFD_SEMAPHORE | EFD_CLOEXEC);
-		return c->rfd < 0 ? -1 : 0;
-	}
-	if (kind == K_SOCK_RECV ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) :
-				  pipe2(fds, O_CLOEXEC))
-		return -1;
-	c->rfd = fds[0];
-	c->wfd = fds[1];
-	/* The owner drains polled pipes itself and must not block doing so. */
-	return kind == K_PIPE_POLL ? fcntl(c->rfd, F_SETFL, O_NONBLOCK) : 0;
 }
 
 static unsigned armed_on(struct normal *n, unsigned r)
@@ -337,28 +300,6 @@ static void cancel_leftovers(struct normal *n)
 	}
 }
 
-static void close_rings(struct normal *n)
-{
-	struct teardown_probe probes[NRINGS];
-
-	for (unsigned i = 0; i < NRINGS; i++) {
-		if (probe_create(&probes[i], n->rings[i].name) ||
-		    probe_arm(&probes[i], &n->rings[i], PROBE_UD)) {
-			tc_fail(n->tc, "ring %s: cannot arm its teardown probe", n->rings[i].name);
-			return;
-		}
-	}
-	for (unsigned i = 0; i < NRINGS; i++)
-		tring_exit(&n->rings[i]);
-	for (unsigned i = 0; i < NRINGS; i++) {
-		struct deadline dl = tc_deadline(n->tc);
-
-		if (probe_wait(&probes[i], &dl))
-			tc_hang(n->tc, NULL, NULL, "teardown of ring %s did not finish", probes[i].what);
-		probe_close(&probes[i]);
-	}
-}
-
 static enum verdict run(struct tcase *tc)
 {
 	struct normal n = { .tc = tc, .writers = tc->threads, .nch = 2 * tc->threads };
@@ -384,9 +325,11 @@ static enum verdict run(struct tcase *tc)
 			return v;
 	}
 	for (unsigned ci = 0; ci < n.nch; ci++) {
-		if (open_channel(&n.ch[ci], (enum kind)(ci % K_COUNT)))
-			return tc_fail(tc, "channel %u: %s", ci, strerror(errno));
-		n.ch[ci].ring = (ci / K_COUNT) % NRINGS;
+		int err = chan_open(&n.ch[ci].fds, (enum chan_kind)(ci % CHAN_KINDS));
+
+		if (err)
+			return tc_fail(tc, "channel %u: %s", ci, strerror(-err));
+		n.ch[ci].ring = (ci / CHAN_KINDS) % NRINGS;
 		n.ch[ci].writer = ci % n.writers;
 		n.ch[ci].depth = (unsigned)rng_range(&rng, 1, MAX_DEPTH);
 		for (unsigned s = 0; s < n.ch[ci].depth; s++)
@@ -411,17 +354,14 @@ static enum verdict run(struct tcase *tc)
 		ledger_verify(n.led);
 		for (unsigned i = 0; i < NRINGS; i++)
 			wait_check_overflow(tc, &n.rings[i]);
-		close_rings(&n);
+		tring_exit_proven(tc, n.rings, NRINGS, PROBE_UD);
 	}
 	tc_log(tc, "%llu requests completed on %u channels",
 	       (unsigned long long)ledger_total_seen(n.led), n.nch);
 	if (tc_failed(tc))
 		return tc_verdict(tc);	/* writers may still run: leave it to exit() */
-	for (unsigned ci = 0; ci < n.nch; ci++) {
-		close(n.ch[ci].rfd);
-		if (n.ch[ci].wfd != n.ch[ci].rfd)
-			close(n.ch[ci].wfd);
-	}
+	for (unsigned ci = 0; ci < n.nch; ci++)
+		chan_close(&n.ch[ci].fds);
 	free(threads);
 	free(n.ch);
 	free(n.credit);

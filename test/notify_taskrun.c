@@ -94,21 +94,6 @@ static int submitter_child(void *arg)
 	return 0;
 }
 
-static bool child_stopped(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	return p && p[1] == ' ' && p[2] == 'T';
-}
-
 static void stopped_owner_round(struct notify *n, struct rng *rng)
 {
 	struct tring_opts o = { .extra_flags = IORING_SETUP_R_DISABLED, .attach_wq_fd = -1 };
@@ -131,9 +116,9 @@ static void stopped_owner_round(struct notify *n, struct rng *rng)
 		tc_hang(n->tc, n->led, &n->ring, "child never armed its reads");
 		goto kill;
 	}
-	while (!child_stopped(c.pid) && !deadline_passed(&dl))
+	while (proc_task_state(c.pid) != 'T' && !deadline_passed(&dl))
 		sched_yield();
-	if (!child_stopped(c.pid)) {
+	if (proc_task_state(c.pid) != 'T') {
 		tc_hang(n->tc, NULL, &n->ring, "child %d never stopped", c.pid);
 		goto kill;
 	}

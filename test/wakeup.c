@@ -55,21 +55,6 @@ struct wake {
 	pid_t waiter_tid;
 };
 
-static bool waiter_asleep(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
 static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 {
 	struct plan *pl = &w->plan[t->idx];
@@ -81,7 +66,7 @@ static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 		sleep_until_ns(w->deliver_at);
 	/* Give the waiter the chance to be asleep in io_cqring_wait(), so
 	 * that our completions have to wake it. Bounded: then we race it. */
-	while (w->wait_asleep && !waiter_asleep(w->waiter_tid) && !deadline_passed(&dl))
+	while (w->wait_asleep && proc_task_state(w->waiter_tid) != 'S' && !deadline_passed(&dl))
 		sched_yield();
 	for (uint32_t i = 0; i < pl->msgs; i++) {
 		struct io_uring_sqe *sqe = tring_sqe(src);
