@@ -28,7 +28,8 @@ function value(line, key,   s) {
 	return s
 }
 
-# Text after the first match of re, to the end of the line.
+# Text after the first match of re, to the end of the line. (A regex is
+# passed as a string: a /literal/ argument would be matched against $0.)
 function after(line, re) {
 	if (!match(line, re))
 		return ""
@@ -37,7 +38,7 @@ function after(line, re) {
 
 function clean(s) {
 	gsub(/[\001-\037]/, " ", s)
-	sub(/^\[ *[0-9.]+\]( \[ *[A-Z]?[0-9]+\])? */, "", s)	# printk time and caller
+	sub(/^\[ *[0-9.]+\]( ?\[ *[A-Z]?[0-9]+\])? */, "", s)	# printk time and caller
 	return s
 }
 
@@ -47,28 +48,34 @@ BEGIN {
 }
 
 /TW-GUEST-BOOTED / { booted = 1; release = value($0, "release"); next }
-/TW-GUEST-NO-IO-URING / { no_uring = after($0, /TW-GUEST-NO-IO-URING /); next }
+/TW-GUEST-NO-IO-URING / { no_uring = after($0, "TW-GUEST-NO-IO-URING "); next }
 /TW-GUEST-SUITE-START/ { started = 1; next }
 /TW-GUEST-SUITE-DONE / { done = 1; guest = value($0, "status"); running = ""; next }
-/TW-GUEST-EXIT [0-9]+/ { exited = 1; exit_code = after($0, /TW-GUEST-EXIT /) + 0; next }
+/TW-GUEST-EXIT [0-9]+/ { exited = 1; exit_code = after($0, "TW-GUEST-EXIT ") + 0; next }
 /^[0-9]+ cases: / { summary = $0; sub(/ \(results in [^)]*\)$/, "", summary); next }
 
 # tw-runtests[ID]: begin PROGRAM | case NAME | end PROGRAM
 /tw-runtests\[[^]]*\]: (begin|case|end) [^ ]+/ {
-	s = after($0, /tw-runtests\[[^]]*\]: /)
+	s = after($0, "tw-runtests\\[[^]]*\\]: ")
 	split(s, w, " ")
+	name = w[2]
+	if (w[1] != "case") {
+		# begin/end name the program's path: /suite/test/NAME.t
+		sub(/.*\//, "", name)
+		sub(/\.t$/, "", name)
+	}
 	if (w[1] == "end") {
 		running = ""
-		last_program = w[2]
+		last_program = name
 	} else {
-		running = w[2]
+		running = name
 	}
 	next
 }
 
 /Kernel panic - not syncing: / {
 	if (panic == "") {
-		panic = clean(after($0, /Kernel panic - not syncing: /))
+		panic = clean(after($0, "Kernel panic - not syncing: "))
 		panic_running = running
 		panic_started = started && !done
 	}
