@@ -62,7 +62,7 @@ clean:
 
 distclean: clean
 	rm -f config-host.mak config-host.h
-	rm -rf results
+	rm -rf results build-static
 
 .PHONY: all guest check selftest clean distclean
 .DELETE_ON_ERROR:
