@@ -154,14 +154,14 @@ END {
 	if (stopped == "silence" || stopped == "deadline") {
 		how = stopped == "silence" ? "no output for " silent " s (not even the heartbeat)" \
 					   : "the deadline of " seconds " s passed"
+		what = stopped == "silence" ? "the guest stopped answering" : "the run did not finish in time"
 		if (started && !done) {
 			test = running
-			out("hang", 1, "the guest stopped answering" where(test) ": " how \
+			out("hang", 1, what where(test) ": " how \
 			    (oops != "" ? "; first kernel report: " oops : "") "; qemu was killed")
 		}
 		if (started)
-			out("hang", 1, "the guest stopped answering after the suite (sending results): " how \
-			    "; qemu was killed")
+			out("hang", 1, what " after the suite (sending results): " how "; qemu was killed")
 		out("no-boot", 3, "the guest never reached the suite: " how \
 		    (boot_note != "" ? "; last: " boot_note : last_line != "" ? "; last: " last_line : "") \
 		    "; qemu was killed")
