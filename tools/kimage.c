@@ -21,9 +21,13 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define RELEASE_MAX	128
 #define XEN_ELFNOTE_PHYS32_ENTRY	18	/* the PVH entry point (xen/interface/elfnote.h) */
@@ -33,26 +37,28 @@ struct image {
 	size_t size;
 };
 
-static int read_all(const char *path, struct image *img)
+/* Mapped, not read: a vmlinux with debug info can be hundreds of MB. */
+static int map_file(const char *path, struct image *img)
 {
-	FILE *f = fopen(path, "rb");
-	size_t cap = 1 << 20, n;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	img->size = 0;
-	img->data = malloc(cap);
-	while (img->data && (n = fread(img->data + img->size, 1, cap - img->size, f)) > 0) {
-		img->size += n;
-		if (img->size == cap)
-			img->data = realloc(img->data, cap *= 2);
-	}
-	if (!img->data || ferror(f)) {
-		fclose(f);
-		errno = img->data ? EIO : ENOMEM;
+	if (fstat(fd, &st)) {
+		close(fd);
 		return -1;
 	}
-	fclose(f);
+	img->size = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
+	img->data = NULL;
+	if (img->size) {
+		img->data = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (img->data == MAP_FAILED) {
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
 	return 0;
 }
 
@@ -170,7 +176,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: kimage FILE\n");
 		return 2;
 	}
-	if (read_all(argv[1], &img)) {
+	if (map_file(argv[1], &img)) {
 		fprintf(stderr, "kimage: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
@@ -179,6 +185,5 @@ int main(int argc, char **argv)
 	else if (!(kind = elf(&img, release)))
 		kind = "other";
 	printf("%s %s\n", kind, release);
-	free(img.data);
 	return 0;
 }
