@@ -15,10 +15,16 @@ SELF_SRCS := $(wildcard test/self/*.c)
 SELF_TESTS := $(SELF_SRCS:.c=.t)
 # runtests.sh's process supervisor: in its own directory, out of libharness.a.
 SUPERVISE := src/run/supervise
+# tools/vm-run's helpers: on the host mkcpio, kimage, vm-watch; in the guest
+# uring-check and runas (one C file each, no harness).
+TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
 
 CPPFLAGS += -Isrc -I.
 
-all: $(TESTS) $(SELF_TESTS) $(SUPERVISE)
+all: $(TESTS) $(SELF_TESTS) $(SUPERVISE) $(TOOLS)
+
+# What tools/vm-run puts into a guest (built there with ./configure --static).
+guest: $(TESTS) $(SUPERVISE) $(TOOLS)
 
 config-host.mak config-host.h: configure
 	@if [ -f config-host.mak ]; then \
@@ -41,6 +47,9 @@ test/self/%.t: test/self/%.c test/self/selftest.h src/libharness.a src/*.h confi
 $(SUPERVISE): src/run/*.c src/run/*.h src/timeutil.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ src/run/*.c $(LDFLAGS)
 
+tools/%: tools/%.c src/timeutil.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
 selftest: all
 	scripts/selftest.sh
 
@@ -49,11 +58,11 @@ check: all
 	./runtests.sh
 
 clean:
-	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE)
+	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE) $(TOOLS)
 
 distclean: clean
 	rm -f config-host.mak config-host.h
-	rm -rf results
+	rm -rf results build-static
 
-.PHONY: all check selftest clean distclean
+.PHONY: all guest check selftest clean distclean
 .DELETE_ON_ERROR:

@@ -84,6 +84,15 @@ the kernel log checked per case, and writes the results.
       --bisect           exit for git bisect run: 0 good, 1 bad, 125 cannot test;
                          known issues are ignored (a known bug is still a bug)
 
+On another kernel, in qemu (tools/vm-run; tools/vm-run --help for more):
+      --kernel IMAGE     boot IMAGE (bzImage, or vmlinux with PVH) with the suite
+                         in an initramfs and run this selection there; results in
+                         results/<its uname -r>/, with console.log and vm.json
+      --smp N, --mem SIZE, --append ARGS, --accel auto|kvm|tcg, --deadline SECS,
+      --silence SECS, --user, --console FILE
+                         the VM's CPUs, memory, kernel arguments, accelerator,
+                         overall and no-output limits, uid 1000, console copy
+
 Verdicts: pass, fail, skip, xfail (a known issue failed as expected), xpass
 (a known issue passed: update test/known-issues), hang, crash. A kernel
 WARNING/BUG/KASAN/... (scripts/kmsg-patterns, needs root) or a new taint
@@ -91,6 +100,9 @@ WARNING/BUG/KASAN/... (scripts/kmsg-patterns, needs root) or a new taint
 
 Exit status: 0 all passed, skipped or xfailed; 1 a fail, hang, crash or xpass;
 2 usage error; 130 interrupted. With --bisect: 0, 1, or 125 if nothing ran.
+With --kernel also: 1 the kernel panicked or stopped answering; 3 the guest
+never reached the suite; 4 bad image or environment; 5 no io_uring in the
+kernel (with --bisect: 125 for each).
 EOF
 }
 
@@ -114,6 +126,47 @@ is_number() {
 }
 
 # ---- options ---------------------------------------------------------------
+
+# --kernel IMAGE: the run happens in qemu. tools/vm-run takes the VM's
+# options (and --results-dir: the results land on the host); the rest is
+# for this script in the guest.
+kernel_mode() {
+	km_image=
+	km_vm=
+	km_rest=
+	while [ $# -gt 0 ]; do
+		opt=$1
+		val=
+		case $opt in
+		--*=*)
+			val=${opt#*=}
+			opt=${opt%%=*}
+			;;
+		--kernel | --smp | --mem | --append | --accel | --deadline | --silence | --console | \
+			--results-dir)
+			[ $# -ge 2 ] || usage_error "$opt needs a value"
+			val=$2
+			shift
+			;;
+		esac
+		case $opt in
+		-h | --help) usage; exit 0 ;;
+		--kernel) km_image=$val ;;
+		--smp | --mem | --append | --accel | --deadline | --silence | --console | --results-dir)
+			km_vm="$km_vm $opt $(shell_quote "$val")" ;;
+		--user) km_vm="$km_vm --user" ;;
+		*) km_rest="$km_rest $(shell_quote "$1")" ;;
+		esac
+		shift
+	done
+	[ -n "$km_image" ] || return 0
+	eval "exec \"\$top/tools/vm-run\" $km_vm $(shell_quote "$km_image") -- $km_rest"
+}
+
+# shell_quote WORD: one word for eval.
+shell_quote() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
 
 parse_args() {
 	for arg; do
@@ -161,6 +214,8 @@ parse_args() {
 		--results-dir) results_dir=$val ;;
 		--known-issues) known_issues=$val ;;
 		--exclude) exclude_file=$val ;;
+		--smp | --mem | --append | --accel | --deadline | --silence | --user | --console)
+			usage_error "$opt goes with --kernel IMAGE" ;;
 		--) shift; break ;;
 		-*) usage_error "unknown option '$opt'" ;;
 		*) names="$names $opt" ;;
@@ -1022,6 +1077,15 @@ END {
 
 # ---- the run -------------------------------------------------------------------
 
+# $TW_REPORT_HOOK RESULTS_DIR [FILES...]: run after the reports were
+# rewritten, with the files of the program that just finished. The guest
+# of tools/vm-run ships the results to the host with it, program by
+# program, so a kernel that dies mid-run leaves what finished before.
+report_hook() {
+	[ -n "${TW_REPORT_HOOK:-}" ] || return 0
+	"$TW_REPORT_HOOK" "$results_dir" "$@" || warn "report hook $TW_REPORT_HOOK failed"
+}
+
 summary() {
 	awk -F "$tab" -v dir="$results_dir" '
 	{ n++; c[$4]++ }
@@ -1064,6 +1128,7 @@ list_tests() {
 }
 
 main() {
+	kernel_mode "$@"
 	parse_args "$@"
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/runtests.XXXXXX") || exit 1
 	trap 'rm -rf "$tmp"' EXIT
@@ -1093,6 +1158,7 @@ main() {
 		while read -r prog profile; do
 			run_program "$prog" "$profile"
 			write_reports 0
+			report_hook "$log" "$kmsg"
 			[ -n "$interrupted" ] && break
 		done <"$tmp/selection"
 		iteration=$((iteration + 1))
@@ -1107,6 +1173,7 @@ main() {
 		exit 130
 	fi
 	write_reports 1
+	report_hook
 	summary
 	exit_status
 	exit $?
