@@ -14,6 +14,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 gk=$top/tools/get-kernel
 # Nothing listens on port 9 (discard) here: connections are refused at once.
 dead_mirror=http://127.0.0.1:9/debian
+# A command, may be two words ("busybox sh"): expanded unquoted on purpose.
+gk_sh=${TW_SH:-sh}
 
 say() { printf '%s\n' "$*"; }
 
@@ -23,8 +25,9 @@ trap 'rm -rf "$work"' EXIT
 # run [ARGS...]: get-kernel on the scratch cache, output in $work/out (stdout)
 # and $work/err, status in $rc.
 run() {
+	# shellcheck disable=SC2086 # $gk_sh is a command with arguments
 	env TW_KERNEL_CACHE="$work/cache" TW_DEBIAN_MIRROR="$dead_mirror" \
-		sh "$gk" "$@" >"$work/out" 2>"$work/err" </dev/null
+		$gk_sh "$gk" "$@" >"$work/out" 2>"$work/err" </dev/null
 	rc=$?
 }
 
