@@ -350,9 +350,10 @@ kernel_in_range() {
 		sub(/\.\*$/, "", v)
 		if (match(v, /-rc[0-9]+/))
 			rc = substr(v, RSTART + 3, RLENGTH - 3) + 0
-		else if (v !~ /^[0-9.]+$/ && v !~ /^[0-9.]+-/)
+		else if (v !~ /^[0-9.]+$/ && v !~ /^[0-9.]+[-+]/)
 			return -1
-		sub(/-.*/, "", v)
+		# Distro suffixes: 6.1.0-13-amd64, 7.3.4+deb13-cloud-amd64.
+		sub(/[-+].*/, "", v)
 		n = split(v, p, ".")
 		if (last == "bump" && rc != 999)
 			return ((p[1] * 1000 + p[2]) * 1000 + p[3]) * 1000 + rc + 1

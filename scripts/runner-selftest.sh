@@ -396,6 +396,9 @@ check_kernel_ranges() {
 6.18.44-fc-v782 >=6.10 yes
 6.9.2 >=6.10 no
 6.1.0-13-amd64 <=6.1 yes
+6.12.117+deb13-cloud-amd64 6.12.* yes
+7.3.4+deb13-cloud-amd64 <7.3 no
+7.2.13+deb14-cloud-amd64 7.2 yes
 6.2.0 >6.1 yes
 6.1.99 >6.1 no
 5.15.0 * yes
