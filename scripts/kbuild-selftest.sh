@@ -194,6 +194,15 @@ else
 	not_ok "patch set changed: files of the old patches rebuilt" "bzImage: $(cat "$out/arch/x86/boot/bzImage")"
 fi
 
+run "$bk" --fragment "$frag" --patch "$work/tw.patch" --out "$out" "$ksrc"
+run "$bk" --fragment "$frag" --out "$out" "$ksrc"
+check "patches dropped: exit 0" 0
+if grep -q 'tw.c version 1' "$out/arch/x86/boot/bzImage"; then
+	ok "patches dropped: patched files rebuilt from SRC"
+else
+	not_ok "patches dropped: patched files rebuilt from SRC" "bzImage: $(cat "$out/arch/x86/boot/bzImage")"
+fi
+
 run "$bk" --fragment "$frag" --patch "$work/tw.patch" --patch "$work/bad.patch" --out "$out" "$ksrc"
 check "patch that does not apply: exit 4, named" 4 'patch does not apply: .*bad.patch'
 assert "patch that does not apply: SRC untouched" untouched
@@ -273,7 +282,7 @@ else
 fi
 head=$(git -C "$tree" rev-parse --short=12 HEAD)
 res=$tree/.git/tw-bisect/results/$head
-if [ "$(tr '\n' ' ' <"$FAKE_LOG.vm")" = "--smp 4 --mem 2G --results-dir $res --console $res/console.log $FAKE_LOG.img/bzImage -- --repeat 2 fanin_local " ]; then
+if [ "$(tr '\n' ' ' <"$FAKE_LOG.vm")" = "--smp 4 --mem 2G --results-dir $res $FAKE_LOG.img/bzImage -- --repeat 2 fanin_local " ]; then
 	ok "bisect-run: vm-run arguments"
 else
 	not_ok "bisect-run: vm-run arguments" "got: $(tr '\n' ' ' <"$FAKE_LOG.vm")"
