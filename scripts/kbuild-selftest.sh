@@ -208,7 +208,8 @@ check "patch that does not apply: exit 4, named" 4 'patch does not apply: .*bad.
 assert "patch that does not apply: SRC untouched" untouched
 
 run "$bk" --fragment "$frag" --patch "$work/broken.patch" --out "$out" "$ksrc"
-check "failing build: exit 1 with the log's last lines" 1 'error: broken on purpose'
+check "failing build: exit 1 with the log's last lines" 1 'last lines of the log'
+check "failing build: the compiler's error is shown" 1 '^  io_uring/tw.c:1: error: broken on purpose'
 assert "failing build: SRC untouched" untouched
 
 mkdir "$out/tw-build/lock"
