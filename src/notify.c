@@ -174,32 +174,41 @@ static void reap_b(struct nw *n)
 }
 
 /*
- * Wait for the notification. If it does not come within a tenth of the hang
- * deadline although the delivery was complete well before that ended, the
- * sleeper was never woken. A delivery that came late proves nothing: then
- * wait again (a new poll() may well see the readiness at once).
+ * Wait for the notification and judge when it came, not only whether: a
+ * sleeper must wake soon after the delivery was complete. Checking the
+ * return value alone is not enough - poll() re-polls every fd once its
+ * timeout expired, and io_uring_poll() then reports the pending work, so an
+ * owner that slept through the delivery still "sees" it, a timeout late.
+ * A delivery that completed late proves nothing: then wait again (a new
+ * poll() may well see the readiness at once).
  */
 static void notified(struct nw *n, uint32_t round)
 {
-	int64_t slice = n->tc->hang_ns / 10, end;
+	int64_t slice = n->tc->hang_ns / 10;
 
 	for (;;) {
+		int64_t start = now_ns(), end, done;
+		int ret = await_notification(n, slice);
 		struct deadline dl;
 
-		if (!await_notification(n, slice))
-			return;
 		end = now_ns();
 		dl = tc_deadline(n->tc);
 		if (tw_counter_wait_ge(&n->delivered, round, &dl))
 			return;		/* the caller reports the hang */
-		if (__atomic_load_n(&n->delivered_ns, __ATOMIC_ACQUIRE) < end - slice / 2) {
+		done = __atomic_load_n(&n->delivered_ns, __ATOMIC_ACQUIRE);
+		if (done < start)
+			done = start;
+		if (done < end - slice / 2) {
 			tc_fail(n->tc, "lost notification: %s: the owner of ring A slept %.2f s "
-				"although work was delivered to A %.2f s before (%u CQEs ready, "
-				"sq_flags 0x%x)", mode_names[n->mode], ns_to_s(slice),
-				ns_to_s(end - n->delivered_ns), io_uring_cq_ready(&n->a.ring),
+				"(%s) although work was delivered to A %.2f s before it woke "
+				"(%u CQEs ready, sq_flags 0x%x)", mode_names[n->mode],
+				ns_to_s(end - start), ret ? "timed out" : "woken by its timeout",
+				ns_to_s(end - done), io_uring_cq_ready(&n->a.ring),
 				tring_sq_flags(&n->a));
 			return;
 		}
+		if (!ret)
+			return;
 	}
 }
 
