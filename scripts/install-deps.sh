@@ -3,13 +3,14 @@
 #
 # Installs what building and running the suite needs on Debian/Ubuntu.
 #   scripts/install-deps.sh          build and run: gcc, make, pkg-config, liburing-dev
-#   scripts/install-deps.sh --guest  also what guests need: qemu-system-x86, busybox-static, cpio
+#   scripts/install-deps.sh --guest  also what guests need: qemu-system-x86, busybox-static,
+#                                    debian-archive-keyring (tools/get-kernel)
 # Needs root (apt-get). Prints the packages and exits 1 when it cannot install them.
 set -eu
 
 pkgs="gcc make pkg-config liburing-dev"
 case "${1:-}" in
---guest) pkgs="$pkgs qemu-system-x86 busybox-static cpio" ;;
+--guest) pkgs="$pkgs qemu-system-x86 busybox-static debian-archive-keyring" ;;
 "") ;;
 *) echo "usage: $0 [--guest]" >&2; exit 2 ;;
 esac
