@@ -144,6 +144,7 @@ struct tring_opts {
 	unsigned extra_flags;		/* OR'ed into the profile's setup flags */
 	bool register_fd;		/* io_uring_register_ring_fd() after setup */
 	int attach_wq_fd;		/* -1, or the ring to attach to (SQPOLL) */
+	unsigned sq_idle_ms;		/* SQPOLL: sq_thread_idle (0: 10 ms) */
 };
 
 /* Set up a ring for the case's profile. Returns V_PASS, or V_SKIP with the
