@@ -451,6 +451,35 @@ EOF
 
 # ---- booting (opt-in) ------------------------------------------------------------------------
 
+# The case a panic took down is added to the results.json that came back
+# (tools/vm-lost-case.awk): one more count and test entry, still JSON.
+check_lost_case() {
+	{
+		printf '{\n  "schema": 1,\n  "counts": {"pass": 2, "fail": 0, "hang": 0, "crash": 0},\n'
+		printf '  "tests": [\n'
+		printf '    {"name": "wakeup.default", "result": "pass"},\n'
+		printf '    {"name": "wakeup.coop", "result": "pass"}\n  ]\n}\n'
+	} >"$work/results.json"
+	TW_LOST_REASON='panic during wakeup.single: "x" \ y' awk -v name=wakeup.single -v result=crash \
+		-f "$tools/vm-lost-case.awk" "$work/results.json" >"$work/r.json" || fail "awk failed"
+	grep -q '"counts": {"pass": 2, "fail": 0, "hang": 0, "crash": 1}' "$work/r.json" ||
+		fail "counts not updated: $(cat "$work/r.json")"
+	grep -q '"name": "wakeup.coop", "result": "pass"},$' "$work/r.json" ||
+		fail "the last entry before it lost its comma: $(cat "$work/r.json")"
+	grep -q '{"name": "wakeup.single", "program": "wakeup", "profile": "single", "result": "crash", "seconds": null, "reason": "panic during wakeup.single: \\"x\\" \\\\ y",' "$work/r.json" ||
+		fail "no entry for the lost case: $(cat "$work/r.json")"
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -m json.tool "$work/r.json" >/dev/null 2>"$work/err" ||
+			fail "not JSON: $(cat "$work/err")"
+	fi
+	# An empty tests array: the entry and no stray comma.
+	printf '{\n  "counts": {"pass": 0, "hang": 0},\n  "tests": [\n  ]\n}\n' >"$work/results.json"
+	TW_LOST_REASON=silence awk -v name=orphans.defer -v result=hang \
+		-f "$tools/vm-lost-case.awk" "$work/results.json" >"$work/r.json" || fail "awk failed"
+	[ "$(grep -c ',$' "$work/r.json")" = 1 ] && grep -q '"hang": 1' "$work/r.json" ||
+		fail "empty tests array: $(cat "$work/r.json")"
+}
+
 check_boot() {
 	if [ "${TW_VM_SELFTEST_BOOT:-0}" != 1 ] || [ -z "${TW_VM_SELFTEST_KERNEL:-}" ]; then
 		say "booting is opt-in: TW_VM_SELFTEST_BOOT=1 TW_VM_SELFTEST_KERNEL=IMAGE"
@@ -476,7 +505,7 @@ check_boot() {
 	grep -q '"stopped": "silence"' "$work/r3/vm.json" || fail "vm.json: qemu not stopped on silence"
 }
 
-checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts boot"}
+checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts lost_case boot"}
 say "TAP version 13"
 n=0
 failed=0
