@@ -506,24 +506,6 @@ check_boot() {
 }
 
 checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts lost_case boot"}
-say "TAP version 13"
-n=0
-failed=0
-for c in $checks; do
-	n=$((n + 1))
-	start=$(date +%s)
-	(check_"$c") >"$work/check.out" 2>&1
-	status=$?
-	secs=$(($(date +%s) - start))
-	case $status in
-	0) say "ok $n - $c (${secs}s)" ;;
-	77) say "ok $n - $c # SKIP $(tail -n 1 "$work/check.out")" ;;
-	*)
-		say "not ok $n - $c"
-		sed 's/^/# /' "$work/check.out"
-		failed=$((failed + 1))
-		;;
-	esac
-done
-say "1..$n"
-[ "$failed" = 0 ]
+. "$top/scripts/checks-lib.sh"
+# shellcheck disable=SC2086 # the list is words
+run_checks $checks
