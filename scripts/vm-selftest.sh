@@ -240,6 +240,14 @@ check_watch() {
 	[ "$(result status)" = killed ] || fail "not killed on silence"
 	alive "$(cat "$work/pid")" && fail "the command still runs after silence"
 
+	# -B: a quiet boot may stay silent longer than -S, but only until the
+	# first output; then -S holds again.
+	watch -S 0.5 -B 3 -- sh -c 'sleep 1; echo booted; exec sleep 60'
+	[ "$(result reason)" = silence ] || fail "no stop on silence after boot: $(cat "$work/result")"
+	grep -qx '\[guest\] booted' "$work/out" || fail "stopped before the first output (-B ignored)"
+	awk '$1 == "seconds=" || /^seconds=/ { split($0, a, "="); exit !(a[2] < 2.5) }' "$work/result" ||
+		fail "-S did not hold after the first output: $(cat "$work/result")"
+
 	watch -D 1 -- sh -c 'while :; do echo tick; sleep 0.2; done'
 	[ "$(result reason)" = deadline ] || fail "no stop at the deadline: $(cat "$work/result")"
 
