@@ -459,6 +459,34 @@ EOF
 
 # ---- booting (opt-in) ------------------------------------------------------------------------
 
+# vm-run from start to verdict with a fake qemu (TW_QEMU) that prints a
+# passing guest's console: every option vm-run hands to vm-watch and qemu
+# is exercised without booting (a usage error there once stopped every run).
+check_fake_qemu() {
+	[ -x "$tools/vm-watch" ] || { say "tools/vm-watch not built: run make"; exit 77; }
+	fake_bzimage "$work/bzImage"
+	cat >"$work/qemu" <<'EOF'
+#!/bin/sh
+for a; do
+	case $a in file:*) : >"${a#file:}" ;; esac
+done
+echo "TW-GUEST-BOOTED uptime=1.0"
+echo "TW-GUEST-SUITE-START"
+echo "fake.default pass 0.50s"
+echo "TW-GUEST-SUITE-DONE status=0 uptime=2.0"
+echo "TW-GUEST-EXIT 0"
+EOF
+	chmod +x "$work/qemu"
+	TW_QEMU=$work/qemu "$tools/vm-run" --accel tcg --results-dir "$work/fq" "$work/bzImage" \
+		-- fake >"$work/out" 2>&1
+	st=$?
+	[ "$st" = 0 ] || fail "vm-run with a passing fake guest: exit $st: $(cat "$work/out")"
+	grep -q 'the runner passed' "$work/out" || fail "no pass verdict: $(cat "$work/out")"
+	grep -q '"verdict": "pass"' "$work/fq/vm.json" || fail "vm.json: no pass verdict"
+	grep -q 'vm-watch\|usage' "$work/out" && fail "vm-watch complained: $(cat "$work/out")"
+	:
+}
+
 # The case a panic took down is added to the results.json that came back
 # (tools/vm-lost-case.awk): one more count and test entry, still JSON.
 check_lost_case() {
@@ -513,7 +541,7 @@ check_boot() {
 	grep -q '"stopped": "silence"' "$work/r3/vm.json" || fail "vm.json: qemu not stopped on silence"
 }
 
-checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts lost_case boot"}
+checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts fake_qemu lost_case boot"}
 . "$top/scripts/checks-lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks
