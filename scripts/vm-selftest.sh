@@ -534,11 +534,15 @@ check_boot() {
 	grep -q 'fanin_local.defer' "$work/r2/results.json" ||
 		fail "the results before the panic did not come back"
 	grep -q 'Kernel panic' "$work/r2/console-tail.txt" || fail "no panic in the console tail"
+	grep -q '"name": "fake_vm_panic.default", "program": "fake_vm_panic", "profile": "default", "result": "crash"' \
+		"$work/r2/results.json" || fail "results.json: no crash entry for the panicked case"
 
 	vm env TW_VM_FIXTURES=1 "$tools/vm-run" --silence 15 --results-dir "$work/r3" "$k" -- \
 		fake_vm_hang
 	expect 1 '^hang: the guest stopped answering during fake_vm_hang.default: no output for'
 	grep -q '"stopped": "silence"' "$work/r3/vm.json" || fail "vm.json: qemu not stopped on silence"
+	grep -q '"name": "fake_vm_hang.default", "program": "fake_vm_hang", "profile": "default", "result": "hang"' \
+		"$work/r3/results.json" || fail "results.json: no hang entry for the case the guest hung in"
 }
 
 checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts fake_qemu lost_case boot"}
