@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzzy synchronisation: make a two-party race land everywhere in its
+ * window, not only where the scheduler happens to put it (the idea of LTP's
+ * tst_fuzzy_sync; our own code).
+ *
+ * Two racers, A and B, meet at a spinning rendezvous before each attempt,
+ * run their racy step, and mark its end. The first `calibrate` attempts
+ * start together and only measure how long each step takes (and how far
+ * apart the two starts land). From then on B's start is moved relative to
+ * A's by an offset drawn uniformly over the whole window in which the two
+ * steps overlap at all:
+ *
+ *     offset = B's start - A's start  in  [-duration(B), +duration(A)]
+ *
+ * so B's step ends just as A's begins at one end, and begins just as A's
+ * ends at the other. The racer that starts later spins for the difference
+ * (no sleep: a sleep's slack is larger than the window).
+ *
+ * Replay: the position of each offset in its window (a fraction in [0, 1))
+ * comes from the seed alone, so the same seed places the offsets at the
+ * same points of the window; the window's size in ns is measured, so the
+ * absolute offsets follow the machine's speed.
+ *
+ * The pair may live in MAP_SHARED memory: A and B may be threads or
+ * processes. A racer that never reaches its end mark (a killed child) is
+ * fine: the other side simply does not call fuzzy_end() for that attempt.
+ * Every spin has a deadline; a missed rendezvous returns -ETIMEDOUT.
+ *
+ * Typical use (resize, close, kill, exit): see test/self/fuzzy.c
+ *
+ *     fuzzy_init(f, tc->seed, 0);                 // once, before the racers
+ *     racer A:  fuzzy_start(f, FUZZY_A, &dl); step_a(); fuzzy_end(f, FUZZY_A, &dl);
+ *     racer B:  fuzzy_start(f, FUZZY_B, &dl); step_b(); fuzzy_end(f, FUZZY_B, &dl);
+ */
+#ifndef TW_FUZZY_H
+#define TW_FUZZY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rng.h"
+#include "timeutil.h"
+
+enum fuzzy_side { FUZZY_A, FUZZY_B };
+
+#define FUZZY_CALIBRATE_DEFAULT	8
+#define FUZZY_CALIBRATE_MAX	32
+
+struct fuzzy {
+	/* Rendezvous: each side counts the attempts it reached (start) and
+	 * finished (end); a side waits for the other's count. */
+	uint32_t started[2], ended[2];
+	/* The attempt being raced: set by B before it arrives at the start. */
+	int64_t delay_ns[2];		/* how long each side spins after meeting */
+	double position;		/* where in the window, [0, 1); -1 calibrating */
+	int64_t start_ns[2], end_ns[2];
+	/* Statistics, kept by B after each attempt both sides ended: medians
+	 * of the calibration (a preempted racer is an outlier, not a mean),
+	 * then a running mean that ignores such outliers. */
+	unsigned calibrate, samples;
+	int64_t cal_ns[2][FUZZY_CALIBRATE_MAX], cal_skew_ns[FUZZY_CALIBRATE_MAX];
+	double avg_ns[2];		/* each step's duration */
+	double avg_skew_ns;		/* B start - A start with no delay */
+	struct rng rng;			/* B's: the positions */
+	bool racing;			/* calibration done */
+};
+
+/* Before either racer runs. calibrate 0: FUZZY_CALIBRATE_DEFAULT; at most
+ * FUZZY_CALIBRATE_MAX are kept (more: calibrate longer, never race). */
+void fuzzy_init(struct fuzzy *f, uint64_t seed, unsigned calibrate);
+/* Meet the other side, then wait out this side's delay. 0 or -ETIMEDOUT. */
+int fuzzy_start(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl);
+/* The racy step is over; meet the other side (B then updates the
+ * statistics). 0 or -ETIMEDOUT. */
+int fuzzy_end(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl);
+/* The current attempt: is it raced (not calibrating), where in the window,
+ * the window's ends in ns (offset of B's start from A's). */
+bool fuzzy_racing(const struct fuzzy *f);
+double fuzzy_position(const struct fuzzy *f);
+void fuzzy_window(const struct fuzzy *f, int64_t *lo_ns, int64_t *hi_ns);
+/* After both started: the offset that really happened (B start - A start). */
+int64_t fuzzy_offset_seen(const struct fuzzy *f);
+
+#endif
