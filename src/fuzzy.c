@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fuzzy.h"
+#include "sync.h"
 
 /* Spin this long before yielding between checks: long enough for the other
  * racer on another CPU, short enough not to starve it on a shared one. */
@@ -50,6 +51,36 @@ static int spin_until_reached(const uint32_t *word, uint32_t target, const struc
 	return 0;
 }
 
+/* Wait until *word >= target: spin a little, then sleep on the futex in
+ * slices (the other side wakes us when it stores). */
+static int sleep_until_reached(uint32_t *word, uint32_t target, uint32_t *sleeping,
+			       const struct deadline *dl)
+{
+	int64_t t0 = now_ns();
+	uint32_t v;
+
+	while ((int32_t)((v = load_acq(word)) - target) < 0) {
+		if (now_ns() - t0 < SPIN_BEFORE_YIELD_NS) {
+			cpu_relax();
+			continue;
+		}
+		if (deadline_passed(dl))
+			return -ETIMEDOUT;
+		__atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
+		/* Re-checked by the futex itself: a store after our load wakes us. */
+		futex_wait_until(word, v, dl);
+		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+static void store_and_wake(uint32_t *word, uint32_t v, const uint32_t *sleeping)
+{
+	__atomic_store_n(word, v, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(sleeping, __ATOMIC_SEQ_CST))
+		futex_wake_all(word);
+}
+
 /* Busy-wait until an absolute time: the delays are too short and too
  * precise for a sleep. */
 static int64_t spin_until_time(int64_t when)
@@ -69,10 +100,20 @@ void fuzzy_init(struct fuzzy *f, uint64_t seed, unsigned calibrate)
 	rng_seed(&f->rng, seed, 0xf022);
 }
 
+void fuzzy_set_window(struct fuzzy *f, enum fuzzy_window_kind kind)
+{
+	f->kind = kind;
+}
+
 void fuzzy_window(const struct fuzzy *f, int64_t *lo_ns, int64_t *hi_ns)
 {
 	*lo_ns = -(int64_t)f->avg_ns[FUZZY_B];
 	*hi_ns = (int64_t)f->avg_ns[FUZZY_A];
+	if (f->kind == FUZZY_B_ENDS_IN_A) {
+		*hi_ns += *lo_ns;
+		if (*hi_ns < *lo_ns)	/* B is slower than A: its end cannot fit */
+			*hi_ns = *lo_ns;
+	}
 }
 
 /* B, before arriving: where this attempt's offset goes, and who waits. */
@@ -100,15 +141,23 @@ static void plan_attempt(struct fuzzy *f)
 int fuzzy_start(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl)
 {
 	enum fuzzy_side other = side == FUZZY_A ? FUZZY_B : FUZZY_A;
-	uint32_t n = f->started[side] + 1;
+	uint32_t n = f->arrived_no[side] + !f->arrived[side];
 	int64_t met;
 
-	if (side == FUZZY_B)
-		plan_attempt(f);
-	/* Release: A reads B's plan once it sees B's count. */
+	if (!f->arrived[side]) {
+		if (side == FUZZY_B)
+			plan_attempt(f);
+		/* A reads B's plan once it sees B's count. */
+		store_and_wake(&f->arrived_no[side], n, &f->sleeping[other]);
+		f->arrived[side] = true;
+	}
+	/* Both near: then both spinning, so that they leave together. */
+	if (sleep_until_reached(&f->arrived_no[other], n, &f->sleeping[side], dl))
+		return -ETIMEDOUT;
 	__atomic_store_n(&f->started[side], n, __ATOMIC_RELEASE);
 	if (spin_until_reached(&f->started[other], n, dl))
 		return -ETIMEDOUT;
+	f->arrived[side] = false;
 	met = now_ns();
 	f->start_ns[side] = spin_until_time(met + f->delay_ns[side]);
 	return 0;
@@ -166,12 +215,17 @@ static void learn(struct fuzzy *f)
 int fuzzy_end(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl)
 {
 	enum fuzzy_side other = side == FUZZY_A ? FUZZY_B : FUZZY_A;
-	uint32_t n = f->ended[side] + 1;
+	uint32_t n = f->ended[side] + !f->leaving[side];
 
-	f->end_ns[side] = now_ns();
-	__atomic_store_n(&f->ended[side], n, __ATOMIC_RELEASE);
-	if (spin_until_reached(&f->ended[other], n, dl))
+	if (!f->leaving[side]) {
+		f->end_ns[side] = now_ns();
+		store_and_wake(&f->ended[side], n, &f->sleeping[other]);
+		f->leaving[side] = true;
+	}
+	/* No precision needed here: a side far ahead sleeps. */
+	if (sleep_until_reached(&f->ended[other], n, &f->sleeping[side], dl))
 		return -ETIMEDOUT;
+	f->leaving[side] = false;
 	if (side == FUZZY_B)
 		learn(f);
 	return 0;

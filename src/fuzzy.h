@@ -44,13 +44,26 @@
 
 enum fuzzy_side { FUZZY_A, FUZZY_B };
 
+/* Which window the offsets are spread over. */
+enum fuzzy_window_kind {
+	/* Any overlap of the two steps: [-duration(B), +duration(A)]. */
+	FUZZY_OVERLAP,
+	/* B acts when its step ends (a kill(), a close() whose effect is its
+	 * last instruction): B's end over A's step, [-duration(B),
+	 * duration(A) - duration(B)]. */
+	FUZZY_B_ENDS_IN_A,
+};
+
 #define FUZZY_CALIBRATE_DEFAULT	8
 #define FUZZY_CALIBRATE_MAX	32
 
 struct fuzzy {
 	/* Rendezvous: each side counts the attempts it reached (start) and
-	 * finished (end); a side waits for the other's count. */
-	uint32_t started[2], ended[2];
+	 * finished (end); a side waits for the other's count. Arriving is a
+	 * futex word (a side far ahead sleeps, leaving the CPU to the other);
+	 * then both spin on started, which is precise. */
+	uint32_t arrived_no[2], started[2], ended[2];
+	uint32_t sleeping[2];
 	/* The attempt being raced: set by B before it arrives at the start. */
 	int64_t delay_ns[2];		/* how long each side spins after meeting */
 	double position;		/* where in the window, [0, 1); -1 calibrating */
@@ -64,15 +77,21 @@ struct fuzzy {
 	double avg_skew_ns;		/* B start - A start with no delay */
 	struct rng rng;			/* B's: the positions */
 	bool racing;			/* calibration done */
+	enum fuzzy_window_kind kind;
+	bool arrived[2], leaving[2];	/* a side that timed out may try again */
 };
 
 /* Before either racer runs. calibrate 0: FUZZY_CALIBRATE_DEFAULT; at most
  * FUZZY_CALIBRATE_MAX are kept (more: calibrate longer, never race). */
 void fuzzy_init(struct fuzzy *f, uint64_t seed, unsigned calibrate);
-/* Meet the other side, then wait out this side's delay. 0 or -ETIMEDOUT. */
+/* Before the first attempt: another window than FUZZY_OVERLAP. */
+void fuzzy_set_window(struct fuzzy *f, enum fuzzy_window_kind kind);
+/* Meet the other side, then wait out this side's delay. 0 or -ETIMEDOUT; a
+ * side that timed out is still there: calling again resumes its wait (so a
+ * caller may wait in slices and look after the other racer in between). */
 int fuzzy_start(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl);
 /* The racy step is over; meet the other side (B then updates the
- * statistics). 0 or -ETIMEDOUT. */
+ * statistics). 0 or -ETIMEDOUT (then resumable, as fuzzy_start()). */
 int fuzzy_end(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl);
 /* The current attempt: is it raced (not calibrating), where in the window,
  * the window's ends in ns (offset of B's start from A's). */
