@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fuzzy.h"
+#include "harness.h"
 #include "sync.h"
 
 /* Spin this long before yielding between checks: long enough for the other
@@ -33,12 +34,15 @@ static uint32_t load_acq(const uint32_t *p)
 }
 
 /* Spin until *word >= target (wrap-safe) or the deadline. */
-static int spin_until_reached(const uint32_t *word, uint32_t target, const struct deadline *dl)
+static int spin_until_reached(const uint32_t *word, uint32_t target, const uint32_t *stopped,
+			      const struct deadline *dl)
 {
 	int64_t t0 = now_ns(), now;
 	unsigned n = 0;
 
 	while ((int32_t)(load_acq(word) - target) < 0) {
+		if (load_acq(stopped))
+			return -ECANCELED;
 		cpu_relax();
 		if (++n % 64)
 			continue;
@@ -54,12 +58,15 @@ static int spin_until_reached(const uint32_t *word, uint32_t target, const struc
 /* Wait until *word >= target: spin a little, then sleep on the futex in
  * slices (the other side wakes us when it stores). */
 static int sleep_until_reached(uint32_t *word, uint32_t target, uint32_t *sleeping,
-			       const struct deadline *dl)
+			       const uint32_t *stopped, const struct deadline *dl)
 {
 	int64_t t0 = now_ns();
+	struct deadline slice;
 	uint32_t v;
 
 	while ((int32_t)((v = load_acq(word)) - target) < 0) {
+		if (load_acq(stopped))
+			return -ECANCELED;
 		if (now_ns() - t0 < SPIN_BEFORE_YIELD_NS) {
 			cpu_relax();
 			continue;
@@ -67,8 +74,10 @@ static int sleep_until_reached(uint32_t *word, uint32_t target, uint32_t *sleepi
 		if (deadline_passed(dl))
 			return -ETIMEDOUT;
 		__atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
-		/* Re-checked by the futex itself: a store after our load wakes us. */
-		futex_wait_until(word, v, dl);
+		/* Re-checked by the futex itself: a store after our load wakes us;
+		 * the slice bounds a fuzzy_stop() that came just before. */
+		slice = deadline_in(NSEC_PER_MSEC);
+		futex_wait_until(word, v, slice.end_ns < dl->end_ns ? &slice : dl);
 		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
 	}
 	return 0;
@@ -143,6 +152,7 @@ int fuzzy_start(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl
 	enum fuzzy_side other = side == FUZZY_A ? FUZZY_B : FUZZY_A;
 	uint32_t n = f->arrived_no[side] + !f->arrived[side];
 	int64_t met;
+	int ret;
 
 	if (!f->arrived[side]) {
 		if (side == FUZZY_B)
@@ -152,11 +162,12 @@ int fuzzy_start(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl
 		f->arrived[side] = true;
 	}
 	/* Both near: then both spinning, so that they leave together. */
-	if (sleep_until_reached(&f->arrived_no[other], n, &f->sleeping[side], dl))
-		return -ETIMEDOUT;
+	if ((ret = sleep_until_reached(&f->arrived_no[other], n, &f->sleeping[side], &f->stopped,
+				       dl)))
+		return ret;
 	__atomic_store_n(&f->started[side], n, __ATOMIC_RELEASE);
-	if (spin_until_reached(&f->started[other], n, dl))
-		return -ETIMEDOUT;
+	if ((ret = spin_until_reached(&f->started[other], n, &f->stopped, dl)))
+		return ret;
 	f->arrived[side] = false;
 	met = now_ns();
 	f->start_ns[side] = spin_until_time(met + f->delay_ns[side]);
@@ -216,6 +227,7 @@ int fuzzy_end(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl)
 {
 	enum fuzzy_side other = side == FUZZY_A ? FUZZY_B : FUZZY_A;
 	uint32_t n = f->ended[side] + !f->leaving[side];
+	int ret;
 
 	if (!f->leaving[side]) {
 		f->end_ns[side] = now_ns();
@@ -223,12 +235,41 @@ int fuzzy_end(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl)
 		f->leaving[side] = true;
 	}
 	/* No precision needed here: a side far ahead sleeps. */
-	if (sleep_until_reached(&f->ended[other], n, &f->sleeping[side], dl))
-		return -ETIMEDOUT;
+	ret = sleep_until_reached(&f->ended[other], n, &f->sleeping[side], &f->stopped, dl);
+	if (ret)
+		return ret;
 	f->leaving[side] = false;
 	if (side == FUZZY_B)
 		learn(f);
 	return 0;
+}
+
+void fuzzy_pin(enum fuzzy_side side, cpu_set_t *saved)
+{
+	unsigned n = ncpus();
+	cpu_set_t one;
+
+	if (saved)
+		sched_getaffinity(0, sizeof(*saved), saved);
+	if (n < 2)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(side == FUZZY_A ? n - 1 : 0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+void fuzzy_unpin(const cpu_set_t *saved)
+{
+	sched_setaffinity(0, sizeof(*saved), saved);
+}
+
+void fuzzy_stop(struct fuzzy *f)
+{
+	__atomic_store_n(&f->stopped, 1, __ATOMIC_SEQ_CST);
+	futex_wake_all(&f->arrived_no[FUZZY_A]);
+	futex_wake_all(&f->arrived_no[FUZZY_B]);
+	futex_wake_all(&f->ended[FUZZY_A]);
+	futex_wake_all(&f->ended[FUZZY_B]);
 }
 
 bool fuzzy_racing(const struct fuzzy *f)

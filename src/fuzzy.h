@@ -30,12 +30,14 @@
  * Typical use (resize, close, kill, exit): see test/self/fuzzy.c
  *
  *     fuzzy_init(f, tc->seed, 0);                 // once, before the racers
+ *     each racer: fuzzy_pin(side, &saved) ... fuzzy_unpin(&saved)
  *     racer A:  fuzzy_start(f, FUZZY_A, &dl); step_a(); fuzzy_end(f, FUZZY_A, &dl);
  *     racer B:  fuzzy_start(f, FUZZY_B, &dl); step_b(); fuzzy_end(f, FUZZY_B, &dl);
  */
 #ifndef TW_FUZZY_H
 #define TW_FUZZY_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -64,6 +66,7 @@ struct fuzzy {
 	 * then both spin on started, which is precise. */
 	uint32_t arrived_no[2], started[2], ended[2];
 	uint32_t sleeping[2];
+	uint32_t stopped;		/* fuzzy_stop(): no more attempts */
 	/* The attempt being raced: set by B before it arrives at the start. */
 	int64_t delay_ns[2];		/* how long each side spins after meeting */
 	double position;		/* where in the window, [0, 1); -1 calibrating */
@@ -86,13 +89,25 @@ struct fuzzy {
 void fuzzy_init(struct fuzzy *f, uint64_t seed, unsigned calibrate);
 /* Before the first attempt: another window than FUZZY_OVERLAP. */
 void fuzzy_set_window(struct fuzzy *f, enum fuzzy_window_kind kind);
-/* Meet the other side, then wait out this side's delay. 0 or -ETIMEDOUT; a
+/* Meet the other side, then wait out this side's delay. 0, -ECANCELED
+ * (fuzzy_stop()) or -ETIMEDOUT; a
  * side that timed out is still there: calling again resumes its wait (so a
  * caller may wait in slices and look after the other racer in between). */
 int fuzzy_start(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl);
+/* Either side: the race is over (the racer will not come again). Starts and
+ * ends waiting or to come return -ECANCELED. */
+void fuzzy_stop(struct fuzzy *f);
 /* The racy step is over; meet the other side (B then updates the
  * statistics). 0 or -ETIMEDOUT (then resumable, as fuzzy_start()). */
 int fuzzy_end(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl);
+/*
+ * Put the calling racer on a CPU of its own (A the last, B the first; no-op
+ * on one CPU): two racers sharing a CPU only take turns, and a busy test
+ * has more runnable threads than CPUs. saved (may be NULL) gets the old
+ * mask for fuzzy_unpin().
+ */
+void fuzzy_pin(enum fuzzy_side side, cpu_set_t *saved);
+void fuzzy_unpin(const cpu_set_t *saved);
 /* The current attempt: is it raced (not calibrating), where in the window,
  * the window's ends in ns (offset of B's start from A's). */
 bool fuzzy_racing(const struct fuzzy *f);

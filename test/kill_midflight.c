@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -125,21 +124,6 @@ static void step_back(const struct kid *k)
 		setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 }
 
-/* The two racers on CPUs of their own (the last one for ring thread 0, the
- * first for the parent): on a shared CPU they could only take turns. */
-static void pin_racer(bool child, cpu_set_t *saved)
-{
-	cpu_set_t one;
-
-	if (ncpus() < 2)
-		return;
-	if (saved)
-		sched_getaffinity(0, sizeof(*saved), saved);
-	CPU_ZERO(&one);
-	CPU_SET(child ? ncpus() - 1 : 0, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-}
-
 /* One ring, owned by the thread that submits to it and reaps it. */
 static void *ring_main(struct tw_thread *t)
 {
@@ -158,7 +142,7 @@ static void *ring_main(struct tw_thread *t)
 	if (t->idx)
 		step_back(k);
 	else if (k->fuzzy)
-		pin_racer(true, NULL);
+		fuzzy_pin(FUZZY_A, NULL);
 	/* Pipes nobody writes: the pending set waits on them until teardown. */
 	if ((ret = load_idle_open(&idle)) < 0) {
 		tc_fail(tc, "child %d: pipe: %s", getpid(), strerror(-ret));
@@ -315,7 +299,7 @@ static void kid_kill_fuzzy(struct tcase *tc, struct kid *k)
 	struct deadline dl = tc_deadline(tc), slice;
 	cpu_set_t saved;
 
-	pin_racer(false, &saved);
+	fuzzy_pin(FUZZY_B, &saved);
 	for (unsigned i = 0;; i++) {
 		/* In slices: a child that failed is not waited for. */
 		do {
@@ -336,8 +320,7 @@ static void kid_kill_fuzzy(struct tcase *tc, struct kid *k)
 	}
 plain:
 	kill(k->proc.pid, SIGKILL);
-	if (ncpus() >= 2)
-		sched_setaffinity(0, sizeof(saved), &saved);
+	fuzzy_unpin(&saved);
 }
 
 /* Wait for "loaded" (or the kill time in set-up), then SIGKILL. */

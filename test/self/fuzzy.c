@@ -6,7 +6,8 @@
  * window, the offsets that really happened must follow them across the
  * window (else the racers only ever meet in one spot - what fuzzy sync is
  * there to prevent), the same seed must choose the same positions, and a
- * rendezvous nobody comes to must end at its deadline.
+ * rendezvous nobody comes to must end at its deadline, and a stopped race
+ * must not be waited for.
  */
 #include "selftest.h"
 #include <sched.h>
@@ -169,5 +170,10 @@ int main(void)
 	dl = deadline_in(50 * NSEC_PER_MSEC);
 	st_ok(fuzzy_start(&r.f, FUZZY_A, &dl) == -ETIMEDOUT && now_ns() - t0 >= 50 * NSEC_PER_MSEC &&
 	      now_ns() - t0 < 2 * NSEC_PER_SEC, "a rendezvous nobody comes to ends at its deadline");
+	fuzzy_stop(&r.f);
+	dl = deadline_in(10 * NSEC_PER_SEC);
+	st_ok(fuzzy_start(&r.f, FUZZY_A, &dl) == -ECANCELED && fuzzy_end(&r.f, FUZZY_B, &dl) ==
+	      -ECANCELED && !deadline_passed(&dl), "after fuzzy_stop() starts and ends return "
+	      "-ECANCELED at once");
 	return st_end();
 }
