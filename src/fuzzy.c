@@ -244,6 +244,14 @@ int fuzzy_end(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl)
 	return 0;
 }
 
+void fuzzy_end_for(struct fuzzy *f, enum fuzzy_side side, int64_t end_ns)
+{
+	enum fuzzy_side other = side == FUZZY_A ? FUZZY_B : FUZZY_A;
+
+	f->end_ns[side] = end_ns;
+	store_and_wake(&f->ended[side], f->ended[side] + 1, &f->sleeping[other]);
+}
+
 void fuzzy_pin(enum fuzzy_side side, cpu_set_t *saved)
 {
 	unsigned n = ncpus();

@@ -94,6 +94,9 @@ void fuzzy_set_window(struct fuzzy *f, enum fuzzy_window_kind kind);
  * side that timed out is still there: calling again resumes its wait (so a
  * caller may wait in slices and look after the other racer in between). */
 int fuzzy_start(struct fuzzy *f, enum fuzzy_side side, const struct deadline *dl);
+/* For a racer that cannot mark its own end (it exited, exec'd): the other
+ * side marks it, with when it saw the end. Then fuzzy_end() for itself. */
+void fuzzy_end_for(struct fuzzy *f, enum fuzzy_side side, int64_t end_ns);
 /* Either side: the race is over (the racer will not come again). Starts and
  * ends waiting or to come return -ECANCELED. */
 void fuzzy_stop(struct fuzzy *f);
