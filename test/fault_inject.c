@@ -43,6 +43,8 @@
 #define TARGET_CQ	1024
 #define NTH_RINGS_MAX	64		/* set-ups per case, probes waited together */
 #define NTH_STRIDE_MAX	4
+enum { UD_PROBE = 1, UD_NOP, UD_MSG_RING, UD_MESSAGE };
+#define MSG_LEN		7
 
 /* A setting changed for the case, and its value before. */
 struct knob {
@@ -64,28 +66,46 @@ static int write_str(const char *path, const char *val)
 	return ret;
 }
 
-static int knob_set(const char *dir, const char *name, const char *val)
+static int read_str(const char *path, char *buf, size_t len)
 {
-	struct knob *k = &knobs[nknobs];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
-	int fd;
 
-	snprintf(k->path, sizeof(k->path), DEBUGFS "/%s/%s", dir, name);
-	if ((fd = open(k->path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (fd < 0)
 		return -errno;
-	n = read(fd, k->old, sizeof(k->old) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return -EIO;
-	k->old[n] = 0;
+	buf[n] = 0;
+	return 0;
+}
+
+static int knob_set(const char *dir, const char *name, const char *val)
+{
+	struct knob *k = &knobs[nknobs];
+	int ret;
+
+	snprintf(k->path, sizeof(k->path), DEBUGFS "/%s/%s", dir, name);
+	if ((ret = read_str(k->path, k->old, sizeof(k->old))))
+		return ret;
 	nknobs++;
 	return write_str(k->path, val);
 }
 
-static void knobs_restore(void)
+/* Put back every value changed, newest first, and check that it stuck. */
+static void knobs_restore(struct tcase *tc)
 {
-	while (nknobs--)
-		write_str(knobs[nknobs].path, knobs[nknobs].old);
+	char now[sizeof(knobs[0].old)];
+
+	while (nknobs--) {
+		struct knob *k = &knobs[nknobs];
+
+		if (write_str(k->path, k->old) || read_str(k->path, now, sizeof(now)) ||
+		    strcmp(now, k->old))
+			tc_fail(tc, "%s: could not restore it to %.*s", k->path,
+				(int)strcspn(k->old, "\n"), k->old);
+	}
 	nknobs = 0;
 }
 
@@ -151,6 +171,8 @@ struct fanin {
 	struct tcase *tc;
 	struct tring target;
 	struct ledger *led;
+	struct tw_credit credit;	/* messages in flight never exceed the CQ */
+	struct tw_counter done;		/* producers finished */
 	uint32_t stop;
 	uint64_t enomem, eagain;	/* failures seen: proof the faults hit */
 };
@@ -212,13 +234,26 @@ static void *producer_main(struct tw_thread *t)
 	uint32_t seq = 0;
 	int ret;
 
-	if (tring_init(f->tc, &src, "producer", &profiles[P_DEFAULT], NULL) != V_PASS)
+	if (tring_init(f->tc, &src, "producer", &profiles[P_DEFAULT], NULL) != V_PASS) {
+		tw_counter_add(&f->done, 1);
 		return NULL;
+	}
 	task_knob("make-it-fail", "1");		/* from here on, its allocations may fail */
-	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) && seq < PER_STREAM - 1 &&
-	       (ret = send_one(f, &src, t->idx, seq)) >= 0)
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) && seq < PER_STREAM - 1) {
+		struct deadline dl = tc_deadline(f->tc);
+
+		if (tw_credit_take(&f->credit, 1, &dl) < 0) {
+			tc_hang(f->tc, f->led, NULL, "producer %u: no CQ credit", t->idx);
+			break;
+		}
+		if ((ret = send_one(f, &src, t->idx, seq)) < 0)
+			break;
 		seq += ret;
+		if (!ret)	/* refused: nothing reached the CQ */
+			tw_credit_give(&f->credit, 1);
+	}
 	task_knob("make-it-fail", "0");
+	tw_counter_add(&f->done, 1);
 	tring_exit(&src);
 	return NULL;
 }
@@ -229,6 +264,7 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 	unsigned n = tc->threads < PRODUCERS_MAX ? tc->threads : PRODUCERS_MAX;
 	struct deadline end = deadline_in((int64_t)(secs * NSEC_PER_SEC)), dl;
 	struct fanin f = { .tc = tc };
+	bool stopped = false;
 	struct tw_thread th[PRODUCERS_MAX];
 	unsigned pct = (unsigned)rng_range(rng, 1, 20);
 	int ret;
@@ -239,6 +275,9 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 		tc_fail(tc, "out of memory");
 		goto out;
 	}
+	/* Never more in flight than the CQ holds: a CQ overflow (whose entry
+	 * allocation may fail, dropping a CQE: -EBADR) has a test of its own. */
+	tw_credit_init(&f.credit, TARGET_CQ);
 	if ((ret = faults_arm(pct)) < 0) {
 		tc_fail(tc, "arming failslab/fail_page_alloc: %s", strerror(-ret));
 		goto out;
@@ -248,14 +287,22 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 			n = i;
 	/* The consumer runs the local work of DEFER targets: its allocations fail too. */
 	task_knob("make-it-fail", "1");
-	while (!tc_failed(tc) && !deadline_passed(&end)) {
+	/* Until the producers are done: they may wait for credits. */
+	dl = tc_deadline(tc);
+	while (tw_counter_get(&f.done) < n && !deadline_passed(&dl)) {
+		if (!stopped && (tc_failed(tc) || deadline_passed(&end))) {
+			__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+			task_knob("make-it-fail", "0");
+			stopped = true;
+			dl = tc_deadline(tc);
+		}
 		ret = tring_wait(&f.target, 1, NSEC_PER_MSEC, 0, NULL);
 		if (ret < 0 && ret != -ETIME && ret != -EINTR && !retryable(ret))
 			tc_fail(tc, "consumer: wait on the target: %s", strerror(-ret));
-		ledger_reap(f.led, &f.target);
+		tw_credit_give(&f.credit, (int32_t)ledger_reap(f.led, &f.target));
 	}
-	task_knob("make-it-fail", "0");
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+	task_knob("make-it-fail", "0");
 	if (tw_threads_join(tc, th, n, f.led, &f.target) >= V_HANG)
 		return;		/* a producer may still use the ring */
 	/* What was sent with 0 must be there; nothing else may come. */
@@ -265,11 +312,12 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 		ledger_reap(f.led, &f.target);
 	}
 	ledger_verify(f.led);
-	tc_log(tc, "fan-in, %u%% of allocations failing: %llu messages, %llu -ENOMEM, %llu "
+	/* In the log always: the proof that faults were injected at all. */
+	tc_info(tc, "fan-in, %u%% of allocations failing: %llu messages, %llu -ENOMEM, %llu "
 	       "-EAGAIN", pct, (unsigned long long)ledger_total_seen(f.led),
 	       (unsigned long long)f.enomem, (unsigned long long)f.eagain);
 out:
-	knobs_restore();
+	knobs_restore(tc);
 	ledger_free(f.led);
 	tring_exit(&f.target);
 }
@@ -283,8 +331,11 @@ static int nth_ring(struct tcase *tc, struct teardown_probe *p, int nth_fd, unsi
 	struct io_uring_params prm = { .flags = tc->prof->setup_flags, .sq_thread_idle = 10 };
 	struct tring r = { .prof = tc->prof, .name = "nth" };
 	struct deadline dl = tc_deadline(tc);
+	struct io_uring_sqe *sqe;
+	unsigned seen = 0;
+	bool msg_ok = false;
 	char buf[16];
-	int ret, armed, left;
+	int ret, armed;
 
 	snprintf(buf, sizeof(buf), "%u", nth);
 	if (pwrite(nth_fd, buf, strlen(buf), 0) < 0)
@@ -297,27 +348,44 @@ static int nth_ring(struct tcase *tc, struct teardown_probe *p, int nth_fd, unsi
 					  nth, strerror(-ret)), -1);
 	}
 	r.live = true;
-	armed = probe_arm(p, &r, 1) == 0;
-	io_uring_prep_nop(io_uring_get_sqe(&r.ring));
-	io_uring_prep_msg_ring(io_uring_get_sqe(&r.ring), tring_fd(&r), 7, 2, 0);
-	ret = io_uring_submit(&r.ring);
-	for (int i = 0; ret > 0 && i < ret; i++) {
+	armed = probe_arm(p, &r, UD_PROBE) == 0;
+	sqe = io_uring_get_sqe(&r.ring);
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, UD_NOP);
+	sqe = io_uring_get_sqe(&r.ring);
+	io_uring_prep_msg_ring(sqe, tring_fd(&r), MSG_LEN, UD_MESSAGE, 0);
+	io_uring_sqe_set_data64(sqe, UD_MSG_RING);
+	/* A refusal for memory leaves the rest queued: submit until all went. */
+	while (io_uring_sq_ready(&r.ring) && !deadline_passed(&dl))
+		if ((ret = io_uring_submit(&r.ring)) < 0 && !retryable(ret))
+			return tc_fail(tc, "ring (%s) with allocation %u failing: submit: %s",
+				       tc->prof->name, nth, strerror(-ret)), -1;
+	/* NOP 0, MSG_RING 0 (then its message, once) or refused for memory. */
+	while (!tc_failed(tc) && seen != (msg_ok ? 7u : 3u)) {
 		struct io_uring_cqe *cqe;
+		unsigned bit;
 
 		if (wait_ready(&r, 1, &dl))
-			return tc_hang(tc, NULL, &r, "a request with allocation %u failing did not "
-				       "complete", nth), -1;
+			return tc_hang(tc, NULL, &r, "with allocation %u failing: CQEs seen %#x, "
+				       "want %#x", nth, seen, msg_ok ? 7u : 3u), -1;
 		io_uring_peek_cqe(&r.ring, &cqe);
-		/* NOP 0, MSG_RING 0 and its message 7 (ud 2): or refused for memory. */
-		if (cqe->res != 0 && cqe->res != 7 && !retryable(cqe->res))
-			tc_fail(tc, "ring (%s) with allocation %u failing: CQE ud %llu res %d", tc->prof->name,
-				nth, (unsigned long long)cqe->user_data, cqe->res);
-		i -= cqe->user_data == 2 && cqe->res == 7;	/* the message is extra */
+		/* The probe's read stays pending, unless refused for memory. */
+		bit = cqe->user_data == UD_NOP ? 1 : cqe->user_data == UD_MSG_RING ? 2 :
+		      cqe->user_data == UD_MESSAGE ? 4 :
+		      cqe->user_data == UD_PROBE && retryable(cqe->res) ? 0 : 8;
+		if (bit == 8 || seen & bit || (bit == 4 ? cqe->res != MSG_LEN :
+					       cqe->res && !retryable(cqe->res)))
+			tc_fail(tc, "ring (%s) with allocation %u failing: %s CQE ud %llu res %d",
+				tc->prof->name, nth, seen & bit ? "second" : "unexpected",
+				(unsigned long long)cqe->user_data, cqe->res);
+		msg_ok |= bit == 2 && cqe->res == 0;
+		seen |= bit;
 		io_uring_cqe_seen(&r.ring, cqe);
 	}
 	io_uring_queue_exit(&r.ring);
 	/* Still counting down: fewer than nth allocations in the whole life. */
-	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) > 0 && (left = atoi(buf)) > 0) {
+	memset(buf, 0, sizeof(buf));
+	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) > 0 && atoi(buf) > 0) {
 		pwrite(nth_fd, "0", 1, 0);
 		return armed ? 2 : -2;
 	}
@@ -328,7 +396,7 @@ static void setup_teardown(struct tcase *tc, double secs, struct rng *rng)
 {
 	struct teardown_probe probes[NTH_RINGS_MAX];
 	struct deadline end = deadline_in((int64_t)(secs * NSEC_PER_SEC)), dl;
-	unsigned nth = 1, rings = 0, armed = 0;
+	unsigned nth = 1, rings = 0, armed = 0, refused = 0;
 	char path[64];
 	int fd, ret = 0;
 
@@ -344,6 +412,7 @@ static void setup_teardown(struct tcase *tc, double secs, struct rng *rng)
 			break;
 		}
 		ret = nth_ring(tc, &probes[armed], fd, nth);
+		refused += ret == 0;
 		probe_drop_reader(&probes[armed]);
 		if (ret == 1 || ret == 2)
 			armed++;
@@ -362,12 +431,17 @@ static void setup_teardown(struct tcase *tc, double secs, struct rng *rng)
 		}
 		probe_close(&probes[i]);
 	}
-	tc_log(tc, "set-up/teardown: %u rings, allocations 1..%u failed one at a time%s", rings, nth,
-	       ret == 2 || ret == -2 ? " (all of a ring's life)" : "");
+	/* The first allocation of io_uring_setup() is its context: failing it
+	 * must fail the set-up, else fail-nth did nothing and nothing was tested. */
+	if (!tc_failed(tc) && !refused)
+		tc_fail(tc, "fail-nth had no effect: no io_uring_setup (%s) failed, not even with its "
+			"first allocation failing", tc->prof->name);
+	tc_info(tc, "set-up/teardown: %u rings, %u refused set-up, allocations 1..%u failed one at "
+		"a time%s", rings, refused, nth, ret == 2 || ret == -2 ? " (all of a ring's life)" : "");
 out:
 	if (fd >= 0)
 		close(fd);
-	knobs_restore();
+	knobs_restore(tc);
 }
 
 static enum verdict run(struct tcase *tc)
