@@ -193,6 +193,8 @@ static void *ring_main(struct tw_thread *t)
 			tw_counter_add(&k->sh->rings_up, 1);
 		}
 	}
+	if (t->idx == 0 && k->fuzzy)	/* no more steps: the parent must not wait */
+		fuzzy_stop(&k->sh->race);
 	return NULL;
 }
 
@@ -298,6 +300,7 @@ static void kid_kill_fuzzy(struct tcase *tc, struct kid *k)
 	struct fuzzy *f = &k->sh->race;
 	struct deadline dl = tc_deadline(tc), slice;
 	cpu_set_t saved;
+	int ret;
 
 	fuzzy_pin(FUZZY_B, &saved);
 	for (unsigned i = 0;; i++) {
@@ -311,12 +314,15 @@ static void kid_kill_fuzzy(struct tcase *tc, struct kid *k)
 					"race with the kill (attempt %u)", k->proc.pid, i);
 				goto plain;
 			}
-		} while (fuzzy_start(f, FUZZY_B, &slice));
-		if (fuzzy_racing(f))
+		} while ((ret = fuzzy_start(f, FUZZY_B, &slice)) == -ETIMEDOUT);
+		/* -ECANCELED: ring thread 0 left its loop (the child's life ended). */
+		if (ret || fuzzy_racing(f))
 			break;
 		kill(k->proc.pid, SIGCONT);
-		while (fuzzy_end(f, FUZZY_B, &slice) && !deadline_passed(&dl))
+		while ((ret = fuzzy_end(f, FUZZY_B, &slice)) == -ETIMEDOUT && !deadline_passed(&dl))
 			slice = deadline_in(10 * NSEC_PER_MSEC);
+		if (ret)
+			break;
 	}
 plain:
 	kill(k->proc.pid, SIGKILL);
