@@ -89,8 +89,10 @@ void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable)
 	tw_event_set(&rd->exiting);	/* not reaping any more: the survivor takes over */
 	/* Fuzzy: the exit (the caller's return) is the step; the survivor marks
 	 * its end when it sees it. */
-	if (rd->race)
+	if (rd->race) {
+		fuzzy_pin(FUZZY_A, NULL);	/* it exits: no mask to restore */
 		fuzzy_start(rd->race, FUZZY_A, &dl);
+	}
 	rd->exit_ns = now_ns();
 }
 
@@ -308,6 +310,8 @@ enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no
 	struct child child;
 	struct deadline dl = tc_deadline(o->tc);
 	enum verdict v = round_setup(o, kind, no);
+	bool pinned = false;
+	cpu_set_t cpus;
 	int ret;
 
 	if (v != V_PASS) {
@@ -336,11 +340,16 @@ enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no
 		goto owner_gone;
 	/* Racing the exit: task_work queued to a task in do_exit() or exec;
 	 * fuzzy: placed over the exit as the earlier rounds measured it. */
-	if (rd->race && fuzzy_start(rd->race, FUZZY_B, &dl))
-		rd->race = NULL;
+	if ((pinned = rd->race)) {
+		fuzzy_pin(FUZZY_B, &cpus);
+		if (fuzzy_start(rd->race, FUZZY_B, &dl))
+			rd->race = NULL;
+	}
 	rd->fire_ns[0] = now_ns();
 	fire(o, 50, 0, 3);
 	rd->fire_ns[1] = now_ns();
+	if (pinned)
+		fuzzy_unpin(&cpus);
 	if (rd->race)
 		fuzzy_end(rd->race, FUZZY_B, &(struct deadline){ 0 });	/* the exit is not over */
 	pending_reap(&rd->work, &rd->ring, NULL);
