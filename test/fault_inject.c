@@ -35,9 +35,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faultinj.h"
 #include "harness.h"
 
-#define DEBUGFS		"/sys/kernel/debug"
 #define PRODUCERS_MAX	8
 #define PER_STREAM	(1u << 20)
 #define TARGET_CQ	1024
@@ -45,125 +45,6 @@
 #define NTH_STRIDE_MAX	4
 enum { UD_PROBE = 1, UD_NOP, UD_MSG_RING, UD_MESSAGE };
 #define MSG_LEN		7
-
-/* A setting changed for the case, and its value before. */
-struct knob {
-	char path[96], old[32];
-};
-
-static struct knob knobs[16];
-static unsigned nknobs;
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int read_str(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	return 0;
-}
-
-static int knob_set(const char *dir, const char *name, const char *val)
-{
-	struct knob *k = &knobs[nknobs];
-	int ret;
-
-	snprintf(k->path, sizeof(k->path), DEBUGFS "/%s/%s", dir, name);
-	if ((ret = read_str(k->path, k->old, sizeof(k->old))))
-		return ret;
-	nknobs++;
-	return write_str(k->path, val);
-}
-
-/* Put back every value changed, newest first, and check that it stuck. */
-static void knobs_restore(struct tcase *tc)
-{
-	char now[sizeof(knobs[0].old)];
-
-	while (nknobs--) {
-		struct knob *k = &knobs[nknobs];
-
-		if (write_str(k->path, k->old) || read_str(k->path, now, sizeof(now)) ||
-		    strcmp(now, k->old))
-			tc_fail(tc, "%s: could not restore it to %.*s", k->path,
-				(int)strcspn(k->old, "\n"), k->old);
-	}
-	nknobs = 0;
-}
-
-static int task_knob(const char *name, const char *val)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", gettid(), name);
-	return write_str(path, val);
-}
-
-/* Is what the test needs there? NULL, or why not. */
-static const char *missing(const struct tcase *tc)
-{
-	char path[64];
-
-	if (!tc->fault_inject)
-		return "fault injection not asked for (-F, TW_FAULT_INJECT=1, runtests.sh "
-		       "--fault-inject; on by default in tools/vm-run guests)";
-	if (!is_root())
-		return "needs root (debugfs fault attributes, make-it-fail)";
-	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", gettid());
-	if (access(path, W_OK))
-		return "the kernel has no fault injection (CONFIG_FAULT_INJECTION: no "
-		       "/proc/self/task/TID/fail-nth)";
-	if (access(DEBUGFS "/failslab/task-filter", W_OK) ||
-	    access(DEBUGFS "/fail_page_alloc/task-filter", W_OK))
-		return "no " DEBUGFS "/failslab or fail_page_alloc (CONFIG_FAILSLAB, "
-		       "CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS; debugfs mounted?)";
-	return NULL;
-}
-
-/*
- * Fail allocations of make-it-fail tasks only (task-filter), pct of them,
- * quietly (verbose 0: no stack per failure). failslab and fail_page_alloc
- * ignore allocations that may sleep (GFP_KERNEL, most of io_uring's) unless
- * told otherwise; user pages (highmem flag) stay exempt, or our own page
- * faults would fail. fail-nth obeys these filters too.
- */
-static int faults_arm(unsigned pct)
-{
-	static const char *const dirs[] = { "failslab", "fail_page_alloc" };
-	char prob[16];
-	int ret = 0;
-
-	snprintf(prob, sizeof(prob), "%u", pct);
-	for (unsigned i = 0; i < 2 && !ret; i++) {
-		const char *d = dirs[i];
-
-		if (!(ret = knob_set(d, "task-filter", "Y")) && !(ret = knob_set(d, "verbose", "0")) &&
-		    !(ret = knob_set(d, "interval", "1")) && !(ret = knob_set(d, "times", "-1")) &&
-		    !(ret = knob_set(d, "space", "0")) && !(ret = knob_set(d, "ignore-gfp-wait", "N")))
-			ret = knob_set(d, "probability", prob);
-	}
-	if (!ret)
-		ret = knob_set("fail_page_alloc", "min-order", "0");
-	return ret;
-}
 
 /* ---- fan-in ------------------------------------------------------------- */
 
@@ -238,7 +119,7 @@ static void *producer_main(struct tw_thread *t)
 		tw_counter_add(&f->done, 1);
 		return NULL;
 	}
-	task_knob("make-it-fail", "1");		/* from here on, its allocations may fail */
+	fault_task_knob("make-it-fail", "1");		/* from here on, its allocations may fail */
 	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) && seq < PER_STREAM - 1) {
 		struct deadline dl = tc_deadline(f->tc);
 
@@ -252,7 +133,7 @@ static void *producer_main(struct tw_thread *t)
 		if (!ret)	/* refused: nothing reached the CQ */
 			tw_credit_give(&f->credit, 1);
 	}
-	task_knob("make-it-fail", "0");
+	fault_task_knob("make-it-fail", "0");
 	tw_counter_add(&f->done, 1);
 	tring_exit(&src);
 	return NULL;
@@ -286,13 +167,13 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 		if (tw_thread_start(tc, &th[i], "producer", i, producer_main, &f))
 			n = i;
 	/* The consumer runs the local work of DEFER targets: its allocations fail too. */
-	task_knob("make-it-fail", "1");
+	fault_task_knob("make-it-fail", "1");
 	/* Until the producers are done: they may wait for credits. */
 	dl = tc_deadline(tc);
 	while (tw_counter_get(&f.done) < n && !deadline_passed(&dl)) {
 		if (!stopped && (tc_failed(tc) || deadline_passed(&end))) {
 			__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
-			task_knob("make-it-fail", "0");
+			fault_task_knob("make-it-fail", "0");
 			stopped = true;
 			dl = tc_deadline(tc);
 		}
@@ -302,7 +183,7 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 		tw_credit_give(&f.credit, (int32_t)ledger_reap(f.led, &f.target));
 	}
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
-	task_knob("make-it-fail", "0");
+	fault_task_knob("make-it-fail", "0");
 	if (tw_threads_join(tc, th, n, f.led, &f.target) >= V_HANG)
 		return;		/* a producer may still use the ring */
 	/* What was sent with 0 must be there; nothing else may come. */
@@ -317,7 +198,7 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 	       "-EAGAIN", pct, (unsigned long long)ledger_total_seen(f.led),
 	       (unsigned long long)f.enomem, (unsigned long long)f.eagain);
 out:
-	knobs_restore(tc);
+	faults_restore(tc);
 	ledger_free(f.led);
 	tring_exit(&f.target);
 }
@@ -441,12 +322,12 @@ static void setup_teardown(struct tcase *tc, double secs, struct rng *rng)
 out:
 	if (fd >= 0)
 		close(fd);
-	knobs_restore(tc);
+	faults_restore(tc);
 }
 
 static enum verdict run(struct tcase *tc)
 {
-	const char *why = missing(tc);
+	const char *why = faults_missing(tc);
 	struct rng rng;
 
 	if (why)
