@@ -78,6 +78,11 @@ the kernel log checked per case, and writes the results.
       --repeat N         run the selection N times
       --duration SECS    load phase per case (a soak: -d of each program)
       --seed S           seed for every program (default: a fresh one, printed)
+      --jitter           jitter in every case: CPU hogs, yield storms, CPU
+                         migration of the test's threads (TW_JITTER=1, -j)
+      --fault-inject     let tests inject allocation failures (TW_FAULT_INJECT=1,
+                         -F; needs root and fault injection in the kernel; on
+                         by default in guests, see tools/vm-init)
       --results-dir DIR  default results/\$(uname -r)
       --known-issues F   known kernel bugs (default test/known-issues)
       --exclude F        tests not to run (default test/exclude)
@@ -191,6 +196,8 @@ parse_args() {
 		-l | --list) list_only=1 ;;
 		-v | --verbose) verbose=1 ;;
 		--bisect) bisect=1 ;;
+		--jitter) export TW_JITTER=1 ;;
+		--fault-inject) export TW_FAULT_INJECT=1 ;;
 		--timeout)
 			is_number "$val" || usage_error "bad --timeout '$val' (seconds)"
 			timeout=$val

@@ -97,6 +97,8 @@ struct tcase {
 	int64_t hang_ns;		/* no-progress deadline for any single wait */
 	unsigned threads;		/* producer threads, -n (default 2 x CPUs) */
 	int verbose;
+	bool jitter;			/* -j: jitter threads run during the case (jitter.h) */
+	bool fault_inject;		/* -F: tests that inject faults may (fault_inject) */
 	struct case_shared *shared;	/* verdict and reason, visible to the parent */
 };
 

@@ -53,6 +53,9 @@
  *    (get_signal() returns for PF_USER_WORKER) and io_uring_cancel_generic(
  *    true, sqd) cancels all; io_uring_enter() is -EOWNERDEAD from then on.
  * MSG_RING into other rings is posted directly (io_post_aux_cqe()): always.
+ * Half the rounds fuzzy-synchronise the firing during the exit with the exit
+ * itself (src/fuzzy.h; its duration measured per exit kind in earlier
+ * rounds): placed anywhere from just before do_exit()/exec to its end.
  * The survivor waits on an eventfd registered on the ring: io_uring_enter()
  * refuses it (-EEXIST, -EOWNERDEAD above), and polling a DEFER ring fd with a
  * dead submitter is useless: io_activate_pollwq() needs task_work on the
@@ -193,6 +196,9 @@ static enum verdict run(struct tcase *tc)
 		while (orphans_round(&o, (enum orphan_kind)(n % EXIT_KINDS), n) == V_PASS &&
 		       (++n < EXIT_KINDS || !deadline_passed(&run_end)))
 			;
+	tc_log(tc, "the firing reached into the owner's exit (was not over before it began) in "
+	       "%u of %u fuzzed rounds, %u of %u others", o.raced[1] - o.fired_before_exit[1],
+	       o.raced[1], o.raced[0] - o.fired_before_exit[0], o.raced[0]);
 	tc_log(tc, "rounds: %u thread-exit, %u process-exit, %u exec, %u fd-passed; %lld "
 	       "requests stranded in DEFER rings, cleaned up by teardown", o.rounds[EXIT_THREAD],
 	       o.rounds[EXIT_PROCESS], o.rounds[EXIT_EXEC], o.rounds[EXIT_FDPASS],
