@@ -49,6 +49,13 @@ enum role {			/* the once-ledger's channel: what a request is */
 	L_E_READ, L_E_LT, D_R0, D_R3 = D_R0 + 3, D_DRAIN, D_AFTER, C_TARGET, C_CANCEL,
 	A_NOP, A_MEMFD, A_PIPE, T_TIMER, M_CANCEL, ROLES
 };
+static const char *const role_names[ROLES] = {
+	[L_A0] = "nop (chain head)", [L_A1] = "read (chain middle)", [L_A2] = "nop (chain tail)",
+	[L_B_READ] = "read", [L_B_LT] = "link timeout", [L_C_READ] = "idle read",
+	[L_C_LT] = "link timeout", [L_D_BAD] = "read of a write end", [L_D_NOP] = "linked nop",
+	[D_R0] = "read 0", "read 1", "read 2", "read 3", [D_DRAIN] = "IOSQE_IO_DRAIN nop",
+	[D_AFTER] = "nop submitted after the drain",
+};
 enum cancel_mode { BY_UD, BY_FD, BY_ANY, BY_TIMEOUT_REMOVE, CANCEL_MODES };
 static const char *const cancel_names[] = { "by user_data", "by fd", "ANY", "TIMEOUT_REMOVE" };
 
@@ -170,16 +177,16 @@ static struct io_uring_sqe *prep(struct kinds *k, enum role role, unsigned flags
 static void expect(struct kinds *k, const char *phase, enum role role, int32_t want)
 {
 	if (k->res[role] != want)
-		tc_fail(k->tc, "bad result: %s [%s]: request %d: expected %d (%s), seen %d (%s)",
-			phase, k->tc->prof->name, role, want, strerror(-want < 0 ? 0 : -want),
+		tc_fail(k->tc, "bad result: %s [%s]: %s: expected %d (%s), seen %d (%s)",
+			phase, k->tc->prof->name, role_names[role], want, want < 0 ? strerror(-want) : "ok",
 			k->res[role], k->res[role] < 0 ? strerror(-k->res[role]) : "ok");
 }
 
 static void expect_before(struct kinds *k, const char *phase, enum role a, enum role b)
 {
 	if (k->at[a] >= k->at[b])
-		tc_fail(k->tc, "order: %s [%s]: request %d completed after request %d", phase,
-			k->tc->prof->name, a, b);
+		tc_fail(k->tc, "order: %s [%s]: %s completed after %s", phase,
+			k->tc->prof->name, role_names[a], role_names[b]);
 }
 
 static void ms_cqe(struct kinds *k, const struct io_uring_cqe *cqe);
