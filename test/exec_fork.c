@@ -82,15 +82,19 @@ static void *sender(struct tw_thread *t)
 		struct io_uring_sqe *sqe = tring_sqe(&src);
 		struct deadline dl = tc_deadline(x->tc);
 		uint32_t before = state(x), after;
+		struct __kernel_timespec ts = { 0 };
 		struct io_uring_cqe *cqe;
 		int res;
 
 		/* A refused message reuses the sequence: if it was delivered
 		 * after all, the next one is a duplicate in the ledger. */
-		io_uring_prep_msg_ring(sqe, x->target_fd, attempt++, ledger_ud(x->led, t->idx, 0, ok), 0);
-		if (io_uring_submit(&src.ring) != 1 || io_uring_wait_cqe_timeout(&src.ring, &cqe,
-		    &(struct __kernel_timespec){ .tv_sec = deadline_left(&dl) / NSEC_PER_SEC + 1 })) {
-			tc_hang(x->tc, x->led, &src, "sender %u: MSG_RING did not complete", t->idx);
+		io_uring_prep_msg_ring(sqe, x->target_fd, attempt++,
+				       ledger_ud(x->led, t->idx, 0, ok), 0);
+		ts.tv_sec = deadline_left(&dl) / NSEC_PER_SEC + 1;
+		if (io_uring_submit(&src.ring) != 1 ||
+		    io_uring_wait_cqe_timeout(&src.ring, &cqe, &ts)) {
+			tc_hang(x->tc, x->led, &src, "sender %u: MSG_RING did not complete",
+				t->idx);
 			break;
 		}
 		res = cqe->res;
@@ -103,16 +107,16 @@ static void *sender(struct tw_thread *t)
 		} else if (res == -EBADFD && !after_ok && before < 2) {
 			tw_counter_add(&x->refused, 1);
 		} else {
-			tc_fail(x->tc, "sender %u [%s]: MSG_RING into the %s ring returned %d (%s), "
-				"expected %s", t->idx, x->tc->prof->name,
-				after == 0 ? "disabled" : before == 2 ? "enabled" : "being enabled", res,
-				strerror(-res), after == 0 ? "-EBADFD" : before == 2 || after_ok ? "0" :
-				"0 or -EBADFD");
+			tc_fail(x->tc, "sender %u [%s]: MSG_RING into the %s ring returned %d "
+				"(%s), expected %s", t->idx, x->tc->prof->name,
+				after == 0 ? "disabled" : before == 2 ? "enabled" : "being enabled",
+				res, strerror(-res), after == 0 ? "-EBADFD" :
+				before == 2 || after_ok ? "0" : "0 or -EBADFD");
 			break;
 		}
 		if (res == 0 && after == 0)
-			tc_fail(x->tc, "sender %u [%s]: MSG_RING into a ring still disabled returned 0, "
-				"expected -EBADFD", t->idx, x->tc->prof->name);
+			tc_fail(x->tc, "sender %u [%s]: MSG_RING into a ring still disabled "
+				"returned 0, expected -EBADFD", t->idx, x->tc->prof->name);
 	}
 	tring_exit(&src);
 	return NULL;
@@ -135,7 +139,8 @@ static void reap_all(struct xf *x, struct tw_thread *th, unsigned n)
 		if (ledger_outstanding(x->led) <= 0)
 			break;
 		if (deadline_passed(&dl)) {
-			tc_hang(x->tc, x->led, &x->ring, "%s: messages did not arrive", x->tc->name);
+			tc_hang(x->tc, x->led, &x->ring, "%s: messages did not arrive",
+				x->tc->name);
 			return;
 		}
 		tring_wait(&x->ring, 1, 5 * NSEC_PER_MSEC, 0, NULL);
@@ -220,7 +225,7 @@ static void reap_by_eventfd(struct xf *x, int efd)
 		if (ledger_outstanding(x->led) <= 0)
 			return;
 		if (deadline_passed(&dl)) {
-			tc_hang(x->tc, x->led, &x->ring, "exec round: CQEs of the exec'd submitter");
+			tc_hang(x->tc, x->led, &x->ring, "exec round: CQEs of the exec'd task");
 			return;
 		}
 		if (poll(&pfd, 1, 5) > 0 && read(efd, &cnt, 8) < 0)
@@ -287,10 +292,10 @@ static void round_exec(struct xf *x, struct rng *rng)
 		ledger_sent(x->led, 0, EXEC_NOP, 1);
 	else if (!(WIFEXITED(status) && WEXITSTATUS(status) == IMAGE_OWNERDEAD &&
 		   (x->tc->prof->props & PROF_SQPOLL)))
-		tc_fail(x->tc, "exec round [%s]: the child or its exec'd image failed: %s (2 enable, "
-			"3 submit, 4 exec, 5 mmap, 6 submit after exec, 7 SQ not consumed, %d -EOWNERDEAD, "
-			"100+errno submit after exec)",
-			x->tc->prof->name, proc_status_str(status, how, sizeof(how)), IMAGE_OWNERDEAD);
+		tc_fail(x->tc, "exec round [%s]: the child or its exec'd image failed: %s (2 "
+			"enable, 3 submit, 4 exec, 5 mmap, 6 submit after exec, 7 SQ not "
+			"consumed, %d -EOWNERDEAD, 100+errno submit after exec)", x->tc->prof->name,
+			proc_status_str(status, how, sizeof(how)), IMAGE_OWNERDEAD);
 	reap_by_eventfd(x, efd);
 	ledger_verify(x->led);
 	tring_exit(&x->ring);
@@ -345,7 +350,8 @@ static void round_fdpass(struct xf *x)
 
 	x->ready = x->taken = (struct tw_event){ 0 };
 	x->child_failed = false;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, x->sock) || proc_spawn(&c, fdpass_owner, x))
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, x->sock) ||
+	    proc_spawn(&c, fdpass_owner, x))
 		return (void)tc_fail(x->tc, "fd-passed round: socketpair or fork: %m");
 	if (tw_event_wait(&x->ready, &dl) || x->child_failed) {
 		tc_fail(x->tc, "fd-passed round [%s]: owner: %s", x->tc->prof->name,
@@ -355,7 +361,8 @@ static void round_fdpass(struct xf *x)
 	fd = x->via_getfd ? fdpass_take(c.pidfd, x->owner_fd) : fdpass_recv(x->sock[0], &dl);
 	if (fd < 0 || io_uring_queue_mmap(fd, &x->params, &x->ring.ring)) {
 		tc_fail(x->tc, "fd-passed round: taking the ring (%s): %s",
-			x->via_getfd ? "pidfd_getfd" : "SCM_RIGHTS", strerror(fd < 0 ? -fd : ENOMEM));
+			x->via_getfd ? "pidfd_getfd" : "SCM_RIGHTS",
+			strerror(fd < 0 ? -fd : ENOMEM));
 		goto out;
 	}
 	x->ring = (struct tring){ .ring = x->ring.ring, .prof = x->tc->prof, .live = true,
@@ -372,10 +379,10 @@ static void round_fdpass(struct xf *x)
 	/* SQPOLL: the SQ thread was the dead owner's (created at set-up, even
 	 * R_DISABLED): nothing submitted here is ever fetched. MSG_RING only. */
 	for (unsigned i = 0; i < NREADS && !(x->tc->prof->props & PROF_SQPOLL); i++) {
-		io_uring_prep_nop(tring_sqe(&x->ring));
-		io_uring_sqe_set_data64(x->ring.ring.sq.sqes +
-					((x->ring.ring.sq.sqe_tail - 1) & *x->ring.ring.sq.kring_mask),
-					ledger_ud(x->led, NSENDERS, 0, i));
+		struct io_uring_sqe *sqe = tring_sqe(&x->ring);
+
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, ledger_ud(x->led, NSENDERS, 0, i));
 		ledger_sent(x->led, NSENDERS, 0, 1);
 	}
 	io_uring_submit(&x->ring.ring);
@@ -388,8 +395,8 @@ static void round_fdpass(struct xf *x)
 	tring_exit(&x->ring);
 	dl = tc_deadline(x->tc);
 	if (probe_wait(&probe, &dl))
-		tc_hang(x->tc, NULL, NULL, "fd-passed round [%s]: teardown of the ring did not finish",
-			x->tc->prof->name);
+		tc_hang(x->tc, NULL, NULL, "fd-passed round [%s]: teardown of the ring did not "
+			"finish", x->tc->prof->name);
 	probe_close(&probe);
 	return;
 out:
@@ -416,7 +423,7 @@ static void round_disabled(struct xf *x, struct rng *rng)
 	n = start_senders(x, th);
 	/* Messages are aimed at it while it is disabled: they are refused. */
 	if (tw_counter_wait_ge(&x->refused, NSENDERS + (uint32_t)rng_below(rng, 8), &dl))
-		tc_hang(x->tc, x->led, &x->ring, "disabled round: no MSG_RING refused by the disabled ring");
+		tc_hang(x->tc, x->led, &x->ring, "disabled round: no MSG_RING was refused");
 	if (io_uring_cq_ready(&x->ring.ring))
 		tc_fail(x->tc, "disabled round [%s]: %u CQEs in a ring still disabled",
 			x->tc->prof->name, io_uring_cq_ready(&x->ring.ring));
@@ -480,10 +487,10 @@ static void round_clone(struct xf *x)
 	if (c.pid < 0 || (c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0)) < 0)
 		return (void)tc_fail(x->tc, "clone(CLONE_FILES) or pidfd_open: %m");
 	if (proc_reap(&c, &dl, &status))
-		return (void)tc_hang(x->tc, x->led, &x->ring, "clone round: the child did not exit");
+		return (void)tc_hang(x->tc, x->led, &x->ring, "clone round: child did not exit");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		tc_fail(x->tc, "clone round [%s]: the CLONE_FILES child failed (exit status 0x%x: 2 "
-			"ring set-up, 3 MSG_RING)", x->tc->prof->name, status);
+		tc_fail(x->tc, "clone round [%s]: the CLONE_FILES child failed (exit status "
+			"0x%x: 2 ring set-up, 3 MSG_RING)", x->tc->prof->name, status);
 	/* The child moved the SQ tail through its own copy of struct io_uring. */
 	x->ring.ring.sq.sqe_head = x->ring.ring.sq.sqe_tail = *x->ring.ring.sq.ktail;
 	reap_all(x, NULL, 0);
@@ -537,7 +544,8 @@ static enum verdict run(struct tcase *tc)
 	ledger_set_check(x->led, check, x);
 	rng_seed(&rng, tc->seed, 0);
 	do {
-		for (x->kind = R_EXEC; x->kind < ROUND_KINDS && tc_verdict(tc) == V_PASS; x->kind++) {
+		for (x->kind = R_EXEC; x->kind < ROUND_KINDS && tc_verdict(tc) == V_PASS;
+		     x->kind++) {
 			ledger_reset(x->led);
 			if (x->kind == R_EXEC)
 				round_exec(x, &rng);
@@ -558,8 +566,9 @@ static enum verdict run(struct tcase *tc)
 
 static const struct scenario exec_fork = {
 	.name = "exec_fork",
-	.summary = "exec with pending work, a passed ring whose owner died, MSG_RING into R_DISABLED "
-		   "rings, CLONE_FILES children: every CQE once, precise errors, teardown finishes",
+	.summary = "exec with pending work, a passed ring whose owner died, MSG_RING into "
+		   "R_DISABLED rings, CLONE_FILES children: every CQE once, precise errors, "
+		   "teardown finishes",
 	.profiles = PROFILES_ALL,
 	.run = run,
 };

@@ -118,7 +118,8 @@ static void *helper_main(struct tw_thread *t)
 			dl = tc_deadline(h->k->tc);
 			if (tw_credit_take(&h->credit, 1, &dl) < 0) {
 				tc_hang(h->k->tc, h->k->records, h->k->ring,
-					"helper %u: stream %u: records not consumed", t->idx, h->stream);
+					"helper %u: stream %u: records not consumed", t->idx,
+					h->stream);
 				break;
 			}
 			ledger_sent(h->k->records, h->stream, 0, 1);
@@ -132,7 +133,7 @@ static void *helper_main(struct tw_thread *t)
 			h->fd[j] = h->fd[i];
 			spin(h->spin);
 			if (write(fd, "x", 1) != 1)
-				tc_fail(h->k->tc, "helper %u: write fd %d (%u of %u): %m", t->idx, fd, i, h->nfd);
+				tc_fail(h->k->tc, "helper %u: write fd %d: %m", t->idx, fd);
 		}
 		/* The owner's own waits report a hang first, naming what they await. */
 		dl = deadline_in(3 * h->k->tc->hang_ns);
@@ -178,8 +179,9 @@ static void expect(struct kinds *k, const char *phase, enum role role, int32_t w
 {
 	if (k->res[role] != want)
 		tc_fail(k->tc, "bad result: %s [%s]: %s: expected %d (%s), seen %d (%s)",
-			phase, k->tc->prof->name, role_names[role], want, want < 0 ? strerror(-want) : "ok",
-			k->res[role], k->res[role] < 0 ? strerror(-k->res[role]) : "ok");
+			phase, k->tc->prof->name, role_names[role], want,
+			want < 0 ? strerror(-want) : "ok", k->res[role],
+			k->res[role] < 0 ? strerror(-k->res[role]) : "ok");
 }
 
 static void expect_before(struct kinds *k, const char *phase, enum role a, enum role b)
@@ -318,13 +320,17 @@ static void phase_links(struct kinds *k)
 	prep(k, L_A0, IOSQE_IO_LINK);			/* chain: CQEs in link order */
 	prep_read(k, L_A1, p[0][0], IOSQE_IO_LINK, &buf[0], 1, 0);
 	prep(k, L_A2, 0);
-	prep_read(k, L_B_READ, p[1][0], IOSQE_IO_LINK, &buf[1], 1, 0);	/* completion beats the timer */
+	/* completion beats the timer */
+	prep_read(k, L_B_READ, p[1][0], IOSQE_IO_LINK, &buf[1], 1, 0);
 	prep_lt(k, L_B_LT, &long_ts);
-	prep_read(k, L_C_READ, p[2][0], IOSQE_IO_LINK, &buf[2], 1, 0);	/* nobody writes: it fires */
+	/* nobody writes: the timer fires */
+	prep_read(k, L_C_READ, p[2][0], IOSQE_IO_LINK, &buf[2], 1, 0);
 	prep_lt(k, L_C_LT, &short_ts);
-	prep_read(k, L_D_BAD, p[2][1], IOSQE_IO_LINK, &buf[3], 1, 0);	/* a write end: -EBADF */
+	/* a write end: -EBADF fails the link */
+	prep_read(k, L_D_BAD, p[2][1], IOSQE_IO_LINK, &buf[3], 1, 0);
 	prep(k, L_D_NOP, 0);
-	prep_read(k, L_E_READ, p[3][0], IOSQE_IO_LINK, &buf[3], 1, 0);	/* a write races the timer */
+	/* a write races the timer */
+	prep_read(k, L_E_READ, p[3][0], IOSQE_IO_LINK, &buf[3], 1, 0);
 	prep_lt(k, L_E_LT, &race_ts);
 	io_uring_submit(&k->ring->ring);
 	fds[0] = p[0][1], fds[1] = p[1][1], fds[2] = p[3][1];
@@ -354,8 +360,8 @@ static void phase_links(struct kinds *k)
 		else if (k->res[L_E_READ] != 1 || (k->res[L_E_LT] != -ECANCELED &&
 			 k->res[L_E_LT] != -ETIME && k->res[L_E_LT] != -EALREADY &&
 			 k->res[L_E_LT] != -ENOENT))
-			tc_fail(k->tc, "bad result: read->link timeout (race) [%s]: read %d, timeout %d",
-				k->tc->prof->name, k->res[L_E_READ], k->res[L_E_LT]);
+			tc_fail(k->tc, "bad result: read->link timeout (race) [%s]: read %d, "
+				"timeout %d", k->tc->prof->name, k->res[L_E_READ], k->res[L_E_LT]);
 	}
 	job_sync(k, &h->done, "finish");
 	unpipe(p, 4);
@@ -408,6 +414,7 @@ static void cancel_race(struct kinds *k, enum cancel_mode m)
 	struct __kernel_timespec ts = { .tv_nsec = (long)rng_range(&k->rng, 1, 60) * 1000 };
 	struct io_uring_sqe *sqe;
 	struct helper *h = NULL;
+	uint64_t target;
 	int p[1][2];
 	char buf;
 	int32_t t, c;
@@ -426,11 +433,12 @@ static void cancel_race(struct kinds *k, enum cancel_mode m)
 		job_sync(k, &h->go, "start");
 	}
 	spin((unsigned)rng_below(&k->rng, 3000));
+	target = ledger_ud(k->once, 0, C_TARGET, k->seq[C_TARGET] - 1);
 	sqe = prep(k, C_CANCEL, 0);
 	if (m == BY_TIMEOUT_REMOVE)
-		io_uring_prep_timeout_remove(sqe, ledger_ud(k->once, 0, C_TARGET, k->seq[C_TARGET] - 1), 0);
+		io_uring_prep_timeout_remove(sqe, target, 0);
 	else if (m == BY_UD)
-		io_uring_prep_cancel64(sqe, ledger_ud(k->once, 0, C_TARGET, k->seq[C_TARGET] - 1), 0);
+		io_uring_prep_cancel64(sqe, target, 0);
 	else if (m == BY_ANY)	/* matches every request: only the target is in flight */
 		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 	else
@@ -503,8 +511,8 @@ static void ms_cqe(struct kinds *k, const struct io_uring_cqe *cqe)
 	bool more = cqe->flags & IORING_CQE_F_MORE, poll = s < NSTREAMS / 2, data;
 
 	if (s >= NSTREAMS || !m->armed) {
-		tc_fail(k->tc, "multishot stream %u [%s]: CQE after its last one (res %d, flags 0x%x)",
-			s, k->tc->prof->name, cqe->res, cqe->flags);
+		tc_fail(k->tc, "multishot stream %u [%s]: CQE after its last one (res %d, "
+			"flags 0x%x)", s, k->tc->prof->name, cqe->res, cqe->flags);
 		return;
 	}
 	data = poll ? cqe->res > 0 && (cqe->res & POLLIN) :
@@ -525,9 +533,9 @@ static void ms_cqe(struct kinds *k, const struct io_uring_cqe *cqe)
 		io_uring_buf_ring_advance(k->br, 1);
 	}
 	if (more && !data)
-		tc_fail(k->tc, "bad result: multishot %s stream %u [%s]: res %d flags 0x%x, expected "
-			"%s with F_MORE", poll ? "poll" : "recv", s, k->tc->prof->name, cqe->res,
-			cqe->flags, poll ? "POLLIN" : "8 bytes in a provided buffer");
+		tc_fail(k->tc, "bad result: multishot %s stream %u [%s]: res %d flags 0x%x, "
+			"expected %s with F_MORE", poll ? "poll" : "recv", s, k->tc->prof->name,
+			cqe->res, cqe->flags, poll ? "POLLIN" : "8 bytes in a provided buffer");
 	if (more)
 		return;
 	m->armed = false;
@@ -536,9 +544,9 @@ static void ms_cqe(struct kinds *k, const struct io_uring_cqe *cqe)
 	if (!m->ended && (data || (!poll && cqe->res == -ENOBUFS)))
 		ms_arm(k, s);
 	else
-		tc_fail(k->tc, "bad result: multishot %s stream %u [%s]: last CQE res %d flags 0x%x, "
-			"expected -ECANCELED after the cancel", poll ? "poll" : "recv", s,
-			k->tc->prof->name, cqe->res, cqe->flags);
+		tc_fail(k->tc, "bad result: multishot %s stream %u [%s]: last CQE res %d "
+			"flags 0x%x, expected -ECANCELED after the cancel", poll ? "poll" : "recv",
+			s, k->tc->prof->name, cqe->res, cqe->flags);
 }
 
 /* Every active stream consumed its records, and no cancelled one awaits its last CQE. */
@@ -604,7 +612,7 @@ static enum verdict ms_setup(struct kinds *k)
 	reg.ring_addr = (uintptr_t)k->br;
 	ret = io_uring_register_buf_ring(&k->ring->ring, &reg, 0);
 	if (ret == -EINVAL) {
-		tc_info(k->tc, "multishot recv: sub-check skipped: no provided buffer rings (5.19+)");
+		tc_info(k->tc, "multishot recv: sub-check skipped: no buffer rings (5.19+)");
 		return V_PASS;
 	}
 	if (ret)
@@ -681,7 +689,8 @@ static void phase_timeouts(struct kinds *k)
 static enum verdict run(struct tcase *tc)
 {
 	static void (*const phases[])(struct kinds *) = {
-		phase_links, phase_drain, phase_cancel, phase_multishot, phase_async, phase_timeouts,
+		phase_links, phase_drain, phase_cancel, phase_multishot, phase_async,
+		phase_timeouts,
 	};
 	const unsigned nph = sizeof(phases) / sizeof(phases[0]);
 	struct tring_opts o = { .cq_entries = 256, .attach_wq_fd = -1 };
