@@ -32,16 +32,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "mstream.h"
 
-#define MAX_HELPERS	4
-#define NSTREAMS	4	/* multishot: 0,1 poll on pipes, 2,3 recv on sockets */
+#define MAX_HELPERS	MSTREAMS	/* one per multishot stream */
 #define RECORDS		48	/* per multishot stream and round */
-#define STREAM_CREDIT	12	/* records a helper may have unconsumed */
-#define BR_ENTRIES	64	/* provided buffers: > NSTREAMS/2 * STREAM_CREDIT */
-#define BGID		7
+#define STREAM_CREDIT	12	/* records a helper may have unconsumed (< MSTREAM_BUFS / 2) */
 #define NASYNC		24
 #define NTIMERS		12
-#define MS_TAG		0x5eull	/* user_data of multishot requests: not in a ledger */
 #define PROBE_UD	0x0dull
 
 enum role {			/* the once-ledger's channel: what a request is */
@@ -70,12 +67,6 @@ struct helper {			/* a thread on another CPU that writes what it is told */
 	bool quit;
 };
 
-struct ms_stream {		/* one multishot request and its records */
-	int rfd, wfd;
-	bool active, armed, ended;	/* in this phase; a CQE is due; cancelled */
-	uint64_t consumed;
-};
-
 struct kinds {
 	struct tcase *tc;
 	struct tring rings[2];	/* [1]: only for drains (see phase_drain) */
@@ -87,10 +78,8 @@ struct kinds {
 	uint32_t seq[ROLES];
 	int32_t res[ROLES];
 	unsigned at[ROLES];	/* arrival order of the last CQE per role */
-	struct ms_stream ms[NSTREAMS];
-	struct io_uring_buf_ring *br;
-	uint64_t bufs[BR_ENTRIES];
-	bool have_recv_ms, skipped[CANCEL_MODES];
+	struct mstreams ms;
+	bool skipped[CANCEL_MODES];
 	unsigned outcome[CANCEL_MODES][2];	/* completed, cancelled */
 	int memfd;
 	uint64_t areads[NASYNC];
@@ -191,9 +180,6 @@ static void expect_before(struct kinds *k, const char *phase, enum role a, enum 
 			k->tc->prof->name, role_names[a], role_names[b]);
 }
 
-static void ms_cqe(struct kinds *k, const struct io_uring_cqe *cqe);
-static bool ms_settled(struct kinds *k);
-
 /* Bulk roles are judged per CQE; the others by their phase, from k->res. */
 static const char *check_once(uint64_t ud, int32_t res, uint32_t flags, void *arg)
 {
@@ -232,8 +218,8 @@ static void on_cqe(struct kinds *k, const struct io_uring_cqe *cqe)
 
 	if (cqe->user_data == PROBE_UD)
 		return;
-	if (cqe->user_data >> 56 == MS_TAG) {
-		ms_cqe(k, cqe);
+	if (mstreams_owns(cqe->user_data)) {
+		mstreams_cqe(&k->ms, cqe);
 		return;
 	}
 	ledger_decode(cqe->user_data, &p, &role, &seq);
@@ -264,7 +250,7 @@ static int collect(struct kinds *k, unsigned target, const char *what)
 			dl = tc_deadline(k->tc);
 		if (io_uring_sq_ready(&k->ring->ring))
 			io_uring_submit(&k->ring->ring);	/* multishot re-arms */
-		if (k->done >= target && ms_settled(k))
+		if (k->done >= target && mstreams_settled(&k->ms))
 			return 0;
 		if (deadline_passed(&dl)) {
 			tc_hang(k->tc, k->once, k->ring, "%s [%s]: %u of %u CQEs", what,
@@ -474,167 +460,43 @@ static void phase_cancel(struct kinds *k)
 		cancel_race(k, (enum cancel_mode)(i % CANCEL_MODES));
 }
 
-/* ---- multishot streams ---- */
-
-static void ms_arm(struct kinds *k, unsigned s)
+/* The multishot streams (src/mstream.c), each fed by its own helper. */
+static void record_consumed(void *arg, unsigned stream)
 {
-	struct io_uring_sqe *sqe = tring_sqe(k->ring);
+	struct kinds *k = arg;
 
-	if (s < NSTREAMS / 2) {
-		io_uring_prep_poll_multishot(sqe, k->ms[s].rfd, POLLIN);
-	} else {
-		io_uring_prep_recv_multishot(sqe, k->ms[s].rfd, NULL, 0, 0);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = BGID;
-	}
-	io_uring_sqe_set_data64(sqe, MS_TAG << 56 | s);
-	k->ms[s].armed = true;
-}
-
-static void ms_record(struct kinds *k, unsigned s, uint64_t rec)
-{
-	ledger_cqe(k->records, ledger_ud(k->records, s, 0, (uint32_t)rec), 0, 0);
-	k->ms[s].consumed++;
-	tw_credit_give(&k->h[s].credit, 1);
-}
-
-/*
- * Poll CQEs say "readable": drain the pipe. Recv CQEs carry one record in a
- * provided buffer, given back at once. The last CQE (no F_MORE) is the
- * cancel's -ECANCELED, or an end the kernel may choose (-ENOBUFS, or data
- * when it could not post more): then the request is armed again.
- */
-static void ms_cqe(struct kinds *k, const struct io_uring_cqe *cqe)
-{
-	unsigned s = cqe->user_data & 0xff;
-	struct ms_stream *m = &k->ms[s];
-	bool more = cqe->flags & IORING_CQE_F_MORE, poll = s < NSTREAMS / 2, data;
-
-	if (s >= NSTREAMS || !m->armed) {
-		tc_fail(k->tc, "multishot stream %u [%s]: CQE after its last one (res %d, "
-			"flags 0x%x)", s, k->tc->prof->name, cqe->res, cqe->flags);
-		return;
-	}
-	data = poll ? cqe->res > 0 && (cqe->res & POLLIN) :
-	       cqe->res == 8 && (cqe->flags & IORING_CQE_F_BUFFER);
-	if (data && poll) {
-		uint64_t recs[16];
-		ssize_t got;
-
-		while ((got = read(m->rfd, recs, sizeof(recs))) > 0)
-			for (ssize_t i = 0; i < got / 8; i++)
-				ms_record(k, s, recs[i]);
-	} else if (data) {
-		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-
-		ms_record(k, s, k->bufs[bid % BR_ENTRIES]);
-		io_uring_buf_ring_add(k->br, &k->bufs[bid % BR_ENTRIES], 8, (unsigned short)bid,
-				      io_uring_buf_ring_mask(BR_ENTRIES), 0);
-		io_uring_buf_ring_advance(k->br, 1);
-	}
-	if (more && !data)
-		tc_fail(k->tc, "bad result: multishot %s stream %u [%s]: res %d flags 0x%x, "
-			"expected %s with F_MORE", poll ? "poll" : "recv", s, k->tc->prof->name,
-			cqe->res, cqe->flags, poll ? "POLLIN" : "8 bytes in a provided buffer");
-	if (more)
-		return;
-	m->armed = false;
-	if (m->ended && cqe->res == -ECANCELED)
-		return;
-	if (!m->ended && (data || (!poll && cqe->res == -ENOBUFS)))
-		ms_arm(k, s);
-	else
-		tc_fail(k->tc, "bad result: multishot %s stream %u [%s]: last CQE res %d "
-			"flags 0x%x, expected -ECANCELED after the cancel", poll ? "poll" : "recv",
-			s, k->tc->prof->name, cqe->res, cqe->flags);
-}
-
-/* Every active stream consumed its records, and no cancelled one awaits its last CQE. */
-static bool ms_settled(struct kinds *k)
-{
-	for (unsigned s = 0; s < NSTREAMS; s++)
-		if (k->ms[s].active && (k->ms[s].consumed < RECORDS || (k->ms[s].ended &&
-					k->ms[s].armed)))
-			return false;
-	return true;
+	tw_credit_give(&k->h[stream].credit, 1);
 }
 
 static void phase_multishot(struct kinds *k)
 {
-	unsigned n = k->have_recv_ms ? NSTREAMS : NSTREAMS / 2;
+	struct mstreams *m = &k->ms;
 
 	ledger_reset(k->records);
 	k->done = 0;
-	for (unsigned s = 0; s < n; s++) {
+	mstreams_start(m, RECORDS);
+	for (unsigned s = 0; s < m->n; s++) {
 		struct helper *h = &k->h[s];
 
-		k->ms[s] = (struct ms_stream){ .rfd = k->ms[s].rfd, .wfd = k->ms[s].wfd,
-					       .active = true };
-		ms_arm(k, s);
-		h->fd[0] = k->ms[s].wfd;
+		h->fd[0] = m->s[s].wfd;
 		h->records = RECORDS;
 		h->stream = s;
 		tw_credit_init(&h->credit, STREAM_CREDIT);
 	}
 	io_uring_submit(&k->ring->ring);
-	for (unsigned s = 0; s < n; s++)
+	for (unsigned s = 0; s < m->n; s++)
 		job_sync(k, &k->h[s].go, "start");
 	if (collect(k, 0, "multishot records"))
 		return;
-	for (unsigned s = 0; s < n; s++) {
-		io_uring_prep_cancel64(prep(k, M_CANCEL, 0), MS_TAG << 56 | s, 0);
-		k->ms[s].ended = true;
-	}
-	if (collect(k, n, "multishot cancels"))
+	for (unsigned s = 0; s < m->n; s++)
+		io_uring_prep_cancel64(prep(k, M_CANCEL, 0), mstreams_ud(s), 0);
+	mstreams_stop(m);
+	if (collect(k, m->n, "multishot cancels"))
 		return;
-	for (unsigned s = 0; s < n; s++) {
+	for (unsigned s = 0; s < m->n; s++)
 		job_sync(k, &k->h[s].done, "finish");
-		k->ms[s].active = false;
-	}
+	mstreams_end(m);
 	ledger_verify(k->records);
-}
-
-static enum verdict ms_setup(struct kinds *k)
-{
-	struct io_uring_buf_reg reg = { .ring_entries = BR_ENTRIES, .bgid = BGID };
-	int fds[2], ret;
-
-	for (unsigned s = 0; s < NSTREAMS; s++) {
-		if (s < NSTREAMS / 2 ? pipe2(fds, O_CLOEXEC | O_NONBLOCK) :
-		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds))
-			return tc_fail(k->tc, "multishot stream %u: pipe/socketpair: %m", s);
-		k->ms[s].rfd = fds[0];
-		k->ms[s].wfd = fds[1];
-	}
-	k->br = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (k->br == MAP_FAILED)
-		return tc_fail(k->tc, "mmap: %m");
-	reg.ring_addr = (uintptr_t)k->br;
-	ret = io_uring_register_buf_ring(&k->ring->ring, &reg, 0);
-	if (ret == -EINVAL) {
-		tc_info(k->tc, "multishot recv: sub-check skipped: no buffer rings (5.19+)");
-		return V_PASS;
-	}
-	if (ret)
-		return tc_fail(k->tc, "io_uring_register_buf_ring: %s", strerror(-ret));
-	io_uring_buf_ring_init(k->br);
-	for (unsigned i = 0; i < BR_ENTRIES; i++)
-		io_uring_buf_ring_add(k->br, &k->bufs[i], 8, (unsigned short)i,
-				      io_uring_buf_ring_mask(BR_ENTRIES), (int)i);
-	io_uring_buf_ring_advance(k->br, BR_ENTRIES);
-	k->have_recv_ms = true;
-	return V_PASS;
-}
-
-static void ms_teardown(struct kinds *k)
-{
-	if (k->have_recv_ms)
-		io_uring_unregister_buf_ring(&k->ring->ring, BGID);
-	for (unsigned s = 0; s < NSTREAMS; s++) {
-		close(k->ms[s].rfd);
-		close(k->ms[s].wfd);
-	}
-	munmap(k->br, 4096);
 }
 
 static void phase_async(struct kinds *k)
@@ -707,7 +569,7 @@ static enum verdict run(struct tcase *tc)
 		return v;
 	k->ring = &k->rings[0];
 	k->once = ledger_new(tc, "requests", 1, ROLES, 1u << 20, 0);
-	k->records = ledger_new(tc, "multishot records", NSTREAMS, 1, 1u << 20, LEDGER_FIFO);
+	k->records = ledger_new(tc, "multishot records", MSTREAMS, 1, 1u << 20, LEDGER_FIFO);
 	k->memfd = memfd_create("request_kinds", MFD_CLOEXEC);
 	if (!k->once || !k->records || k->memfd < 0 || ftruncate(k->memfd, NASYNC * 4096))
 		return tc_fail(tc, "set-up: ledgers or memfd: %m");
@@ -719,7 +581,9 @@ static enum verdict run(struct tcase *tc)
 	}
 	ledger_set_check(k->once, check_once, k);
 	rng_seed(&k->rng, tc->seed, 0);
-	if (ms_setup(k) != V_PASS)
+	k->ms = (struct mstreams){ .tc = tc, .ring = k->ring, .records = k->records,
+				   .consumed = record_consumed, .arg = k };
+	if (mstreams_setup(&k->ms) != V_PASS)
 		return tc_verdict(tc);
 	k->nhelpers = tc->threads < MAX_HELPERS ? tc->threads : MAX_HELPERS;
 	for (unsigned i = 0; i < k->nhelpers; i++) {
@@ -755,13 +619,13 @@ static enum verdict run(struct tcase *tc)
 		tc_log(tc, "cancel %s: %u completed first, %u cancelled", cancel_names[m],
 		       k->outcome[m][0], k->outcome[m][1]);
 	}
-	tc_log(tc, "%u rounds, %llu requests, %llu multishot records%s", rounds,
+	tc_log(tc, "%u rounds, %llu requests, %llu multishot records in the last%s", rounds,
 	       (unsigned long long)ledger_total_seen(k->once),
 	       (unsigned long long)ledger_total_seen(k->records),
-	       k->have_recv_ms ? "" : " (no multishot recv on this kernel)");
+	       k->ms.n == MSTREAMS ? "" : " (no multishot recv on this kernel)");
 	ledger_verify(k->once);
 	ledger_verify(k->records);
-	ms_teardown(k);
+	mstreams_teardown(&k->ms);
 	tring_exit_proven(tc, k->rings, 2, PROBE_UD);
 	return tc_verdict(tc);
 }
