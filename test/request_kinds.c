@@ -36,7 +36,7 @@
 
 #define MAX_HELPERS	MSTREAMS	/* one per multishot stream */
 #define RECORDS		48	/* per multishot stream and round */
-#define STREAM_CREDIT	12	/* records a helper may have unconsumed (< MSTREAM_BUFS / 2) */
+#define STREAM_CREDIT	12	/* a helper's unconsumed records (< MSTREAM_BUFS / 2) */
 #define NASYNC		24
 #define NTIMERS		12
 #define PROBE_UD	0x0dull
