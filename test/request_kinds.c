@@ -50,6 +50,7 @@ static const char *const role_names[ROLES] = {
 	[L_A0] = "nop (chain head)", [L_A1] = "read (chain middle)", [L_A2] = "nop (chain tail)",
 	[L_B_READ] = "read", [L_B_LT] = "link timeout", [L_C_READ] = "idle read",
 	[L_C_LT] = "link timeout", [L_D_BAD] = "read of a write end", [L_D_NOP] = "linked nop",
+	[L_E_READ] = "read", [L_E_LT] = "link timeout",
 	[D_R0] = "read 0", "read 1", "read 2", "read 3", [D_DRAIN] = "IOSQE_IO_DRAIN nop",
 	[D_AFTER] = "nop submitted after the drain",
 };
