@@ -9,7 +9,8 @@
  * queued behind it - until someone sent SIGCONT. Fixed kernels let the
  * thread exit on its own and free the ring at once.
  * Checks: the ring's teardown finishes while the SQ thread is stopped
- * (teardown probe: a pipe registered as the ring's only fixed file).
+ * (teardown probe: a pipe registered as the ring's only fixed file). The
+ * ring is set up by a thread of the owner that exits before the stop.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,31 +36,50 @@ struct ctx {
 	struct tcase *tc;
 	struct shared *sh;
 	struct teardown_probe probe;
+	struct tring ring;		/* the owner's */
 };
+
+/*
+ * A thread of the owner sets the ring up and exits: its do_exit() takes it
+ * off the ring's task list. Otherwise the exit work would wait for the
+ * stopped owner to run its tctx-node removal (io_tctx_exit_cb), a wait of
+ * its own that this test is not about.
+ */
+static void *setup_thread(struct tw_thread *t)
+{
+	struct ctx *c = t->arg;
+
+	if (tring_init(c->tc, &c->ring, "sqpoll", c->tc->prof, NULL) != V_PASS) {
+		c->sh->err = -1;
+		return NULL;
+	}
+	/* The probe: only a fixed file, no request that teardown must cancel
+	 * through the stopped thread. */
+	c->sh->err = io_uring_register_files(&c->ring.ring, &c->probe.rfd, 1);
+	c->sh->ring_fd = tring_fd(&c->ring);
+	return NULL;
+}
 
 /* The owner: its SQ thread is what gets stopped. */
 static int owner(void *arg)
 {
 	struct ctx *c = arg;
+	struct tw_thread t = { 0 };
 	struct deadline dl;
-	struct tring r;
 
 	probe_drop_writer(&c->probe);
-	if (tring_init(c->tc, &r, "sqpoll", c->tc->prof, NULL) != V_PASS) {
-		c->sh->err = -1;
-		tw_event_set(&c->sh->ready);
-		return 1;
+	c->sh->err = -1;
+	if (!tw_thread_start(c->tc, &t, "setup", 0, setup_thread, c)) {
+		dl = tc_deadline(c->tc);
+		if (tw_thread_join(&t, &dl))
+			c->sh->err = -1;
 	}
-	/* The probe: only a fixed file, no request that teardown must cancel
-	 * through the stopped thread. */
-	c->sh->err = io_uring_register_files(&r.ring, &c->probe.rfd, 1);
 	probe_drop_reader(&c->probe);
-	c->sh->ring_fd = tring_fd(&r);
 	tw_event_set(&c->sh->ready);
 	dl = tc_deadline(c->tc);
 	if (c->sh->err || tw_event_wait(&c->sh->taken, &dl))
 		return 1;
-	tring_exit(&r);
+	tring_exit(&c->ring);
 	tw_event_set(&c->sh->closed);
 	/* Stay alive (stopped, then continued) until the observer is done:
 	 * an exit would end the SQ thread without any stop. */
@@ -117,8 +137,11 @@ static enum verdict run(struct tcase *tc)
 	fd = -1;
 	dl = deadline_in(PROMPT_NS);
 	if (probe_wait(&c.probe, &dl)) {
-		int64_t cont = now_ns();
+		int64_t cont;
 
+		/* Where the exit work waits (kernel stacks need root). */
+		diag_dump_uring_kthreads("#   ");
+		cont = now_ns();
 		kill(ch.pid, SIGCONT);
 		dl = tc_deadline(tc);
 		if (probe_wait(&c.probe, &dl))
