@@ -13,6 +13,7 @@
  * ring is set up by a thread of the owner that exits before the stop.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -125,11 +126,18 @@ static enum verdict run(struct tcase *tc)
 		tc_hang(tc, NULL, NULL, "the owner did not close its ring fd");
 		goto out_fd;
 	}
+	/* The SQ thread names itself once it first runs: until then, look. */
+	while ((sqt = task_find(ch.pid, "iou-sqp-")) < 0 && !deadline_passed(&dl))
+		sched_yield();
+	if (sqt < 0) {
+		tc_fail(tc, "the owner's SQ thread (iou-sqp-%d) never showed up", ch.pid);
+		goto out_fd;
+	}
 	/* Stop the owner; its SQ thread stops with it (io threads take SIGSTOP). */
-	sqt = task_find(ch.pid, "iou-sqp-");
 	kill(ch.pid, SIGSTOP);
-	if (sqt < 0 || task_wait_state(ch.pid, sqt, 'T', &dl)) {
-		tc_skip(tc, "the SQ thread of the owner does not stop with SIGSTOP");
+	if (task_wait_state(ch.pid, sqt, 'T', &dl)) {
+		tc_skip(tc, "the SQ thread of the owner does not stop with SIGSTOP (state %c)",
+			task_state(ch.pid, sqt));
 		goto out_fd;
 	}
 	t0 = now_ns();
