@@ -66,6 +66,7 @@ static int submitter(void *arg)
 	snprintf(env, sizeof(env), "%d %d", c->ready[1], c->hold[0]);
 	setenv(EXEC_ENV, env, 1);
 	execl("/proc/self/exe", "regress-exec-local-tw", (char *)NULL);
+	tc_fail(c->tc, "execl(/proc/self/exe): %s", strerror(errno));
 	return 1;
 }
 

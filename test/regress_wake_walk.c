@@ -55,8 +55,7 @@ static int start_asleep(struct tcase *tc, struct tw_thread *t, const char *name,
 		tc_hang(tc, NULL, w->ring, "%s did not start", name);
 		return -1;
 	}
-	while (!__atomic_load_n(&t->tid, __ATOMIC_ACQUIRE))
-		sched_yield();
+	/* t->tid was set before the thread ran waiter_fn(). */
 	if (task_wait_state(getpid(), t->tid, 'S', &dl)) {
 		tc_hang(tc, NULL, w->ring, "%s (wants %u CQEs) never went to sleep in io_uring_enter",
 			name, w->want);
