@@ -471,11 +471,29 @@ static uint64_t case_seed(uint64_t run_seed, const char *scenario, int profile)
 	return splitmix64(&x);
 }
 
+/* For a regression test's failure: which fix the kernel may be missing. */
+static void fix_hint(const struct scenario *sc, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (!sc->fix_subject)
+		return;
+	if (sc->fix_commit && strcmp(sc->fix_commit, "-"))
+		snprintf(buf, len, "may be missing fix %s (\"%s\")", sc->fix_commit,
+			 sc->fix_subject);
+	else
+		snprintf(buf, len, "may be missing fix \"%s\"", sc->fix_subject);
+}
+
 static void print_result(int n, struct tcase *tc, enum verdict v, double secs)
 {
 	const char *reason = tc->shared->reason;
+	char hint[256];
 
-	printf("# %s: %s in %.2f s\n", tc->name, verdict_names[v], secs);
+	fix_hint(tc->sc, hint, sizeof(hint));
+	if (v >= V_FAIL && hint[0])
+		printf("# %s: %s in %.2f s: %s\n", tc->name, verdict_names[v], secs, hint);
+	else
+		printf("# %s: %s in %.2f s\n", tc->name, verdict_names[v], secs);
 	switch (v) {
 	case V_PASS:
 		printf("ok %d %s\n", n, tc->name);
@@ -484,8 +502,8 @@ static void print_result(int n, struct tcase *tc, enum verdict v, double secs)
 		printf("ok %d %s # SKIP %s\n", n, tc->name, reason);
 		break;
 	default:
-		printf("not ok %d %s # %s %s\n", n, tc->name, v == V_HANG ? "HANG" :
-		       v == V_CRASH ? "CRASH" : "FAIL", reason);
+		printf("not ok %d %s # %s %s%s%s\n", n, tc->name, v == V_HANG ? "HANG" :
+		       v == V_CRASH ? "CRASH" : "FAIL", reason, hint[0] ? "; " : "", hint);
 		printf("# reproduce: %s -s 0x%016" PRIx64 " -p %s%s%s\n", program_invocation_name,
 		       tc->run_seed, tc->prof->name, tc->jitter ? " -j" : "",
 		       tc->fault_inject ? " -F" : "");
@@ -523,6 +541,9 @@ int harness_main(int argc, char **argv, const struct scenario *sc)
 	}
 	printf("TAP version 13\n");
 	printf("# %s: %s\n", sc->name, sc->summary);
+	if (sc->fix_subject)
+		printf("# regression test of fix %s (\"%s\")\n",
+		       sc->fix_commit ? sc->fix_commit : "-", sc->fix_subject);
 	printf("# seed 0x%016" PRIx64 ", duration %.2f s, %u threads, hang deadline %.1f s%s%s\n",
 	       o.seed, o.duration, o.threads, o.hang_s, o.jitter ? ", jitter" : "",
 	       o.fault_inject ? ", fault injection allowed" : "");

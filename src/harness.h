@@ -85,6 +85,14 @@ struct scenario {
 	enum verdict (*run)(struct tcase *tc);
 	unsigned min_threads;		/* producer threads at least (default 4) */
 	bool needs_root;		/* whole scenario skips for non-root */
+	/*
+	 * Regression tests: the kernel fix whose bug this scenario reproduces.
+	 * A failing case then says "may be missing fix <commit> (\"<subject>\")"
+	 * on its verdict line and in the TAP reason. commit may be "-" (a fix
+	 * known by its subject only); both NULL for ordinary scenarios.
+	 */
+	const char *fix_commit;
+	const char *fix_subject;
 };
 
 struct tcase {
