@@ -9,9 +9,11 @@
  * so the CQ must overflow; then the producers keep going while the owner
  * reaps 1-3 CQEs at a time. With IORING_FEAT_NODROP:
  *  - nothing is lost or duplicated (ledger), nothing dropped (cq.koverflow);
- *  - overflowed CQEs come back in order (per sender / per writer FIFO:
+ *  - overflowed CQEs come back in order (per-sender FIFO of the messages:
  *    io_cqe_cache_refill() refuses the CQ while the overflow list is not
- *    empty, and the list is flushed from its head);
+ *    empty, and the list is flushed from its head). The polls are judged
+ *    exactly once only: independent requests, whose completions follow the
+ *    order task_work runs in (6.1 runs a batch newest first);
  *  - IORING_SQ_CQ_OVERFLOW is raised by the overflow and clear once drained.
  * A sender's MSG_RING may get -EOVERFLOW only if the kernel could not
  * allocate the overflow entry (msg_ring.c: io_post_aux_cqe() false); that
@@ -34,7 +36,8 @@
 struct flood {
 	struct tcase *tc;
 	struct tring target;
-	struct ledger *led;
+	struct ledger *led;		/* MSG_RING: per-sender FIFO */
+	struct ledger *polls;		/* POLL_ADD: exactly once (see check_res) */
 	unsigned senders, writers, cq_entries;
 	int (*efd)[POLLS];		/* per writer */
 	struct tw_barrier start;
@@ -57,6 +60,11 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 	if (c == CH_MSG)
 		return res == (int32_t)seq ? NULL : "MSG_RING payload is not the seq sent";
 	return res & POLLIN ? NULL : "POLL_ADD completed without POLLIN";
+}
+
+static int64_t outstanding(struct flood *f)
+{
+	return ledger_outstanding(f->led) + ledger_outstanding(f->polls);
 }
 
 static void send_batch(struct flood *f, struct tring *src, unsigned p, uint32_t seq, uint32_t n)
@@ -160,8 +168,8 @@ static void arm_polls(struct flood *f)
 			while (read(f->efd[w][i], &v, sizeof(v)) == sizeof(v))
 				;
 			io_uring_prep_poll_add(sqe, f->efd[w][i], POLLIN);
-			io_uring_sqe_set_data64(sqe, ledger_ud(f->led, f->senders + w, CH_POLL, i));
-			ledger_sent(f->led, f->senders + w, CH_POLL, 1);
+			io_uring_sqe_set_data64(sqe, ledger_ud(f->polls, w, CH_POLL, i));
+			ledger_sent(f->polls, w, CH_POLL, 1);
 		}
 	io_uring_submit(&f->target.ring);
 	/* Armed before any write, or a later poll could complete first. For
@@ -186,7 +194,7 @@ static void expect_overflow(struct flood *f)
 	if (!(tring_sq_flags(&f->target) & IORING_SQ_CQ_OVERFLOW))
 		tc_fail(f->tc, "overflow flag: %lld completions delivered to a CQ of %u, none reaped, "
 			"yet IORING_SQ_CQ_OVERFLOW is not set (sq_flags 0x%x, %u CQEs ready)",
-			(long long)ledger_outstanding(f->led), f->cq_entries,
+			(long long)outstanding(f), f->cq_entries,
 			tring_sq_flags(&f->target), io_uring_cq_ready(&f->target.ring));
 	tw_event_set(&f->reaping);
 }
@@ -203,14 +211,15 @@ static void reap_slowly(struct flood *f, struct rng *rng)
 		int ret;
 
 		while (n < max && io_uring_peek_cqe(&r->ring, &cqe) == 0) {
-			ledger_cqe(f->led, cqe->user_data, cqe->res, cqe->flags);
+			ledger_cqe(ledger_owns(f->led, cqe->user_data) ? f->led : f->polls,
+				   cqe->user_data, cqe->res, cqe->flags);
 			io_uring_cqe_seen(&r->ring, cqe);
 			n++;
 		}
 		if (n)
 			progress = now_ns();
 		if (tw_counter_get(&f->finished) == f->senders + f->writers &&
-		    ledger_outstanding(f->led) <= 0)
+		    outstanding(f) <= 0)
 			return;
 		if (now_ns() - progress > f->tc->hang_ns) {
 			tc_hang(f->tc, f->led, r, "reaping the flooded CQ: no CQE for %.1f s",
@@ -262,16 +271,19 @@ static enum verdict run(struct tcase *tc)
 	if (!(kernel_features() & IORING_FEAT_NODROP))
 		return tc_skip(tc, "no IORING_FEAT_NODROP (Linux 5.5+): overflow may drop CQEs");
 	f.efd = calloc(f.writers, sizeof(*f.efd));
-	f.led = ledger_new(tc, "overflow", n, 2, PER_STREAM, LEDGER_FIFO);
-	if (!threads || !f.efd || !f.led)
+	f.led = ledger_new(tc, "overflow", f.senders, 1, PER_STREAM, LEDGER_FIFO);
+	f.polls = ledger_new(tc, "overflow-polls", f.writers, 2, POLLS, 0);
+	if (!threads || !f.efd || !f.led || !f.polls)
 		return tc_fail(tc, "out of memory");
 	ledger_set_check(f.led, check_res, NULL);
+	ledger_set_check(f.polls, check_res, NULL);
 	for (unsigned w = 0; w < f.writers; w++)
 		for (unsigned i = 0; i < POLLS; i++)
 			if ((f.efd[w][i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 				return tc_fail(tc, "eventfd: %s", strerror(errno));
 	do {
 		ledger_reset(f.led);
+		ledger_reset(f.polls);
 		tw_barrier_init(&f.start, n);
 		f.burst_done = (struct tw_counter){ 0 };
 		f.reaping = (struct tw_event){ 0 };
@@ -289,15 +301,18 @@ static enum verdict run(struct tcase *tc)
 		v = tw_threads_join(tc, threads, n, f.led, &f.target);
 		if (v >= V_FAIL)
 			break;
-		ledger_reap(f.led, &f.target);
+		ledger_reap(f.led, &f.target);	/* nothing is left: reap_slowly() took all */
 		ledger_verify(f.led);
+		ledger_verify(f.polls);
 		drained(&f);
 		rounds++;
 		tc_log(tc, "round %d: %llu CQEs through a CQ of %u", rounds,
-		       (unsigned long long)ledger_total_seen(f.led), f.cq_entries);
+		       (unsigned long long)(ledger_total_seen(f.led) + ledger_total_seen(f.polls)),
+		       f.cq_entries);
 	} while (!tc_failed(tc) && !deadline_passed(&run_end));
 	tring_exit(&f.target);
 	ledger_free(f.led);
+	ledger_free(f.polls);
 	free(threads);
 	return tc_verdict(tc);
 }

@@ -277,7 +277,8 @@ static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t
 	bool minwait = kernel_features() & IORING_FEAT_MIN_TIMEOUT;
 
 	ledger_reset(w->led);
-	w->step = (enum step)rng_below(rng, S_COUNT);
+	/* Every step at least once per case, then at random. */
+	w->step = round <= S_COUNT ? (enum step)(round - 1) : (enum step)rng_below(rng, S_COUNT);
 	if (!minwait && (w->step == S_LATE || w->step == S_EARLY))
 		w->step = S_TIMEOUT;
 	w->k = w->step == S_SIGNAL ? STREAM : w->step == S_TIMEOUT ? (uint32_t)rng_below(rng,
