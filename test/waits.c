@@ -207,15 +207,17 @@ static void signal_step(struct waits *w, struct rng *rng, timer_t timer)
 	while (ledger_total_seen(w->led) < w->k && !tc_failed(w->tc)) {
 		uint64_t left = w->k - ledger_total_seen(w->led);
 		bool mask = rng_chance(rng, 30);
+		uint32_t done = __atomic_load_n(&w->batches_done, __ATOMIC_SEQ_CST);
 		uint32_t started = __atomic_load_n(&w->batches_started, __ATOMIC_SEQ_CST);
 		int ret = tring_wait(&w->ring, (unsigned)rng_range(rng, 1, left < 24 ? left : 24),
 				     w->tc->hang_ns / 10, 0, mask ? &block : NULL);
 		unsigned ready = io_uring_cq_ready(&w->ring.ring);
 		/* No batch in flight during the wait: the CQEs ready now were
-		 * there before it (where MSG_RING posts directly, a batch may
-		 * post after the kernel found the CQ empty). */
-		bool still = __atomic_load_n(&w->batches_started, __ATOMIC_SEQ_CST) == started &&
-			     __atomic_load_n(&w->batches_done, __ATOMIC_SEQ_CST) == started;
+		 * there before it. (A batch in flight may post after the kernel
+		 * found the CQ empty: directly, or - 6.1's MSG_RING into a DEFER
+		 * ring - from task_work run on the way back to userspace.) */
+		bool still = done == started &&
+			     __atomic_load_n(&w->batches_started, __ATOMIC_SEQ_CST) == started;
 
 		if (ret == -EINTR && mask)
 			tc_fail(w->tc, "signal: a wait whose sigmask blocks SIGUSR1 returned -EINTR");
