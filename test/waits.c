@@ -54,8 +54,7 @@ struct mem_region_reg {
 };
 
 enum step { S_TIMEOUT, S_LATE, S_EARLY, S_SIGNAL, S_FOREIGN, S_COUNT };
-static const char *const step_names[S_COUNT] = { "timeout", "late", "early", "signal",
-						 "foreign" };
+static const char *const step_names[] = { "timeout", "late", "early", "signal", "foreign" };
 
 struct waits {
 	struct tcase *tc;
@@ -267,13 +266,11 @@ static void judge(struct waits *w, struct rng *rng, timer_t timer)
 			"its %.3f s timeout", want, w->k, ret, ns_to_s(el), ns_to_s(timeout));
 	/* Delivered before the timeout fired: posted (or queued) before the
 	 * kernel's last look at the CQ. */
-	else if (w->step == S_TIMEOUT && done && done < t0 + timeout && ready != w->k)
-		tc_fail(tc, "timeout: wait for %u CQEs returned %d after its timeout with %u CQEs "
-			"posted, though all %u messages were delivered %.3f s before it returned", want,
-			ret, ready, w->k, ns_to_s(t0 + el - done));
-	else if (w->step == S_TIMEOUT && done && done < t0 + timeout && ret != (w->k ? 0 : -ETIME))
-		tc_fail(tc, "timeout: wait for %u CQEs with %u posted returned %d, expected %d",
-			want, ready, ret, w->k ? 0 : -ETIME);
+	else if (w->step == S_TIMEOUT && done && done < t0 + timeout &&
+		 (ready != w->k || ret != (w->k ? 0 : -ETIME)))
+		tc_fail(tc, "timeout: wait for %u CQEs returned %d with %u CQEs posted; all %u were "
+			"delivered %.3f s before it returned: expected %d with %u", want, ret, ready,
+			w->k, ns_to_s(t0 + el - done), w->k ? 0 : -ETIME, w->k);
 	else if (min_us && el < min_us * NSEC_PER_USEC)
 		tc_fail(tc, "min_wait: %s wait%s for %u CQEs returned %d after %.3f s, before its "
 			"min_wait of %u us", sn, reg ? " (region)" : "", want, ret, ns_to_s(el), min_us);
@@ -289,6 +286,7 @@ static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t
 {
 	struct deadline dl;
 	bool minwait = kernel_features() & IORING_FEAT_MIN_TIMEOUT;
+	bool local = w->ring.prof->props & PROF_LOCAL_TW;
 
 	ledger_reset(w->led);
 	/* Every step at least once per case, then at random. */
@@ -305,14 +303,11 @@ static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t
 			step_names[w->step]);
 		return;
 	}
-	if (w->step == S_FOREIGN)
-		for (int i = 0; i < 3; i++)
-			if (w->foreign_err[i] != ((w->ring.prof->props & PROF_LOCAL_TW) ? -EEXIST : 0))
-				tc_fail(w->tc, "foreign: GETEVENTS (%s) from a thread that is not the "
-					"submitter: got %d (%s), expected %s", i == 0 ? "plain" :
-					i == 1 ? "EXT_ARG" : "region", w->foreign_err[i],
-					strerror(-w->foreign_err[i]),
-					(w->ring.prof->props & PROF_LOCAL_TW) ? "-EEXIST" : "0");
+	for (int i = 0, want = local ? -EEXIST : 0; w->step == S_FOREIGN && i < 3; i++)
+		if (w->foreign_err[i] != want)
+			tc_fail(w->tc, "foreign: GETEVENTS (%s) from a thread that is not the submitter: "
+				"%d (%s), expected %d", (const char *[]){ "plain", "EXT_ARG", "region" }[i],
+				w->foreign_err[i], strerror(-w->foreign_err[i]), want);
 	if (!tc_failed(w->tc) && tring_wait_ready(&w->ring, w->k - (uint32_t)ledger_total_seen(
 		w->led), &dl))
 		tc_hang(w->tc, w->led, &w->ring, "round %u (%s): waiting for %u delivered messages",
