@@ -227,7 +227,6 @@ static void reap_slowly(struct flood *f, struct rng *rng)
 			return;
 		}
 		ret = tring_wait(r, 1, 20 * NSEC_PER_MSEC, 0, NULL);
-
 		if (ret < 0 && ret != -ETIME && ret != -EINTR && !(ret == -EBADR && f->eoverflow))
 			tc_fail(f->tc, "owner: wait on the flooded CQ: %s", strerror(-ret));
 	}
