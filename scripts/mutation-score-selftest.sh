@@ -66,6 +66,7 @@ while [ $# -gt 0 ]; do
 done
 c=$FAKE_CANNED/$(basename "$image")
 [ -d "$c" ] || { echo "fake-vm-run: no canned $c" >&2; exit 4; }
+[ -z "$(ls -A "$res" 2>/dev/null)" ] || { echo "fake-vm-run: $res is not empty" >&2; exit 2; }
 mkdir -p "$res" && cp "$c"/*.json "$res/" 2>/dev/null
 echo "runtests args: $*" >"$res/args"
 exit "$(cat "$c/status")"
