@@ -254,7 +254,6 @@ check_base_fails() {
 	[ ! -d "$work/m/order" ] || fail "a patch was tried after the base failed"
 	mkpatches nobuild-base
 	rm -rf "$work/canned/base"
-	TW_BUILD_KERNEL=$work/fake-build-kernel
 	# An unpatched kernel that does not build: a tree whose base "build" fails.
 	cat >"$work/fake-build-base-fails" <<EOF
 #!/bin/sh
