@@ -96,7 +96,7 @@ cat >"$work/fake-build-kernel" <<EOF
 printf '%s\n' "\$@" >"$work/build.args"
 for a in "\$@"; do case \$a in *.patch) cp "\$a" "$work/build.patch" ;; esac; done
 [ -n "\${FAKE_BUILD_FAIL:-}" ] && { echo "build-kernel: the build failed" >&2; exit 1; }
-echo "$kout/bzImage"
+: >"$kout/bzImage"; echo "$kout/bzImage"
 EOF
 cat >"$work/fake-vm-run" <<EOF
 #!/bin/sh

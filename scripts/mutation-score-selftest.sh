@@ -48,7 +48,7 @@ case $name in
 noapply*) echo "build-kernel: patch does not apply: $patch" >&2; echo "1 out of 1 hunk FAILED" >&2; exit 4 ;;
 nobuild*) echo "io_uring/tw.c:1: error: boom" >>"$out/build.log"; echo "build-kernel: the build failed" >&2; exit 1 ;;
 esac
-echo "$out/$name"
+echo "kernel $name" >"$out/$name"; echo "$out/$name"
 EOF
 
 # vm-run IMAGE: the canned directory $FAKE_CANNED/<image's name>: copied
@@ -64,7 +64,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-c=$FAKE_CANNED/$(basename "$image")
+c=$FAKE_CANNED/$(sed -n "s/^kernel //p" "$image")
 [ -d "$c" ] || { echo "fake-vm-run: no canned $c" >&2; exit 4; }
 [ -z "$(ls -A "$res" 2>/dev/null)" ] || { echo "fake-vm-run: $res is not empty" >&2; exit 2; }
 mkdir -p "$res" && cp "$c"/*.json "$res/" 2>/dev/null
