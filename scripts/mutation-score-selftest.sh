@@ -269,6 +269,29 @@ EOF
 	expect_line 'the unpatched kernel cannot be tested \(build-failed'
 }
 
+check_prebuilt() {
+	base_ok
+	canned order 1 fail "" "fanin_local.defer_flag fail 0.07 order: x"
+	mkpatches order nobuild-z
+	echo "kernel base" >"$work/img-base"
+	echo "kernel order" >"$work/img-order"
+	echo "kernel order" >"$work/img-z"
+	run m --image "base=$work/img-base" --image "order=$work/img-order" \
+		--image "nobuild-z=$work/img-z" --patches "$work/patches" "$src"
+	expect_status 0
+	expect_line '^mutation score: 2/2 caught$'
+	expect_line '^  nobuild-z +caught +- '
+	expect_line '^    +prebuilt: .*/img-z$'
+	[ ! -d "$work/kout" ] || fail "a prebuilt kernel was built"
+	cmp -s "$work/m/order/bzImage" "$work/img-order" || fail "the booted image was not kept"
+	run "" --image nonsense "$src"
+	expect_status 2
+	expect_line 'wants NAME=IMAGE'
+	run "" --image "x=$work/nope" "$src"
+	expect_status 2
+	expect_line 'no such kernel image'
+}
+
 check_lock() {
 	command -v flock >/dev/null 2>&1 || return 0
 	base_ok
@@ -286,13 +309,13 @@ check_lock() {
 
 # ---- driver -------------------------------------------------------------------
 
-checks=${TW_CHECKS:-"help usage_errors classes not_scored base_fails lock"}
+checks=${TW_CHECKS:-"help usage_errors classes not_scored base_fails prebuilt lock"}
 say "TAP version 13"
 n=0
 failed=0
 for c in $checks; do
 	n=$((n + 1))
-	rm -rf "$work/canned" "$work/m" "$work/n"
+	rm -rf "$work/canned" "$work/m" "$work/n" "$work/kout"
 	(check_"$c") >"$work/check.out" 2>&1
 	case $? in
 	0) say "ok $n - $c" ;;
