@@ -67,7 +67,7 @@ done
 c=$FAKE_CANNED/$(sed -n "s/^kernel //p" "$image")
 [ -d "$c" ] || { echo "fake-vm-run: no canned $c" >&2; exit 4; }
 [ -z "$(ls -A "$res" 2>/dev/null)" ] || { echo "fake-vm-run: $res is not empty" >&2; exit 2; }
-mkdir -p "$res" && cp "$c"/*.json "$res/" 2>/dev/null
+mkdir -p "$res" && cp "$c"/*.json "$c"/*.log "$res/" 2>/dev/null
 echo "runtests args: $*" >"$res/args"
 exit "$(cat "$c/status")"
 EOF
@@ -197,10 +197,19 @@ check_classes() {
 	canned panic 1 panic orphans.defer "fanin_local.defer pass 0.5" "fanin_local.sqpoll pass 0.7"
 	canned crash 1 fail "" "kill_midflight.defer crash 1.5 the case process died of signal 11"
 	canned survivor 0 pass "" "fanin_local.defer pass 0.5" "orphans.default pass 1.0"
-	mkpatches order lost wake teardown splat panic crash survivor
+	# A case that hangs after an order violation: its first diagnostic
+	# (program log) is the class, not the hang the runner reports.
+	canned swap 1 fail "" "fanin_local.defer hang 20.7 thread prod2 (tid 319) did not finish"
+	{
+		say "# case fanin_local.defer: DEFER_TASKRUN"
+		say "# FAIL fanin_local.defer [defer]: ledger fanin: order: producer 2 channel 0: seq 0 completed after seq 1"
+		say "# HANG fanin_local.defer [defer]: thread prod2 (tid 319) did not finish (no progress for 20.0 s)"
+		say "# FAIL fanin_local.sqpoll [sqpoll]: lost CQE: not this case"
+	} >"$work/canned/swap/fanin_local.log"
+	mkpatches order lost wake teardown splat panic crash survivor swap
 	run m --patches "$work/patches" "$src" -- fanin_local --repeat 2
 	expect_status 1
-	expect_line '^mutation score: 7/8 caught$'
+	expect_line '^mutation score: 8/9 caught$'
 	expect_line '^  base +pass '
 	expect_line '^  order +caught .* order 2 +fanin_local.defer_flag 0\.6s +2: fanin_local.defer_flag fanin_normal.defer$'
 	expect_line '^  lost +caught .* lost CQE 1 +notify_taskrun.coop_flag 0\.5s'
@@ -210,11 +219,13 @@ check_classes() {
 	expect_line '^  panic +caught .* panic 1 +orphans.defer 1\.2s'
 	expect_line '^  crash +caught .* crash 1 '
 	expect_line '^  survivor +missed '
+	expect_line '^  swap +caught .* order 1 +fanin_local.defer 20\.7s'
+	expect_line '^  swap: fanin_local.defer: order: ledger fanin: order: producer 2 channel 0: seq 0 completed after seq 1 \(then: hang: thread prod2 \(tid 319\) did not finish\)$'
 	expect_line '^  survivor: MISSED \(2 cases passed\)$'
 	expect_line 'runtests args: fanin_local --repeat 2' "$work/m/order/args"
 	j=$work/m/mutation.json
 	json_ok "$j"
-	expect_line '^  "caught": 7,$' "$j"
+	expect_line '^  "caught": 8,$' "$j"
 	expect_line '^  "missed": 1,$' "$j"
 	expect_line '"label": "order", "kind": "mutant", .*"status": "caught".*"classes": \{"order": 2\}, "first": \{"case": "fanin_local.defer_flag", "class": "order", "seconds": 0.57' "$j"
 	expect_line '"label": "panic".*"vm_verdict": "panic".*"caught_by": \[\{"case": "orphans.defer", "class": "panic"' "$j"
