@@ -206,10 +206,12 @@ check_classes() {
 		say "# HANG fanin_local.defer [defer]: thread prod2 (tid 319) did not finish (no progress for 20.0 s)"
 		say "# FAIL fanin_local.sqpoll [sqpoll]: lost CQE: not this case"
 	} >"$work/canned/swap/fanin_local.log"
-	mkpatches order lost wake teardown splat panic crash survivor swap
+	canned flag 1 fail "" "notify_taskrun.coop_flag fail 0.3 IORING_SQ_TASKRUN is clear while the stopped submitter has task_work queued (sq_flags 0x0)"
+	mkpatches order lost wake teardown splat panic crash survivor swap flag
 	run m --patches "$work/patches" "$src" -- fanin_local --repeat 2
 	expect_status 1
-	expect_line '^mutation score: 8/9 caught$'
+	expect_line '^mutation score: 9/10 caught$'
+	expect_line '^  flag +caught .* notification 1 +notify_taskrun.coop_flag 0\.3s'
 	expect_line '^  base +pass '
 	expect_line '^  order +caught .* order 2 +fanin_local.defer_flag 0\.6s +2: fanin_local.defer_flag fanin_normal.defer$'
 	expect_line '^  lost +caught .* lost CQE 1 +notify_taskrun.coop_flag 0\.5s'
@@ -225,7 +227,7 @@ check_classes() {
 	expect_line 'runtests args: fanin_local --repeat 2' "$work/m/order/args"
 	j=$work/m/mutation.json
 	json_ok "$j"
-	expect_line '^  "caught": 8,$' "$j"
+	expect_line '^  "caught": 9,$' "$j"
 	expect_line '^  "missed": 1,$' "$j"
 	expect_line '"label": "order", "kind": "mutant", .*"status": "caught".*"classes": \{"order": 2\}, "first": \{"case": "fanin_local.defer_flag", "class": "order", "seconds": 0.57' "$j"
 	expect_line '"label": "panic".*"vm_verdict": "panic".*"caught_by": \[\{"case": "orphans.defer", "class": "panic"' "$j"
