@@ -237,6 +237,13 @@ check_classes() {
 	expect_status 0
 	diff "$work/table.txt" "$work/out.txt" || fail "--show differs from the run's table"
 	diff "$work/m/mutation.txt" "$work/out.txt" || fail "mutation.txt differs from the table"
+	# --update writes both files again, the same.
+	cp "$work/m/mutation.json" "$work/json.1"
+	rm -f "$work/m/mutation.txt"
+	run "" --update "$work/m"
+	expect_status 0
+	diff "$work/m/mutation.txt" "$work/out.txt" || fail "--update: mutation.txt differs from the table"
+	diff "$work/json.1" "$work/m/mutation.json" || fail "--update wrote another mutation.json"
 }
 
 check_not_scored() {
