@@ -162,22 +162,9 @@ check_unreachable_mirror() {
 
 checks=${TW_CHECKS:-"help usage_errors cached_offline unknown_version offline_not_cached
 	unreachable_mirror"}
-say "TAP version 13"
-n=0
-failed=0
-for c in $checks; do
-	n=$((n + 1))
+before_check() {
 	rm -rf "$work/cache"
-	(check_"$c") >"$work/check.out" 2>&1
-	case $? in
-	0) say "ok $n - $c" ;;
-	77) say "ok $n - $c # SKIP $(tail -n 1 "$work/check.out")" ;;
-	*)
-		say "not ok $n - $c"
-		sed 's/^/# /' "$work/check.out"
-		failed=$((failed + 1))
-		;;
-	esac
-done
-say "1..$n"
-[ "$failed" = 0 ]
+}
+. "$top/scripts/checks-lib.sh"
+# shellcheck disable=SC2086 # the list is words
+run_checks $checks

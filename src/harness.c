@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "jitter.h"
 
 #define EXIT_SKIP		77
 #define EXIT_HANG		3
@@ -45,6 +46,7 @@ struct run_opts {
 	unsigned profile_mask;
 	int verbose;
 	bool list;
+	bool jitter, fault_inject;
 };
 
 static const char *verdict_names[] = {
@@ -205,13 +207,16 @@ static const char *const unreported[] = {
 
 static int run_case_child(struct tcase *tc)
 {
+	struct jitter *j;
 	enum verdict v;
 
 	/* proc_spawn() already tied us to the parent (PDEATHSIG, then a check
 	 * that it is still there). No getppid() == 1 test here: the parent
 	 * may itself be PID 1 (a container's entrypoint, a guest's init). */
 	prctl(PR_SET_NAME, tc->sc->name);
+	j = tc->jitter ? jitter_start(tc) : NULL;
 	v = tc->sc->run(tc);
+	jitter_stop(j);
 	if ((unsigned)v > V_CRASH)
 		v = tc_fail(tc, "run() returned %d, not a verdict", (int)v);
 	/* Only used if run() returned a verdict it did not report itself. */
@@ -312,7 +317,7 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 	fprintf(f,
 		"%s - %s\n\n"
 		"usage: %s [-s SEED] [-d SECONDS] [-n THREADS] [-p PROFILE[,PROFILE...]]\n"
-		"       [-t HANG_SECONDS] [-l] [-v] [-h]\n\n"
+		"       [-t HANG_SECONDS] [-j] [-F] [-l] [-v] [-h]\n\n"
 		"  -s SEED     replay a run (the seed is printed by every run)\n"
 		"  -d SECONDS  load phase per case (default %.1f); longer is a soak\n"
 		"  -n THREADS  producer threads (default 2 x CPUs, at least %u)\n"
@@ -320,6 +325,10 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 		"  -t SECONDS  a wait without progress for this long is a hang (default %.0f,\n"
 		"              or $TW_HANG_SECONDS); $TW_WATCHDOG_SECONDS sets how long\n"
 		"              the parent gives a whole case\n"
+		"  -j          jitter: CPU hogs, sched_yield storms and CPU migration of the\n"
+		"              test's threads at seeded intervals (or $TW_JITTER=1)\n"
+		"  -F          allow fault injection where a test does it (or\n"
+		"              $TW_FAULT_INJECT=1; root and a kernel with fail-nth)\n"
 		"  -l          list the cases and exit\n"
 		"  -v          verbose\n\n"
 		"profiles:\n",
@@ -360,6 +369,14 @@ static uint64_t fresh_seed(void)
 	return seed;
 }
 
+/* A yes/no environment setting: set, and not "0" or empty. */
+static bool env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
+}
+
 static int parse_opts(int argc, char **argv, const struct scenario *sc, struct run_opts *o)
 {
 	const char *env = getenv("TW_HANG_SECONDS");
@@ -372,7 +389,9 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 	o->duration = DEFAULT_DURATION;
 	o->hang_s = env ? strtod(env, NULL) : DEFAULT_HANG_S;
 	o->profile_mask = sc->profiles;
-	while ((opt = getopt(argc, argv, "s:d:n:p:t:lvh")) != -1) {
+	o->jitter = env_flag("TW_JITTER");
+	o->fault_inject = env_flag("TW_FAULT_INJECT");
+	while ((opt = getopt(argc, argv, "s:d:n:p:t:jFlvh")) != -1) {
 		switch (opt) {
 		case 's':
 			o->seed = strtoull(optarg, &end, 0);
@@ -405,6 +424,12 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 				fprintf(stderr, "bad hang deadline '%s'\n", optarg);
 				return 2;
 			}
+			break;
+		case 'j':
+			o->jitter = true;
+			break;
+		case 'F':
+			o->fault_inject = true;
 			break;
 		case 'l':
 			o->list = true;
@@ -446,11 +471,29 @@ static uint64_t case_seed(uint64_t run_seed, const char *scenario, int profile)
 	return splitmix64(&x);
 }
 
+/* For a regression test's failure: which fix the kernel may be missing. */
+static void fix_hint(const struct scenario *sc, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (!sc->fix_subject)
+		return;
+	if (sc->fix_commit && strcmp(sc->fix_commit, "-"))
+		snprintf(buf, len, "may be missing fix %s (\"%s\")", sc->fix_commit,
+			 sc->fix_subject);
+	else
+		snprintf(buf, len, "may be missing fix \"%s\"", sc->fix_subject);
+}
+
 static void print_result(int n, struct tcase *tc, enum verdict v, double secs)
 {
 	const char *reason = tc->shared->reason;
+	char hint[256];
 
-	printf("# %s: %s in %.2f s\n", tc->name, verdict_names[v], secs);
+	fix_hint(tc->sc, hint, sizeof(hint));
+	if (v >= V_FAIL && hint[0])
+		printf("# %s: %s in %.2f s: %s\n", tc->name, verdict_names[v], secs, hint);
+	else
+		printf("# %s: %s in %.2f s\n", tc->name, verdict_names[v], secs);
 	switch (v) {
 	case V_PASS:
 		printf("ok %d %s\n", n, tc->name);
@@ -459,10 +502,11 @@ static void print_result(int n, struct tcase *tc, enum verdict v, double secs)
 		printf("ok %d %s # SKIP %s\n", n, tc->name, reason);
 		break;
 	default:
-		printf("not ok %d %s # %s %s\n", n, tc->name, v == V_HANG ? "HANG" :
-		       v == V_CRASH ? "CRASH" : "FAIL", reason);
-		printf("# reproduce: %s -s 0x%016" PRIx64 " -p %s\n", program_invocation_name,
-		       tc->run_seed, tc->prof->name);
+		printf("not ok %d %s # %s %s%s%s\n", n, tc->name, v == V_HANG ? "HANG" :
+		       v == V_CRASH ? "CRASH" : "FAIL", reason, hint[0] ? "; " : "", hint);
+		printf("# reproduce: %s -s 0x%016" PRIx64 " -p %s%s%s\n", program_invocation_name,
+		       tc->run_seed, tc->prof->name, tc->jitter ? " -j" : "",
+		       tc->fault_inject ? " -F" : "");
 		break;
 	}
 	fflush(stdout);
@@ -497,8 +541,12 @@ int harness_main(int argc, char **argv, const struct scenario *sc)
 	}
 	printf("TAP version 13\n");
 	printf("# %s: %s\n", sc->name, sc->summary);
-	printf("# seed 0x%016" PRIx64 ", duration %.2f s, %u threads, hang deadline %.1f s\n",
-	       o.seed, o.duration, o.threads, o.hang_s);
+	if (sc->fix_subject)
+		printf("# regression test of fix %s (\"%s\")\n",
+		       sc->fix_commit ? sc->fix_commit : "-", sc->fix_subject);
+	printf("# seed 0x%016" PRIx64 ", duration %.2f s, %u threads, hang deadline %.1f s%s%s\n",
+	       o.seed, o.duration, o.threads, o.hang_s, o.jitter ? ", jitter" : "",
+	       o.fault_inject ? ", fault injection allowed" : "");
 	printf("1..%d\n", ncases);
 	for (int i = 0; i < P_COUNT; i++) {
 		struct tcase tc = {
@@ -510,6 +558,8 @@ int harness_main(int argc, char **argv, const struct scenario *sc)
 			.hang_ns = (int64_t)(o.hang_s * NSEC_PER_SEC),
 			.threads = o.threads,
 			.verbose = o.verbose,
+			.jitter = o.jitter,
+			.fault_inject = o.fault_inject,
 			.shared = shared,
 		};
 		int64_t start;

@@ -85,6 +85,14 @@ struct scenario {
 	enum verdict (*run)(struct tcase *tc);
 	unsigned min_threads;		/* producer threads at least (default 4) */
 	bool needs_root;		/* whole scenario skips for non-root */
+	/*
+	 * Regression tests: the kernel fix whose bug this scenario reproduces.
+	 * A failing case then says "may be missing fix <commit> (\"<subject>\")"
+	 * on its verdict line and in the TAP reason. commit may be "-" (a fix
+	 * known by its subject only); both NULL for ordinary scenarios.
+	 */
+	const char *fix_commit;
+	const char *fix_subject;
 };
 
 struct tcase {
@@ -97,6 +105,8 @@ struct tcase {
 	int64_t hang_ns;		/* no-progress deadline for any single wait */
 	unsigned threads;		/* producer threads, -n (default 2 x CPUs) */
 	int verbose;
+	bool jitter;			/* -j: jitter threads run during the case (jitter.h) */
+	bool fault_inject;		/* -F: tests that inject faults may (fault_inject) */
 	struct case_shared *shared;	/* verdict and reason, visible to the parent */
 };
 
@@ -144,6 +154,7 @@ struct tring_opts {
 	unsigned extra_flags;		/* OR'ed into the profile's setup flags */
 	bool register_fd;		/* io_uring_register_ring_fd() after setup */
 	int attach_wq_fd;		/* -1, or the ring to attach to (SQPOLL) */
+	unsigned sq_idle_ms;		/* SQPOLL: sq_thread_idle (0: 10 ms) */
 };
 
 /* Set up a ring for the case's profile. Returns V_PASS, or V_SKIP with the

@@ -41,7 +41,8 @@ static const char *check_send(uint64_t ud, int32_t res, uint32_t flags, void *ar
 static int send_batch(struct msg_sender *s, struct tring *src, struct rng *rng, uint32_t *seq)
 {
 	struct deadline dl = tc_deadline(s->tc);
-	int n = (int)rng_range(rng, 1, MAX_BATCH), ok = 0;
+	int n = (int)rng_range(rng, 1, MAX_BATCH), ok = 0, ret;
+	enum fd_state before;
 	struct io_uring_cqe *cqe;
 	unsigned head;
 
@@ -55,7 +56,15 @@ static int send_batch(struct msg_sender *s, struct tring *src, struct rng *rng, 
 		if (rng_chance(rng, 12))
 			sqe->flags |= IOSQE_ASYNC;
 	}
-	if (io_uring_submit(&src->ring) != n)
+	/* Fuzzy: the close is placed over this submit (io_msg_ring's fd lookup). */
+	if (s->race && fuzzy_start(s->race, FUZZY_A, &dl))
+		s->race = NULL;
+	before = fd_watch_state(s->watch);
+	ret = io_uring_submit(&src->ring);
+	s->close_in_submit += before == FD_OPEN && fd_watch_state(s->watch) != FD_OPEN;
+	if (s->race && fuzzy_end(s->race, FUZZY_A, &dl))
+		s->race = NULL;
+	if (ret != n)
 		return tc_fail(s->tc, "sender: submit of %d MSG_RING failed", n), -1;
 	ledger_sent(s->led, 0, 0, (uint32_t)n);
 	if (tring_wait_ready(src, (unsigned)n, &dl))
@@ -95,6 +104,8 @@ void *msg_sender_main(struct tw_thread *t)
 	bool up;
 
 	up = tring_init(s->tc, &src, "sender", &profiles[P_DEFAULT], NULL) == V_PASS;
+	if (s->race)
+		fuzzy_pin(FUZZY_A, NULL);
 	ledger_set_check(s->led, check_send, s);
 	if (s->start && tw_barrier_wait(s->start, &dl)) {
 		tc_hang(s->tc, NULL, NULL, "sender: start barrier");
@@ -102,8 +113,12 @@ void *msg_sender_main(struct tw_thread *t)
 	}
 	while (up && !tc_failed(s->tc) && !s->closed_before) {
 		/* Quota used up: keep the rest for the batch after the close. */
-		if (seq + 2 * MAX_BATCH > s->quota && wait_closed(s))
-			break;
+		if (seq + 2 * MAX_BATCH > s->quota) {
+			if (s->race)	/* no more submits to race the close with */
+				fuzzy_stop(s->race);
+			if (wait_closed(s))
+				break;
+		}
 		if (send_batch(s, &src, &t->rng, &seq))
 			break;
 	}

@@ -14,6 +14,7 @@
 #ifndef TW_MSGSEND_H
 #define TW_MSGSEND_H
 
+#include "fuzzy.h"
 #include "harness.h"
 
 enum fd_state { FD_OPEN, FD_CLOSING, FD_CLOSED };
@@ -38,7 +39,9 @@ struct msg_sender {
 	struct tw_barrier *start;	/* NULL: start at once */
 	struct tw_counter *done;	/* NULL, or counts finished senders */
 	uint64_t *delivered;		/* NULL, or counts messages that got 0 (atomic) */
+	struct fuzzy *race;		/* NULL, or each submit is racer A of it */
 	uint64_t ok, ebadf;		/* this sender's results */
+	unsigned close_in_submit;	/* batches whose submit the close landed in */
 	/* Private. */
 	bool closed_before, open_after;
 	char why[96];

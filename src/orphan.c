@@ -18,6 +18,8 @@
 
 #define TIMEOUT_MAX_MS	30	/* most fire once the owner is gone */
 #define PER_STREAM	64
+/* Rounds are few (one exit each): a short calibration per exit kind. */
+#define ORPHAN_RACE_CALIBRATE	2
 
 enum { OWNER, SURVIVOR };	/* ledger producers */
 
@@ -85,6 +87,13 @@ void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable)
 		rd->owner_reaped += pending_reap(&rd->work, r, NULL);
 	}
 	tw_event_set(&rd->exiting);	/* not reaping any more: the survivor takes over */
+	/* Fuzzy: the exit (the caller's return) is the step; the survivor marks
+	 * its end when it sees it. */
+	if (rd->race) {
+		fuzzy_pin(FUZZY_A, NULL);	/* it exits: no mask to restore */
+		fuzzy_start(rd->race, FUZZY_A, &dl);
+	}
+	rd->exit_ns = now_ns();
 }
 
 /* ---- the survivor --------------------------------------------------- */
@@ -273,6 +282,27 @@ static void round_verify(struct orphans *o)
 	       "pidfd_getfd()" : "");
 }
 
+/* The exit has been seen: its end for the fuzzy statistics, and whether the
+ * firing overlapped it (the race this round is about). */
+static void race_done(struct orphans *o, int owner_lost)
+{
+	struct orphan_round *rd = o->rd;
+	struct deadline dl = tc_deadline(o->tc);
+	int64_t exited = now_ns();
+	bool fuzzy = rd->race;
+
+	if (rd->race && !owner_lost) {
+		fuzzy_end_for(rd->race, FUZZY_A, exited);
+		fuzzy_end(rd->race, FUZZY_B, &dl);
+	}
+	if (!rd->fire_ns[0] || owner_lost)
+		return;
+	/* Calibrating rounds are not placed: they count as unfuzzed. */
+	fuzzy = fuzzy && fuzzy_racing(rd->race);
+	o->raced[fuzzy]++;
+	o->fired_before_exit[fuzzy] += rd->fire_ns[1] <= rd->exit_ns;
+}
+
 enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no)
 {
 	struct orphan_round *rd = o->rd;
@@ -280,12 +310,17 @@ enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no
 	struct child child;
 	struct deadline dl = tc_deadline(o->tc);
 	enum verdict v = round_setup(o, kind, no);
+	bool pinned = false;
+	cpu_set_t cpus;
 	int ret;
 
 	if (v != V_PASS) {
 		round_close(rd);
 		return v;
 	}
+	/* Half the rounds race the exit (the first of each kind calibrates). */
+	if (rng_chance(&o->rng, 50))
+		rd->race = &o->race[kind];
 	ret = kind == EXIT_THREAD ?
 	      tw_thread_start(o->tc, &thread, "owner", 0, o->owner_thread, rd) :
 	      proc_spawn(&child, o->owner_child[kind], rd);
@@ -303,11 +338,28 @@ enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no
 	tw_event_set(&rd->go);
 	if (tw_event_wait(&rd->exiting, &dl))
 		goto owner_gone;
-	/* Racing the exit: task_work queued to a task in do_exit() or exec. */
+	/* Racing the exit: task_work queued to a task in do_exit() or exec;
+	 * fuzzy: placed over the exit as the earlier rounds measured it. */
+	if ((pinned = rd->race)) {
+		fuzzy_pin(FUZZY_B, &cpus);
+		if (fuzzy_start(rd->race, FUZZY_B, &dl))
+			rd->race = NULL;
+	}
+	rd->fire_ns[0] = now_ns();
 	fire(o, 50, 0, 3);
+	rd->fire_ns[1] = now_ns();
+	if (pinned)
+		fuzzy_unpin(&cpus);
+	if (rd->race)
+		fuzzy_end(rd->race, FUZZY_B, &(struct deadline){ 0 });	/* the exit is not over */
 	pending_reap(&rd->work, &rd->ring, NULL);
 owner_gone:
-	if (owner_wait(o, &thread, &child))
+	/* The owner waits at the race for a firing that will not come. */
+	if (rd->race && !rd->fire_ns[0])
+		fuzzy_stop(rd->race);
+	ret = owner_wait(o, &thread, &child);
+	race_done(o, ret);
+	if (ret)
 		return V_HANG;	/* the owner may still use the round: leave it */
 	if (!tc_failed(o->tc)) {
 		/* After the exit: task_work_add() fails, the fallback runs it (A). */
@@ -340,6 +392,15 @@ enum verdict orphans_init(struct orphans *o, struct tcase *tc)
 		o->rd = NULL;
 		return tc_fail(tc, "mmap: %s", strerror(errno));
 	}
+	o->race = mmap(NULL, sizeof(*o->race) * EXIT_KINDS, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (o->race == MAP_FAILED) {
+		o->race = NULL;
+		return tc_fail(tc, "mmap: %s", strerror(errno));
+	}
+	for (int k = 0; k < EXIT_KINDS; k++)
+		fuzzy_init(&o->race[k], tc->seed ^ (0xe817ULL << 16 | (unsigned)k),
+			   ORPHAN_RACE_CALIBRATE);
 	o->rd->must = ledger_new(tc, "must-post", 2, PC_COUNT, PER_STREAM, 0);
 	o->rd->may = ledger_new(tc, "may-strand", 2, PC_COUNT, PER_STREAM, 0);
 	if (!o->rd->must || !o->rd->may)
@@ -356,6 +417,8 @@ void orphans_fini(struct orphans *o)
 	if (tc_verdict(o->tc) >= V_HANG)
 		return;
 	tring_exit(&o->src);
+	if (o->race)
+		munmap(o->race, sizeof(*o->race) * EXIT_KINDS);
 	if (o->rd) {
 		ledger_free(o->rd->must);
 		ledger_free(o->rd->may);

@@ -11,6 +11,7 @@
 #ifndef TW_ORPHAN_H
 #define TW_ORPHAN_H
 
+#include "fuzzy.h"
 #include "harness.h"
 #include "pending.h"
 
@@ -50,6 +51,8 @@ struct orphan_round {
 	uint32_t msg_seq;
 	char why[160];
 	struct tw_event submitted, go, exiting, ring_ready, ring_taken;
+	struct fuzzy *race;		/* NULL, or the owner's exit (A) vs the firing (B) */
+	int64_t exit_ns, fire_ns[2];	/* the owner's exit began; the firing began, ended */
 };
 
 struct orphans {
@@ -62,8 +65,10 @@ struct orphans {
 	orphan_check_fn check;
 	void *(*owner_thread)(struct tw_thread *t);	/* EXIT_THREAD */
 	int (*owner_child[EXIT_KINDS])(void *rd);	/* the others, in a forked child */
+	struct fuzzy *race;		/* per exit kind, across rounds (MAP_SHARED) */
 	/* totals */
 	unsigned rounds[EXIT_KINDS];
+	unsigned raced[2], fired_before_exit[2];	/* [fuzzy] */
 	int64_t stranded;
 };
 

@@ -113,6 +113,8 @@ enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
 	if (prof->props & PROF_SQPOLL) {
 		/* Short idle so that runs also go through the NEED_WAKEUP path. */
 		p.sq_thread_idle = 10;
+		if (o->sq_idle_ms)
+			p.sq_thread_idle = o->sq_idle_ms;
 	}
 	if (o->cq_entries) {
 		p.flags |= IORING_SETUP_CQSIZE;

@@ -18,6 +18,11 @@
  *              the owner still submits, waits and receives every delivered
  *              message through the registered index; unregistering it
  *              (through itself, 6.3+) ends the ring.
+ * In half the rounds (seeded) the parent's close is fuzzy-synchronised
+ * (src/fuzzy.h) with the submits of the parent's first sender: placed at a
+ * seeded point of the window around one submit (io_msg_ring's lookup of the
+ * target fd, io_msg_ring_data / io_msg_remote_post), instead of after a
+ * random delay; -v counts the rounds in which the close landed in a submit.
  * Checks: each send completes once with 0 or -EBADF as its fd's state says
  * (msgsend.h); teardown finishes (probe), and not while the registered fd
  * holds the ring.
@@ -50,6 +55,7 @@ struct shared {				/* MAP_SHARED with the child */
 	struct fd_watch fd[SIDES];	/* each side's copy of the target fd */
 	struct tw_counter senders_done;
 	uint64_t delivered;		/* MSG_RINGs that completed with 0 */
+	struct fuzzy race;		/* parent sender 0's submits (A) vs the closer (B) */
 	struct msg_sender snd[SIDES * SENDERS_MAX];
 };
 
@@ -57,6 +63,7 @@ struct round {
 	struct tcase *tc;
 	struct shared *sh;
 	bool registered;
+	bool fuzzy;			/* the parent's close raced with a submit */
 	int fd;				/* the target's dedicated number */
 	unsigned nsend;			/* per side */
 	int64_t close_delay_ns[SIDES];
@@ -92,6 +99,38 @@ static int child_main(void *arg)
 	return tw_threads_join(rd->tc, th, rd->nsend, NULL, NULL) == V_PASS ? 0 : 1;
 }
 
+/* Calibrate with the close of a dup() of the target (the same fput, not the
+ * last reference), then close the target at the seeded point. false: the
+ * sender stopped coming (quota used up), the caller closes plainly. */
+static bool close_fuzzy(struct round *rd)
+{
+	struct fuzzy *f = &rd->sh->race;
+	struct deadline dl = tc_deadline(rd->tc);
+	cpu_set_t saved;
+	bool closed = false;
+
+	fuzzy_pin(FUZZY_B, &saved);
+	for (;;) {
+		int copy = dup(rd->fd);
+
+		if (copy < 0 || fuzzy_start(f, FUZZY_B, &dl)) {
+			if (copy >= 0)
+				close(copy);
+			break;
+		}
+		if (fuzzy_racing(f)) {
+			fd_watch_close(&rd->sh->fd[PARENT], rd->fd);
+			closed = true;
+		}
+		close(copy);
+		if (fuzzy_end(f, FUZZY_B, &dl) || closed)
+			break;
+	}
+	fuzzy_stop(f);
+	fuzzy_unpin(&saved);
+	return closed;
+}
+
 /* This process's closer. Plain: the mappings hold the file too, they go first. */
 static void *closer_main(struct tw_thread *t)
 {
@@ -100,9 +139,11 @@ static void *closer_main(struct tw_thread *t)
 
 	if (tw_barrier_wait(&rd->sh->start, &dl))
 		return tc_hang(rd->tc, NULL, NULL, "closer: start barrier"), NULL;
-	sleep_until_ns(now_ns() + rd->close_delay_ns[PARENT]);
 	if (!rd->registered)
 		tring_unmap(&rd->target);
+	if (rd->fuzzy && close_fuzzy(rd))
+		return NULL;
+	sleep_until_ns(now_ns() + rd->close_delay_ns[PARENT]);
 	fd_watch_close(&rd->sh->fd[PARENT], rd->fd);
 	return NULL;
 }
@@ -283,7 +324,9 @@ static void round_setup(struct round *rd, struct rng *rng, struct ledger **led, 
 	rd->registered = rng_chance(rng, 50) && kernel_features() & IORING_FEAT_REG_REG_RING;
 	rd->close_delay_ns[PARENT] = (int64_t)rng_below(rng, CLOSE_WINDOW_NS);
 	rd->close_delay_ns[CHILD] = (int64_t)rng_below(rng, CLOSE_WINDOW_NS);
+	rd->fuzzy = rng_chance(rng, 50);
 	memset(rd->sh, 0, sizeof(*rd->sh));
+	fuzzy_init(&rd->sh->race, rng_next(rng), 0);
 	tw_barrier_init(&rd->sh->start, 2 * rd->nsend + 2);
 	for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++) {
 		if (!led[i])
@@ -294,6 +337,7 @@ static void round_setup(struct round *rd, struct rng *rng, struct ledger **led, 
 			.led = led[i], .quota = quota, .msg_ud = load_ud(LOAD_MSG_IN, 0),
 			.msg_len = LOAD_MSG_LEN, .start = &rd->sh->start,
 			.done = &rd->sh->senders_done, .delivered = &rd->sh->delivered,
+			.race = rd->fuzzy && i == 0 ? &rd->sh->race : NULL,
 		};
 	}
 }
@@ -301,21 +345,25 @@ static void round_setup(struct round *rd, struct rng *rng, struct ledger **led, 
 static void round_log(struct round *rd, unsigned n)
 {
 	unsigned long long ok[SIDES] = { 0 }, ebadf[SIDES] = { 0 };
+	char parent[32] = "fuzzed";
 
+	if (!rd->fuzzy)
+		snprintf(parent, sizeof(parent), "+%lld", (long long)rd->close_delay_ns[PARENT] / 1000);
 	for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++) {
 		ok[i / SENDERS_MAX] += rd->sh->snd[i].ok;
 		ebadf[i / SENDERS_MAX] += rd->sh->snd[i].ebadf;
 	}
-	tc_log(rd->tc, "round %u: %s fd, closes at +%lld/+%lld us (parent/child), MSG_RING ok "
-	       "%llu/%llu, EBADF %llu/%llu, teardown %.1f ms", n,
-	       rd->registered ? "registered" : "plain", (long long)rd->close_delay_ns[PARENT] / 1000,
-	       (long long)rd->close_delay_ns[CHILD] / 1000, ok[PARENT], ok[CHILD], ebadf[PARENT],
-	       ebadf[CHILD], ns_to_s(rd->teardown_ns) * 1000);
+	tc_log(rd->tc, "round %u: %s fd, closes at %s/+%lld us (parent/child), MSG_RING ok "
+	       "%llu/%llu, EBADF %llu/%llu, teardown %.1f ms%s", n,
+	       rd->registered ? "registered" : "plain", parent, (long long)rd->close_delay_ns[CHILD] / 1000, ok[PARENT], ok[CHILD], ebadf[PARENT],
+	       ebadf[CHILD], ns_to_s(rd->teardown_ns) * 1000,
+	       rd->sh->snd[0].close_in_submit ? ", the close landed in a submit" : "");
 }
 
 static enum verdict run(struct tcase *tc)
 {
 	unsigned nsend = CLAMP(tc->threads / 2, 1, SENDERS_MAX), rounds = 0, registered = 0;
+	unsigned raced[2] = { 0 }, in_submit[2] = { 0 };	/* [fuzzy] */
 	int64_t alive_check_ns = ALIVE_CHECK_MAX_NS;
 	uint32_t quota = TARGET_CQ / (2 * nsend);
 	struct ledger *led[SIDES * SENDERS_MAX] = { 0 };
@@ -358,10 +406,14 @@ static enum verdict run(struct tcase *tc)
 			break;
 		round_log(&rd, ++rounds);
 		registered += rd.registered;
+		raced[rd.fuzzy]++;
+		in_submit[rd.fuzzy] += sh->snd[0].close_in_submit > 0;
 		if (rounds == 1 || rd.teardown_ns > alive_check_ns)
 			alive_check_ns = CLAMP(rd.teardown_ns, ALIVE_CHECK_MIN_NS, ALIVE_CHECK_MAX_NS);
 	} while (!tc_failed(tc) && !deadline_passed(&run_end));
-	tc_log(tc, "%u rounds, %u with a registered ring fd", rounds, registered);
+	tc_log(tc, "%u rounds, %u with a registered ring fd; the close landed in a submit of "
+	       "sender 0 in %u of %u fuzzed rounds, %u of %u at a random delay", rounds, registered,
+	       in_submit[1], raced[1], in_submit[0], raced[0]);
 	for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++)
 		ledger_free(led[i]);
 	munmap(sh, sizeof(*sh));

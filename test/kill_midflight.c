@@ -15,15 +15,24 @@
  *  - the teardown of every one of its rings finishes within the deadline
  *    (teardown probes; else: io_uring kthreads and workers system-wide);
  *  - while the child lives, every CQE has a result its request may have.
+ * Race widening (src/fuzzy.h): ring thread 0 of each child keeps doing a
+ * racy step - a submit of the mix (io_uring_enter -> io_submit_sqes), or
+ * the close of a scratch ring with requests pending (io_uring_release ->
+ * io_ring_ctx_wait_and_kill) - and for half the children the SIGKILL is
+ * fuzzy-synchronised with that step: placed at a seeded point of the window
+ * from just before the step to its end, instead of wherever the delay falls.
+ * -v counts how many kills landed inside the step, fuzzed and not.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fuzzy.h"
 #include "harness.h"
 #include "load.h"
 
@@ -35,12 +44,20 @@
 #define KILL_DELAY_MAX_US	20000	/* after the child is loaded */
 #define SETUP_KILL_MAX_US	4000	/* after fork, for kills during set-up */
 #define SETUP_KILL_PCT		25
+#define FUZZY_KILL_PCT		50	/* of the kills after set-up */
+#define RACE_SUBMIT_BUDGET	4
+
+enum race_step { STEP_SUBMIT, STEP_TEARDOWN, STEPS };
+static const char *const step_names[STEPS] = { "submit", "scratch-ring close" };
+enum landed { LANDED_BEFORE, LANDED_INSIDE, LANDED_AFTER };
 
 /* MAP_SHARED: the child reports, the parent waits. */
 struct kid_shared {
 	struct tw_event loaded;		/* every ring set up and busy */
 	struct tw_counter rings_up;	/* ring threads past their set-up */
 	uint64_t cqes;			/* reaped by all its rings (atomic) */
+	struct fuzzy race;		/* ring thread 0 (A) vs the parent's kill (B) */
+	uint32_t steps_begun, steps_done;	/* where ring thread 0 was at the kill */
 };
 
 struct kid {
@@ -54,6 +71,9 @@ struct kid {
 	bool use_msg_ring;
 	bool setup_kill;		/* killed at a time counted from fork */
 	bool in_setup;			/* ... and it was not loaded yet */
+	bool fuzzy;			/* the kill is fuzzy-synchronised with a step */
+	enum race_step step;
+	enum landed landed;
 	int64_t kill_delay_ns;
 	/* Child side only. */
 	struct load_sources src;
@@ -61,6 +81,48 @@ struct kid {
 	struct tw_barrier targets_known;
 	struct deadline life;
 };
+
+/* The step a kill races: markers around it tell the parent where the kill
+ * landed; with fuzzing, a rendezvous with the parent's kill before it. */
+static void race_step(struct kid *k, struct load *l, struct rng *rng, const struct load_idle *idle)
+{
+	struct kid_shared *sh = k->sh;
+	struct deadline slice = deadline_in(WAIT_SLICE_NS);
+	struct tring scratch = { .prof = k->prof[0] };
+
+	if (k->step == STEP_TEARDOWN) {
+		/* Not tring_init(): a refusal here must not become the case's skip. */
+		if (io_uring_queue_init(8, &scratch.ring, scratch.prof->setup_flags) < 0)
+			return;
+		if (load_prep_pending(&scratch, idle) < 0 || io_uring_submit(&scratch.ring) < 0) {
+			io_uring_queue_exit(&scratch.ring);
+			return;
+		}
+	}
+	/* Waited for in slices: this ring is reaped while the parent comes. */
+	if (k->fuzzy && fuzzy_start(&sh->race, FUZZY_A, &slice)) {
+		if (k->step == STEP_TEARDOWN)
+			io_uring_queue_exit(&scratch.ring);
+		return;
+	}
+	__atomic_store_n(&sh->steps_begun, sh->steps_begun + 1, __ATOMIC_RELEASE);
+	if (k->step == STEP_SUBMIT)
+		load_submit(l, rng, RACE_SUBMIT_BUDGET);
+	else
+		io_uring_queue_exit(&scratch.ring);
+	__atomic_store_n(&sh->steps_done, sh->steps_done + 1, __ATOMIC_RELEASE);
+	while (k->fuzzy && fuzzy_end(&sh->race, FUZZY_A, &k->life) && !deadline_passed(&k->life))
+		;
+}
+
+/* With fuzzing, the child's other threads step back (nice 10, which any
+ * user may set): on a machine with few CPUs they would preempt ring thread
+ * 0 between the rendezvous and its step, wherever the offset put it. */
+static void step_back(const struct kid *k)
+{
+	if (k->fuzzy)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
 
 /* One ring, owned by the thread that submits to it and reaps it. */
 static void *ring_main(struct tw_thread *t)
@@ -77,6 +139,10 @@ static void *ring_main(struct tw_thread *t)
 
 	snprintf(name, sizeof(name), "ring%u", t->idx);
 	k->ring_fds[t->idx] = -1;
+	if (t->idx)
+		step_back(k);
+	else if (k->fuzzy)
+		fuzzy_pin(FUZZY_A, NULL);
 	/* Pipes nobody writes: the pending set waits on them until teardown. */
 	if ((ret = load_idle_open(&idle)) < 0) {
 		tc_fail(tc, "child %d: pipe: %s", getpid(), strerror(-ret));
@@ -116,6 +182,8 @@ static void *ring_main(struct tw_thread *t)
 				tc_fail(tc, "child %d %s (%s): submit: %s", getpid(), name,
 					r.prof->name, strerror(-ret));
 		}
+		if (t->idx == 0 && loaded)
+			race_step(k, &l, &t->rng, &idle);
 		tring_wait(&r, 1, WAIT_SLICE_NS, 0, NULL);
 		__atomic_add_fetch(&k->sh->cqes, load_reap(&l, why, sizeof(why)), __ATOMIC_RELAXED);
 		if (why[0])
@@ -125,6 +193,8 @@ static void *ring_main(struct tw_thread *t)
 			tw_counter_add(&k->sh->rings_up, 1);
 		}
 	}
+	if (t->idx == 0 && k->fuzzy)	/* no more steps: the parent must not wait */
+		fuzzy_stop(&k->sh->race);
 	return NULL;
 }
 
@@ -134,6 +204,7 @@ static void *writer_main(struct tw_thread *t)
 	struct kid *k = t->arg;
 	int ret;
 
+	step_back(k);
 	while (!deadline_passed(&k->life)) {
 		ret = load_feed(&k->src, &t->rng);
 		if (ret < 0) {
@@ -221,6 +292,43 @@ static int kid_spawn(struct tcase *tc, struct kid *k)
 	return 0;
 }
 
+/* Calibrate with SIGCONT - ignored, but like SIGKILL it visits every thread
+ * (prepare_signal()) - then SIGKILL, its end (the signal is set) at the
+ * seeded point of ring thread 0's step. */
+static void kid_kill_fuzzy(struct tcase *tc, struct kid *k)
+{
+	struct fuzzy *f = &k->sh->race;
+	struct deadline dl = tc_deadline(tc), slice;
+	cpu_set_t saved;
+	int ret;
+
+	fuzzy_pin(FUZZY_B, &saved);
+	for (unsigned i = 0;; i++) {
+		/* In slices: a child that failed is not waited for. */
+		do {
+			slice = deadline_in(10 * NSEC_PER_MSEC);
+			if (tc_failed(tc))
+				goto plain;
+			if (deadline_passed(&dl)) {
+				tc_hang(tc, NULL, NULL, "child %d: ring thread 0 stopped coming to the "
+					"race with the kill (attempt %u)", k->proc.pid, i);
+				goto plain;
+			}
+		} while ((ret = fuzzy_start(f, FUZZY_B, &slice)) == -ETIMEDOUT);
+		/* -ECANCELED: ring thread 0 left its loop (the child's life ended). */
+		if (ret || fuzzy_racing(f))
+			break;
+		kill(k->proc.pid, SIGCONT);
+		while ((ret = fuzzy_end(f, FUZZY_B, &slice)) == -ETIMEDOUT && !deadline_passed(&dl))
+			slice = deadline_in(10 * NSEC_PER_MSEC);
+		if (ret)
+			break;
+	}
+plain:
+	kill(k->proc.pid, SIGKILL);
+	fuzzy_unpin(&saved);
+}
+
 /* Wait for "loaded" (or the kill time in set-up), then SIGKILL. */
 static int kid_kill(struct tcase *tc, struct kid *k, int64_t spawned)
 {
@@ -244,6 +352,16 @@ static int kid_kill(struct tcase *tc, struct kid *k, int64_t spawned)
 			}
 		}
 		base = now_ns();
+	}
+	if (k->fuzzy) {
+		int64_t lo, hi;
+
+		kid_kill_fuzzy(tc, k);
+		fuzzy_window(&k->sh->race, &lo, &hi);
+		tc_log(tc, "child %d: SIGKILL fuzzy-synchronised with a %s, at %.2f of the window "
+		       "[%.1f, %.1f] us", k->proc.pid, step_names[k->step],
+		       fuzzy_position(&k->sh->race), (double)lo / 1000, (double)hi / 1000);
+		return 0;
 	}
 	sleep_until_ns(base + k->kill_delay_ns);
 	k->in_setup = !tw_event_is_set(&k->sh->loaded);
@@ -274,6 +392,15 @@ static int kid_verify(struct tcase *tc, struct kid *k)
 				proc_status_str(status, buf, sizeof(buf)));
 		return -1;
 	}
+	/* The markers around ring thread 0's step: did the kill land inside? */
+	k->landed = k->sh->steps_begun != k->sh->steps_done ? LANDED_INSIDE :
+		    k->fuzzy && k->sh->steps_begun <= k->sh->race.calibrate ? LANDED_BEFORE :
+		    LANDED_AFTER;
+	if (k->fuzzy)
+		tc_log(tc, "child %d: the kill landed %s the %s, %.1f us after its start", k->proc.pid,
+		       k->landed == LANDED_INSIDE ? "inside" :
+		       k->landed == LANDED_BEFORE ? "before" : "after", step_names[k->step],
+		       (double)fuzzy_offset_seen(&k->sh->race) / 1000);
 	for (unsigned i = 0; i < k->nrings; i++) {
 		if (probe_wait(&k->probe[i], &dl) == -ETIMEDOUT) {
 			tc_hang(tc, NULL, NULL, "teardown of ring %s of killed child %d did not finish",
@@ -297,6 +424,7 @@ static enum verdict run(struct tcase *tc)
 	struct kid kids[KIDS_MAX];
 	struct deadline run_end;
 	unsigned rounds = 0, kills = 0, setup_kills = 0;
+	unsigned raced[2] = { 0 }, inside[2] = { 0 };	/* [fuzzy] */
 	struct tring r;
 	struct rng rng;
 	enum verdict v;
@@ -332,6 +460,10 @@ static enum verdict run(struct tcase *tc)
 			k->setup_kill = rng_chance(&rng, SETUP_KILL_PCT);
 			k->kill_delay_ns = (int64_t)rng_below(&rng, k->setup_kill ? SETUP_KILL_MAX_US :
 							       KILL_DELAY_MAX_US) * NSEC_PER_USEC;
+			k->fuzzy = !k->setup_kill && rng_chance(&rng, FUZZY_KILL_PCT);
+			k->step = (enum race_step)rng_below(&rng, STEPS);
+			fuzzy_init(&k->sh->race, rng_next(&rng), 0);
+			fuzzy_set_window(&k->sh->race, FUZZY_B_ENDS_IN_A);
 			spawn_ns[i] = now_ns();
 			if (kid_spawn(tc, k))
 				break;
@@ -347,8 +479,11 @@ static enum verdict run(struct tcase *tc)
 			}
 		}
 		for (unsigned i = 0; i < spawned; i++) {
-			if (tc_verdict(tc) < V_HANG)
-				kid_verify(tc, &kids[i]);
+			if (tc_verdict(tc) < V_HANG && !kid_verify(tc, &kids[i]) &&
+			    !kids[i].setup_kill) {
+				raced[kids[i].fuzzy]++;
+				inside[kids[i].fuzzy] += kids[i].landed == LANDED_INSIDE;
+			}
 			for (unsigned j = 0; j < kids[i].nrings; j++)
 				probe_close(&kids[i].probe[j]);
 		}
@@ -356,6 +491,8 @@ static enum verdict run(struct tcase *tc)
 	} while (!tc_failed(tc) && !deadline_passed(&run_end));
 	tc_log(tc, "%u rounds, %u children killed (%u in set-up), %u rings each (%u %s + 1 %s)",
 	       rounds, kills, setup_kills, nthreads + 1, nthreads, tc->prof->name, mix->name);
+	tc_log(tc, "kills inside ring thread 0's racy step: fuzzy-synchronised %u of %u, "
+	       "at a random delay %u of %u", inside[1], raced[1], inside[0], raced[0]);
 	munmap(sh, sizeof(*sh) * KIDS_MAX);
 	return tc_verdict(tc);
 }

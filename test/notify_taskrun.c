@@ -9,8 +9,8 @@
  *
  * normal task_work (default, coop, coop_flag, single): a forked child is
  * the submitter (it enables an R_DISABLED ring, so SINGLE_ISSUER is its),
- * arms reads on a pipe and stops itself (SIGSTOP: a stopped task runs no
- * task_work, nothing can clear the flag). The parent writes the pipe - the
+ * arms reads on a socket and stops itself (SIGSTOP: a stopped task runs no
+ * task_work, nothing can clear the flag). The parent writes the socket - the
  * wake-ups queue the child's task_work from the parent's context - and
  * must then see the flag set (or clear without TASKRUN_FLAG) through its
  * own mapping of the ring. After SIGCONT the child runs the work on its way
@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,7 +46,10 @@ struct notify {
 	struct ledger *led;
 	struct round *rd;		/* MAP_SHARED */
 	struct tring ring;
-	int pipe[2];
+	/* A socketpair, not a pipe: reads on it are poll-driven (task_work) on
+	 * every kernel, while pipes only support NOWAIT since 6.x - before,
+	 * io_uring reads them blocking in io-wq, with no task_work at all. */
+	int sock[2];
 	uint64_t buf[MAX_READS];
 	bool want_flag;
 };
@@ -55,7 +59,7 @@ static void arm_reads(struct notify *n, uint32_t round)
 	for (unsigned i = 0; i < n->rd->reads; i++) {
 		struct io_uring_sqe *sqe = tring_sqe(&n->ring);
 
-		io_uring_prep_read(sqe, n->pipe[0], &n->buf[i], sizeof(n->buf[i]), 0);
+		io_uring_prep_read(sqe, n->sock[0], &n->buf[i], sizeof(n->buf[i]), 0);
 		io_uring_sqe_set_data64(sqe, ledger_ud(n->led, i, 0, round));
 		ledger_sent(n->led, i, 0, 1);
 	}
@@ -123,8 +127,8 @@ static void stopped_owner_round(struct notify *n, struct rng *rng)
 		goto kill;
 	}
 	/* Our write runs the poll wake-ups that queue the child's task_work. */
-	if (write(n->pipe[1], n->buf, rd->reads * sizeof(n->buf[0])) < 0)
-		tc_fail(n->tc, "pipe write: %s", strerror(errno));
+	if (write(n->sock[1], n->buf, rd->reads * sizeof(n->buf[0])) < 0)
+		tc_fail(n->tc, "socket write: %s", strerror(errno));
 	check_flag(n, "while the stopped submitter has task_work queued");
 	kill(c.pid, SIGCONT);
 	if (tw_event_wait(&rd->done, &dl)) {
@@ -152,8 +156,8 @@ static void *writer(struct tw_thread *t)
 	struct deadline dl = tc_deadline(n->tc);
 
 	if (tw_event_wait(&n->rd->armed, &dl) == 0 &&
-	    write(n->pipe[1], n->buf, n->rd->reads * sizeof(n->buf[0])) < 0)
-		tc_fail(n->tc, "pipe write: %s", strerror(errno));
+	    write(n->sock[1], n->buf, n->rd->reads * sizeof(n->buf[0])) < 0)
+		tc_fail(n->tc, "socket write: %s", strerror(errno));
 	tw_event_set(&n->rd->written);
 	return NULL;
 }
@@ -204,7 +208,7 @@ static enum verdict run(struct tcase *tc)
 	n.want_flag = tc->prof->props & PROF_TASKRUN_FLAG;
 	n.rd = mmap(NULL, sizeof(*n.rd), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	n.led = ledger_new(tc, "reads", MAX_READS, 1, 1u << 20, 0);
-	if (n.rd == MAP_FAILED || !n.led || pipe2(n.pipe, O_CLOEXEC))
+	if (n.rd == MAP_FAILED || !n.led || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, n.sock))
 		return tc_fail(tc, "set-up: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
 	if (local) {

@@ -14,7 +14,9 @@
  *    of a kernel panic) means the guest is going away: it gets -g seconds
  *    to do so (a kernel without ACPI power-off only halts);
  *  - no output for -S seconds (the guest init prints a heartbeat) or more
- *    than -D seconds in all: the guest is stuck;
+ *    than -D seconds in all: the guest is stuck; before the first output
+ *    -B seconds (a kernel booted with "quiet" says nothing until init runs,
+ *    and under TCG on a loaded host that can take more than -S);
  *  - SIGINT, SIGTERM, SIGHUP to us.
  * Whenever the guest has to be stopped, COMMAND's process group gets
  * SIGTERM, then SIGKILL; COMMAND also dies with us (PR_SET_PDEATHSIG), so
@@ -54,7 +56,7 @@ struct opts {
 	const char *hide[TEXTS_MAX], *end[TEXTS_MAX];
 	unsigned nhide, nend;
 	bool quiet;
-	double deadline_s, silence_s, grace_s;
+	double deadline_s, silence_s, boot_silence_s, grace_s;
 	char **argv;
 };
 
@@ -82,6 +84,7 @@ static void usage(FILE *f)
 		"  -x TEXT   do not echo lines holding TEXT    -q  echo nothing\n"
 		"  -E TEXT   a line holding TEXT: the guest ends; stop it after -g SECS (10)\n"
 		"  -S SECS   stop after this long without output (0: never)\n"
+		"  -B SECS   the same before the first output (default: -S)\n"
 		"  -D SECS   stop after this long in all (0: never)\n");
 }
 
@@ -98,8 +101,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	*o = (struct opts){ .prefix = "[guest] ", .grace_s = 10 };
-	while ((c = getopt(argc, argv, "+l:r:m:p:x:qE:g:S:D:h")) != -1) {
+	*o = (struct opts){ .prefix = "[guest] ", .grace_s = 10, .boot_silence_s = -1 };
+	while ((c = getopt(argc, argv, "+l:r:m:p:x:qE:g:S:B:D:h")) != -1) {
 		switch (c) {
 		case 'l': o->log_path = optarg; break;
 		case 'r': o->result_path = optarg; break;
@@ -118,6 +121,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'g': if (parse_secs(optarg, &o->grace_s)) return -1; break;
 		case 'S': if (parse_secs(optarg, &o->silence_s)) return -1; break;
+		case 'B': if (parse_secs(optarg, &o->boot_silence_s)) return -1; break;
 		case 'D': if (parse_secs(optarg, &o->deadline_s)) return -1; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
@@ -125,6 +129,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind >= argc || !o->result_path)
 		return -1;
+	if (o->boot_silence_s < 0)
+		o->boot_silence_s = o->silence_s;
 	o->argv = argv + optind;
 	return 0;
 }
@@ -284,6 +290,12 @@ static void on_signal(struct watch *w)
 	}
 }
 
+/* How long the guest may stay silent now: -B until its first output. */
+static double silence_limit(const struct watch *w)
+{
+	return w->output ? w->o->silence_s : w->o->boot_silence_s;
+}
+
 static int64_t next_event(const struct watch *w, int64_t now)
 {
 	int64_t t = INT64_MAX;
@@ -293,7 +305,7 @@ static int64_t next_event(const struct watch *w, int64_t now)
 	else if (w->term_sent && !w->kill_sent)
 		t = w->kill_at_ns;
 	if (!w->reason) {
-		int64_t d = secs_ns(w->o->deadline_s), s = secs_ns(w->o->silence_s);
+		int64_t d = secs_ns(w->o->deadline_s), s = secs_ns(silence_limit(w));
 
 		if (d != INT64_MAX && w->start_ns + d < t)
 			t = w->start_ns + d;
@@ -310,7 +322,7 @@ static void timers(struct watch *w, int64_t now)
 	if (!w->reason) {
 		if (w->o->deadline_s > 0 && now >= w->start_ns + secs_ns(w->o->deadline_s))
 			stop(w, "deadline", now);
-		else if (w->o->silence_s > 0 && now >= w->last_output_ns + secs_ns(w->o->silence_s))
+		else if (silence_limit(w) > 0 && now >= w->last_output_ns + secs_ns(silence_limit(w)))
 			stop(w, "silence", now);
 	}
 	if (w->reason && !w->term_sent && now >= w->stop_at_ns) {

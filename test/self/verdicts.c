@@ -138,6 +138,12 @@ static const struct scenario scenarios[] = {
 	SCENARIO("st_bogus", run_bogus, PMASK(P_DEFAULT)),
 	SCENARIO("st_exit", run_exit, PMASK(P_DEFAULT)),
 	SCENARIO("st_mixed", run_mixed, PMASK(P_DEFAULT) | PMASK(P_COOP) | PMASK(P_SINGLE)),
+	/* A regression test: its failures name the fix the kernel may lack. */
+	{ .name = "st_fix_hint", .summary = "selftest st_fix_hint", .run = run_mixed,
+	  .profiles = PMASK(P_DEFAULT) | PMASK(P_COOP) | PMASK(P_SINGLE),
+	  .fix_commit = "0123456789ab", .fix_subject = "io_uring: fix the selftest" },
+	{ .name = "st_fix_nocommit", .summary = "selftest st_fix_nocommit", .run = run_mixed,
+	  .profiles = PMASK(P_SINGLE), .fix_commit = "-", .fix_subject = "fixed in 7.3" },
 };
 
 static int scenario_main(int argc, char **argv)
@@ -251,6 +257,24 @@ static void check_verdicts(void)
 	       "not ok 3 st_mixed.single # FAIL expected 1, saw 2");
 }
 
+static void check_fix_hint(void)
+{
+	run_scenario("st_fix_hint", "default,coop,single", "1");
+	EXPECT("fix hint: a failure names the fix, in the verdict line and the TAP reason", 1,
+	       "# regression test of fix 0123456789ab (\"io_uring: fix the selftest\")",
+	       "# st_fix_hint.single: fail in ",
+	       " s: may be missing fix 0123456789ab (\"io_uring: fix the selftest\")\n",
+	       "not ok 3 st_fix_hint.single # FAIL expected 1, saw 2; may be missing fix "
+	       "0123456789ab (\"io_uring: fix the selftest\")\n");
+	/* The lines end right after verdict and reason: no hint there. */
+	EXPECT("fix hint: not on a pass or a skip", 1, "\nok 1 st_fix_hint.default\n",
+	       "\nok 2 st_fix_hint.coop # SKIP coop skipped (selftest)\n");
+	run_scenario("st_fix_nocommit", "single", "1");
+	EXPECT("fix hint: a fix without a commit id is named by its subject", 1,
+	       "not ok 1 st_fix_nocommit.single # FAIL expected 1, saw 2; may be missing fix "
+	       "\"fixed in 7.3\"\n");
+}
+
 /*
  * In a new PID namespace, as its PID 1 - a container's entrypoint, or a
  * minimal guest's init - run argv and pass on its exit code. Forks by hand:
@@ -304,6 +328,7 @@ int main(int argc, char **argv)
 	st_begin("verdict self-test: watchdog, hang reports, crash, skip and exit codes");
 	check_watchdog();
 	check_verdicts();
+	check_fix_hint();
 	check_pid1();
 	return st_end();
 }

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Ring resize: the owner of a DEFER_TASKRUN ring resizes its CQ over and
+ * over (IORING_REGISTER_RESIZE_RINGS, 6.13+; DEFER_TASKRUN only) while
+ * sender threads MSG_RING it - local task_work that only the owner runs, so
+ * every resize happens with work queued, CQEs unreaped, CQEs overflowed,
+ * and sometimes NOPs published in the SQ but not yet submitted. The owner
+ * remaps the rings itself after every resize (liburing 2.3 cannot). Checks:
+ *  - a resize succeeds iff the unreaped CQEs fit the new CQ, else -EOVERFLOW
+ *    with the old rings left as they were;
+ *  - the unreaped CQEs are in the new CQ, same order, same contents; the
+ *    published SQEs are carried over and run once;
+ *  - nothing lost or duplicated, per-sender FIFO (ledger) across resizes;
+ *  - defer_flag: while delivered work is neither reaped nor in the CQ, the
+ *    new ring says so (IORING_SQ_TASKRUN, or IORING_SQ_CQ_OVERFLOW for an
+ *    overflowed CQE); once all is run and reaped, TASKRUN is clear.
+ */
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define REG_RESIZE_RINGS	33	/* IORING_REGISTER_RESIZE_RINGS (6.13) */
+#define SQ_ENTRIES		8
+#define PER_STREAM		(1u << 16)
+#define MAX_SNAP		256	/* the largest CQ size used */
+#define CH_MSG			0
+#define CH_NOP			1
+
+struct resize {
+	struct tcase *tc;
+	struct tring ring;
+	struct ledger *led;
+	unsigned senders, owner;	/* owner: the ledger producer of the NOPs */
+	struct tw_barrier start;
+	struct tw_counter finished;
+	struct deadline load_end;
+	uint32_t nops;			/* NOPs issued so far (the owner's seq) */
+	unsigned resizes, refused;
+	bool sq_array_guessed;
+};
+
+static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
+{
+	unsigned p, c;
+	uint32_t seq;
+
+	(void)arg;
+	ledger_decode(ud, &p, &c, &seq);
+	if (flags)
+		return "unexpected CQE flags";
+	if (c == CH_MSG)
+		return res == (int32_t)seq ? NULL : "MSG_RING payload is not the seq sent";
+	return res == 0 ? NULL : "NOP failed";
+}
+
+static void *sender(struct tw_thread *t)
+{
+	struct resize *z = t->arg;
+	struct deadline dl = tc_deadline(z->tc);
+	struct tring src;
+	uint32_t seq = 0;
+
+	if (tring_init(z->tc, &src, "sender", &profiles[P_DEFAULT], NULL) != V_PASS) {
+		tc_fail(z->tc, "sender %u: cannot set up its ring", t->idx);
+		goto out;
+	}
+	if (tw_barrier_wait(&z->start, &dl)) {
+		tc_hang(z->tc, NULL, NULL, "sender %u: start barrier", t->idx);
+		goto out_ring;
+	}
+	while (!tc_failed(z->tc) && tc_keep_going(z->tc, &z->load_end) && seq + 8 <= PER_STREAM) {
+		uint32_t n = (uint32_t)rng_range(&t->rng, 1, 8);
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			io_uring_prep_msg_ring(tring_sqe(&src), tring_fd(&z->ring), seq + i,
+					       ledger_ud(z->led, t->idx, CH_MSG, seq + i), 0);
+		dl = tc_deadline(z->tc);
+		if (io_uring_submit(&src.ring) != (int)n || tring_wait_ready(&src, n, &dl)) {
+			tc_hang(z->tc, z->led, &src, "sender %u: MSG_RING did not complete", t->idx);
+			break;
+		}
+		io_uring_for_each_cqe(&src.ring, head, cqe) {
+			if (cqe->res < 0)
+				tc_fail(z->tc, "sender %u: MSG_RING to the resized ring: %s", t->idx,
+					strerror(-cqe->res));
+			else
+				ledger_sent(z->led, t->idx, CH_MSG, 1);
+			seen++;
+		}
+		io_uring_cq_advance(&src.ring, seen);
+		seq += n;
+	}
+out_ring:
+	tring_exit(&src);
+out:
+	tw_counter_add(&z->finished, 1);
+	return NULL;
+}
+
+/* Map the new rings as liburing would at set-up; keep our SQ positions. */
+static int remap(struct io_uring *ring, struct io_uring_params *p, bool *sq_array_guessed)
+{
+	struct io_uring fresh;
+	size_t sqes = ring->sq.ring_entries * sizeof(struct io_uring_sqe);
+	int ret;
+
+	p->features |= IORING_FEAT_SINGLE_MMAP;	/* every kernel that resizes has it */
+	/*
+	 * Before 7.x the kernel did not fill in sq_off.array on a resize (the
+	 * array is never at 0 without NO_SQARRAY): it follows the CQEs, cache
+	 * line aligned (rings_size()).
+	 */
+	if (!p->sq_off.array) {
+		p->sq_off.array = (p->cq_off.cqes + p->cq_entries * sizeof(struct io_uring_cqe) + 63) &
+				  ~63u;
+		*sq_array_guessed = true;
+	}
+	ret = io_uring_queue_mmap(ring->ring_fd, p, &fresh);
+	if (ret)
+		return ret;
+	munmap(ring->sq.sqes, sqes);
+	if (ring->cq.ring_ptr != ring->sq.ring_ptr)
+		munmap(ring->cq.ring_ptr, ring->cq.ring_sz);
+	munmap(ring->sq.ring_ptr, ring->sq.ring_sz);
+	fresh.sq.sqe_head = ring->sq.sqe_head;
+	fresh.sq.sqe_tail = ring->sq.sqe_tail;
+	ring->sq = fresh.sq;
+	ring->cq = fresh.cq;
+	/* The kernel filled the array slots of the SQEs it carried over only. */
+	for (unsigned i = 0; i < ring->sq.ring_entries; i++)
+		ring->sq.array[i] = i;
+	return 0;
+}
+
+/* Publish k NOPs to the kernel without entering: the resize must carry them. */
+static unsigned publish_nops(struct resize *z, unsigned k)
+{
+	struct io_uring *ring = &z->ring.ring;
+
+	for (unsigned i = 0; i < k; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, ledger_ud(z->led, z->owner, CH_NOP, z->nops));
+		ledger_sent(z->led, z->owner, CH_NOP, 1);
+		z->nops++;
+	}
+	ring->sq.sqe_head = ring->sq.sqe_tail;
+	__atomic_store_n(ring->sq.ktail, ring->sq.sqe_tail, __ATOMIC_RELEASE);
+	return k;
+}
+
+/* One resize to cq entries; returns false if the kernel cannot resize. */
+static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
+{
+	struct io_uring *ring = &z->ring.ring;
+	struct io_uring_params p = { .sq_entries = SQ_ENTRIES, .cq_entries = cq,
+				     .flags = IORING_SETUP_CQSIZE };
+	uint64_t snap[MAX_SNAP];
+	unsigned ready = io_uring_cq_ready(ring), head = *ring->cq.khead, sq_left;
+	unsigned nops = rng_chance(rng, 40) ? publish_nops(z, (unsigned)rng_range(rng, 1, 4)) : 0;
+	int ret;
+
+	for (unsigned i = 0; i < ready && i < MAX_SNAP; i++)
+		snap[i] = ring->cq.cqes[(head + i) & ring->cq.ring_mask].user_data;
+	ret = syscall(__NR_io_uring_register, ring->ring_fd, REG_RESIZE_RINGS, &p, 1) < 0 ? -errno : 0;
+	if (ret == -EINVAL && !z->resizes && !z->refused)
+		return false;
+	if (ret == -EOVERFLOW && ready > cq) {
+		z->refused++;
+	} else if (ret) {
+		tc_fail(z->tc, "resize CQ %u -> %u with %u CQEs unreaped: %s (expected %s)",
+			ring->cq.ring_entries, cq, ready, strerror(-ret), ready > cq ? "EOVERFLOW" : "0");
+	} else if (ready > cq) {
+		tc_fail(z->tc, "resize CQ %u -> %u succeeded with %u CQEs unreaped (expected -EOVERFLOW)",
+			ring->cq.ring_entries, cq, ready);
+	} else if ((ret = remap(ring, &p, &z->sq_array_guessed))) {
+		tc_fail(z->tc, "mmap of the resized rings: %s", strerror(-ret));
+	} else {
+		z->resizes++;
+		if (ring->cq.ring_entries != cq || io_uring_cq_ready(ring) != ready)
+			tc_fail(z->tc, "resize to CQ %u: the new ring has %u entries and %u CQEs ready "
+				"(%u before)", cq, ring->cq.ring_entries, io_uring_cq_ready(ring), ready);
+		head = *ring->cq.khead;
+		for (unsigned i = 0; i < ready && !tc_failed(z->tc); i++)
+			if (ring->cq.cqes[(head + i) & ring->cq.ring_mask].user_data != snap[i])
+				tc_fail(z->tc, "resize to CQ %u moved unreaped CQEs: CQE %u of %u is "
+					"user_data 0x%llx, was 0x%llx", cq, i, ready,
+					(unsigned long long)ring->cq.cqes[(head + i) &
+									  ring->cq.ring_mask].user_data,
+					(unsigned long long)snap[i]);
+	}
+	sq_left = io_uring_sq_ready(ring);
+	if (nops && sq_left != nops)
+		tc_fail(z->tc, "resize: %u published SQEs, %u left in the SQ after it", nops, sq_left);
+	if (nops && (ret = io_uring_submit(ring)) != (int)sq_left)
+		tc_fail(z->tc, "submit of %u carried-over NOPs: %d", sq_left, ret);
+	return true;
+}
+
+/* defer_flag: delivered work neither reaped nor in the CQ must be flagged. */
+static void check_flag(struct resize *z, const char *when)
+{
+	unsigned ready = io_uring_cq_ready(&z->ring.ring);
+	int64_t owed = ledger_outstanding(z->led);
+	unsigned flags = tring_sq_flags(&z->ring);
+
+	if (!(z->ring.prof->props & PROF_TASKRUN_FLAG) || owed <= (int64_t)ready)
+		return;
+	if (!(flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)))
+		tc_fail(z->tc, "TASKRUN flag %s: %lld delivered completions not reaped, only %u in the "
+			"CQ, yet neither IORING_SQ_TASKRUN nor CQ_OVERFLOW is set (sq_flags 0x%x)",
+			when, (long long)owed, ready, flags);
+}
+
+/*
+ * A resize raises IORING_SQ_TASKRUN unconditionally ("worst case an extra
+ * syscall"); only running local work clears it. So end with one more local
+ * work item (a MSG_RING to ourselves) and judge the flag once it ran.
+ */
+static void last_work(struct resize *z)
+{
+	struct deadline dl = tc_deadline(z->tc);
+	struct io_uring_sqe *sqe = tring_sqe(&z->ring);
+
+	io_uring_prep_msg_ring(sqe, tring_fd(&z->ring), 0,
+			       ledger_ud(z->led, z->owner, CH_NOP, z->nops), 0);
+	io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
+	ledger_sent(z->led, z->owner, CH_NOP, 1);
+	io_uring_submit(&z->ring.ring);
+	if (tring_wait_ready(&z->ring, 1, &dl)) {
+		tc_hang(z->tc, z->led, &z->ring, "a MSG_RING to the resized ring itself");
+		return;
+	}
+	ledger_reap(z->led, &z->ring);
+	ledger_verify(z->led);
+	if ((z->ring.prof->props & PROF_TASKRUN_FLAG) &&
+	    (tring_sq_flags(&z->ring) & IORING_SQ_TASKRUN))
+		tc_fail(z->tc, "TASKRUN flag: still set with all work run and reaped (sq_flags 0x%x, "
+			"after %u resizes)", tring_sq_flags(&z->ring), z->resizes);
+}
+
+static unsigned reap_some(struct resize *z, struct rng *rng)
+{
+	unsigned ready = io_uring_cq_ready(&z->ring.ring);
+	unsigned n = rng_chance(rng, 50) ? ready : (unsigned)rng_below(rng, ready + 1);
+	struct io_uring_cqe *cqe;
+
+	for (unsigned i = 0; i < n && io_uring_peek_cqe(&z->ring.ring, &cqe) == 0; i++) {
+		ledger_cqe(z->led, cqe->user_data, cqe->res, cqe->flags);
+		io_uring_cqe_seen(&z->ring.ring, cqe);
+	}
+	return n;
+}
+
+static void owner_loop(struct resize *z, struct rng *rng)
+{
+	static const unsigned sizes[] = { 8, 16, 32, 64, 128, 256 };
+	int64_t progress = now_ns();
+
+	for (;;) {
+		unsigned action = (unsigned)rng_below(rng, 10);
+		int ret;
+
+		if (tc_failed(z->tc))
+			return;
+		/* Often leave CQEs unreaped: the resize must carry them (or refuse). */
+		if (reap_some(z, rng))
+			progress = now_ns();
+		if (action < 4 && !deadline_passed(&z->load_end)) {
+			if (!resize_once(z, sizes[rng_below(rng, 6)], rng))
+				return;
+			check_flag(z, "after a resize");
+			continue;
+		}
+		if (tw_counter_get(&z->finished) == z->senders && ledger_outstanding(z->led) <= 0)
+			return;
+		if (now_ns() - progress > z->tc->hang_ns) {
+			tc_hang(z->tc, z->led, &z->ring, "owner: no CQE for %.1f s",
+				ns_to_s(z->tc->hang_ns));
+			return;
+		}
+		check_flag(z, "before a wait");
+		ret = tring_wait(&z->ring, (unsigned)rng_range(rng, 1, 4), 10 * NSEC_PER_MSEC, 0, NULL);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			tc_fail(z->tc, "owner: wait: %s", strerror(-ret));
+	}
+}
+
+static enum verdict run(struct tcase *tc)
+{
+	struct resize z = { .tc = tc, .senders = tc->threads, .owner = tc->threads };
+	struct tw_thread *threads = calloc(z.senders, sizeof(*threads));
+	struct rng rng;
+	enum verdict v;
+
+	if (!kernel_has_op(IORING_OP_MSG_RING))
+		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
+	v = tring_init(tc, &z.ring, "resized", tc->prof, &(struct tring_opts){
+		       .sq_entries = SQ_ENTRIES, .cq_entries = 16, .attach_wq_fd = -1 });
+	if (v != V_PASS)
+		return v;
+	z.led = ledger_new(tc, "resize", z.senders + 1, 2, PER_STREAM, LEDGER_FIFO);
+	if (!threads || !z.led)
+		return tc_fail(tc, "out of memory");
+	ledger_set_check(z.led, check_res, NULL);
+	rng_seed(&rng, tc->seed, 0);
+	if (!resize_once(&z, 16, &rng))
+		return tc_skip(tc, "IORING_REGISTER_RESIZE_RINGS not supported (6.13+): EINVAL");
+	tw_barrier_init(&z.start, z.senders);
+	z.load_end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
+	for (unsigned i = 0; i < z.senders; i++)
+		if (tw_thread_start(tc, &threads[i], "sender", i, sender, &z))
+			return tc_fail(tc, "pthread_create failed");
+	owner_loop(&z, &rng);
+	v = tw_threads_join(tc, threads, z.senders, z.led, &z.ring);
+	if (v < V_FAIL) {
+		ledger_reap(z.led, &z.ring);
+		ledger_verify(z.led);
+		last_work(&z);
+	}
+	tc_log(tc, "%u resizes, %u refused with -EOVERFLOW, %llu CQEs", z.resizes, z.refused,
+	       (unsigned long long)ledger_total_seen(z.led));
+	if (z.sq_array_guessed)
+		tc_log(tc, "this kernel's resize leaves sq_off.array 0: the SQ array offset was computed");
+	tring_exit(&z.ring);
+	ledger_free(z.led);
+	free(threads);
+	return tc_verdict(tc);
+}
+
+static const struct scenario resize = {
+	.name = "resize",
+	.summary = "a DEFER_TASKRUN ring resized over and over while threads MSG_RING it: "
+		   "unreaped CQEs and SQEs carried in order, nothing lost, TASKRUN flag right",
+	.profiles = PROFILES_LOCAL_TW,
+	.run = run,
+	.min_threads = 2,
+};
+
+int main(int argc, char **argv)
+{
+	return harness_main(argc, argv, &resize);
+}

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Waits: what io_uring_enter(GETEVENTS) promises, while completions arrive
+ * as task_work (MSG_RING from an adder thread: local work on DEFER rings).
+ * wakeup.c judges when a wait wakes; this test judges what it returns.
+ * One step per round, each on the owner's ring, drained and ledger-checked:
+ *  - timeout:   k < want messages arrive while the owner sleeps: the wait
+ *               lasts its timeout, then returns 0 with all k posted (wait.c
+ *               runs pending local work before returning) or -ETIME if none;
+ *  - late:      min_wait (IORING_FEAT_MIN_TIMEOUT), one message after it
+ *               expired: it ends the wait at once (cq_wait_nr reset to 1);
+ *  - early:     one message before min_wait expires: the wait lasts until
+ *               min_wait, then ends (not at the timeout);
+ *  - signal:    a timer signals the owner while messages stream in: a wait
+ *               returns -EINTR only with an empty CQ, never with its signal
+ *               blocked by the wait's sigmask; nothing lost or duplicated;
+ *  - foreign:   GETEVENTS from a thread that is not the submitter of a
+ *               DEFER ring: -EEXIST at once (io_allowed_run_tw()).
+ * Every min_wait step alternates between the plain EXT_ARG and a registered
+ * wait region (IORING_REGISTER_MEM_REGION + IORING_ENTER_EXT_ARG_REG, 6.13+).
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define REG_MEM_REGION		34	/* IORING_REGISTER_MEM_REGION (6.13) */
+#define REGION_TYPE_USER	1u	/* IORING_MEM_REGION_TYPE_USER */
+#define REGION_REG_WAIT_ARG	1u	/* IORING_MEM_REGION_REG_WAIT_ARG */
+#define ENTER_EXT_ARG_REG	(1u << 6)
+#define REG_WAIT_TS		1u
+#define REG_SLOT		1	/* a non-zero offset into the region */
+#define MAX_K			8
+#define STREAM			256	/* messages per signal step */
+
+/* The kernel ABI (include/uapi/linux/io_uring.h, 6.13), filled by hand. */
+struct reg_wait {
+	struct __kernel_timespec ts;
+	__u32 min_wait_usec, flags;
+	__u64 sigmask;
+	__u32 sigmask_sz, pad[3];
+	__u64 pad2[2];
+};
+struct region_desc {
+	__u64 user_addr, size;
+	__u32 flags, id;
+	__u64 mmap_offset, resv[4];
+};
+struct mem_region_reg {
+	__u64 region_uptr, flags, resv[2];
+};
+
+enum step { S_TIMEOUT, S_LATE, S_EARLY, S_SIGNAL, S_FOREIGN, S_COUNT };
+static const char *const step_names[] = { "timeout", "late", "early", "signal", "foreign" };
+
+struct waits {
+	struct tcase *tc;
+	struct tring ring;
+	struct ledger *led;
+	struct reg_wait *region;	/* NULL: no registered wait region */
+	int fd;
+	/* The adder's job for this round, published with 'go'. */
+	enum step step;
+	uint32_t k;
+	int64_t deliver_at;		/* 0: as soon as the owner sleeps */
+	int64_t done_ns;		/* when the adder saw its sends complete */
+	int foreign_err[3];		/* foreign: results of the three entries */
+	struct tw_counter go, done;
+	uint32_t batches_started, batches_done;	/* MSG_RING batches of the adder */
+	pid_t owner_tid;
+	bool stop;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static int enter(int fd, unsigned want, unsigned flags, const void *arg, size_t sz)
+{
+	return io_uring_enter2(fd, 0, want, IORING_ENTER_GETEVENTS | flags, (sigset_t *)arg, sz);
+}
+
+/* A wait with min_wait, through the registered region every other time. */
+static int wait_min(struct waits *w, unsigned want, int64_t timeout, unsigned min_us, bool reg)
+{
+	struct reg_wait *rw = w->region ? &w->region[REG_SLOT] : NULL;
+
+	if (!reg || !rw)
+		return tring_wait(&w->ring, want, timeout, min_us, NULL);
+	rw->ts.tv_sec = timeout / NSEC_PER_SEC;
+	rw->ts.tv_nsec = timeout % NSEC_PER_SEC;
+	rw->min_wait_usec = min_us;
+	rw->flags = REG_WAIT_TS;
+	return enter(w->fd, want, ENTER_EXT_ARG_REG | IORING_ENTER_EXT_ARG,
+		     (void *)(uintptr_t)(REG_SLOT * sizeof(*rw)), sizeof(*rw));
+}
+
+/* The non-submitter's three ways in: plain, EXT_ARG with a timeout, region. */
+static void foreign_enter(struct waits *w)
+{
+	struct tw_getevents_arg arg = { .ts = (uintptr_t)&(struct __kernel_timespec){ 0, 1000000 } };
+	/* Any other ring lets anyone wait: ask for nothing, so it returns. */
+	unsigned want = w->ring.prof->props & PROF_LOCAL_TW ? 1 : 0;
+
+	w->foreign_err[0] = enter(w->fd, want, 0, NULL, _NSIG / 8);
+	w->foreign_err[1] = enter(w->fd, want, IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+	w->foreign_err[2] = w->region ? enter(w->fd, want, ENTER_EXT_ARG_REG | IORING_ENTER_EXT_ARG,
+					      (void *)(uintptr_t)(REG_SLOT * sizeof(*w->region)),
+					      sizeof(*w->region)) : want ? -EEXIST : 0;
+}
+
+static void deliver(struct waits *w, struct tring *src, uint32_t seq0, uint32_t n)
+{
+	struct deadline dl = tc_deadline(w->tc);
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		io_uring_prep_msg_ring(tring_sqe(src), w->fd, seq0 + i,
+				       ledger_ud(w->led, 0, 0, seq0 + i), 0);
+	if (io_uring_submit(&src->ring) != (int)n || tring_wait_ready(src, n, &dl)) {
+		tc_hang(w->tc, w->led, src, "adder: %u MSG_RING sends did not complete", n);
+		return;
+	}
+	io_uring_for_each_cqe(&src->ring, head, cqe) {
+		if (cqe->res < 0)
+			tc_fail(w->tc, "adder: MSG_RING to the owner failed: %s", strerror(-cqe->res));
+		else
+			ledger_sent(w->led, 0, 0, 1);
+		seen++;
+	}
+	io_uring_cq_advance(&src->ring, seen);
+}
+
+static void do_job(struct waits *w, struct tring *src, struct rng *rng)
+{
+	struct deadline dl = tc_deadline(w->tc);
+
+	if (w->step == S_FOREIGN) {
+		foreign_enter(w);
+		return;
+	}
+	if (w->deliver_at)
+		sleep_until_ns(w->deliver_at);	/* timing under test, not synchronisation */
+	for (uint32_t sent = 0; sent < w->k && !tc_failed(w->tc);) {
+		uint32_t n = w->step == S_SIGNAL ? (uint32_t)rng_range(rng, 1, 16) : w->k;
+
+		/* Bounded: our messages should have to wake a sleeper (and
+		 * the signal step's sleeper be there for the timer to hit). */
+		while (!w->deliver_at && proc_task_state(w->owner_tid) != 'S' &&
+		       !deadline_passed(&dl))
+			sched_yield();
+		/* Jitter, not synchronisation: leave the timer time to hit it. */
+		if (w->step == S_SIGNAL)
+			sleep_until_ns(now_ns() + (int64_t)rng_below(rng, 400) * NSEC_PER_USEC);
+		n = n > w->k - sent ? w->k - sent : n;
+		__atomic_add_fetch(&w->batches_started, 1, __ATOMIC_SEQ_CST);
+		deliver(w, src, sent, n);
+		__atomic_add_fetch(&w->batches_done, 1, __ATOMIC_SEQ_CST);
+		sent += n;
+	}
+	__atomic_store_n(&w->done_ns, now_ns(), __ATOMIC_RELEASE);
+}
+
+static void *adder(struct tw_thread *t)
+{
+	struct waits *w = t->arg;
+	struct tring src;
+
+	if (tring_init(w->tc, &src, "adder", &profiles[P_DEFAULT],
+		       &(struct tring_opts){ .sq_entries = 32, .attach_wq_fd = -1 }) != V_PASS) {
+		tc_fail(w->tc, "adder: cannot set up its ring");
+		return NULL;
+	}
+	for (uint32_t round = 1;; round++) {
+		struct deadline dl = tc_deadline(w->tc);
+
+		if (tw_counter_wait_ge(&w->go, round, &dl)) {
+			tc_hang(w->tc, w->led, NULL, "adder: owner never started round %u", round);
+			break;
+		}
+		if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+			break;
+		do_job(w, &src, &t->rng);
+		tw_counter_add(&w->done, 1);
+	}
+	tring_exit(&src);
+	return NULL;
+}
+
+/* Signal step: reap a stream of messages with waits the timer interrupts. */
+static void signal_step(struct waits *w, struct rng *rng, timer_t timer)
+{
+	struct itimerspec its = { .it_value = { 0, 100000 } };
+	sigset_t block;
+	unsigned eintr = 0, masked = 0;
+
+	its.it_interval.tv_nsec = (long)rng_range(rng, 50, 300) * 1000;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	timer_settime(timer, 0, &its, NULL);
+	while (ledger_total_seen(w->led) < w->k && !tc_failed(w->tc)) {
+		uint64_t left = w->k - ledger_total_seen(w->led);
+		bool mask = rng_chance(rng, 30);
+		uint32_t done = __atomic_load_n(&w->batches_done, __ATOMIC_SEQ_CST);
+		uint32_t started = __atomic_load_n(&w->batches_started, __ATOMIC_SEQ_CST);
+		int ret = tring_wait(&w->ring, (unsigned)rng_range(rng, 1, left < 24 ? left : 24),
+				     w->tc->hang_ns / 10, 0, mask ? &block : NULL);
+		unsigned ready = io_uring_cq_ready(&w->ring.ring);
+		/* No batch in flight during the wait: the CQEs ready now were
+		 * there before it. (A batch in flight may post after the kernel
+		 * found the CQ empty: directly, or - 6.1's MSG_RING into a DEFER
+		 * ring - from task_work run on the way back to userspace.) */
+		bool still = done == started &&
+			     __atomic_load_n(&w->batches_started, __ATOMIC_SEQ_CST) == started;
+
+		if (ret == -EINTR && mask)
+			tc_fail(w->tc, "signal: a wait whose sigmask blocks SIGUSR1 returned -EINTR");
+		else if (ret == -EINTR && ready && still)
+			tc_fail(w->tc, "signal: wait returned -EINTR with %u CQEs in the CQ, posted "
+				"before it", ready);
+		else if (ret < 0 && ret != -EINTR && ret != -ETIME)
+			tc_fail(w->tc, "signal: io_uring_enter: %s", strerror(-ret));
+		eintr += ret == -EINTR;
+		masked += mask;
+		ledger_reap(w->led, &w->ring);
+	}
+	its = (struct itimerspec){ 0 };
+	timer_settime(timer, 0, &its, NULL);
+	tc_log(w->tc, "signal: %u waits interrupted, %u masked", eintr, masked);
+}
+
+/* One wait, judged by its step. */
+static void judge(struct waits *w, struct rng *rng, timer_t timer)
+{
+	struct tcase *tc = w->tc;
+	const char *sn = step_names[w->step];
+	int64_t slice = tc->hang_ns / 10, timeout = slice, t0 = now_ns(), el, done;
+	unsigned want = w->k + (unsigned)rng_range(rng, 1, 4), min_us = 0, ready;
+	bool reg = rng_chance(rng, 50);
+	int ret;
+
+	if (w->step == S_TIMEOUT)
+		timeout = (int64_t)rng_range(rng, 20, 60) * NSEC_PER_MSEC;
+	else if (w->step == S_LATE || w->step == S_EARLY)
+		min_us = (unsigned)rng_range(rng, 10, 30) * 1000;
+	w->deliver_at = w->step == S_LATE ? t0 + 2 * min_us * NSEC_PER_USEC : 0;
+	tw_counter_add(&w->go, 1);
+	if (w->step == S_SIGNAL)
+		signal_step(w, rng, timer);
+	if (w->step == S_SIGNAL || w->step == S_FOREIGN)
+		return;
+	ret = wait_min(w, want, timeout, min_us, reg);
+	el = now_ns() - t0;
+	ready = io_uring_cq_ready(&w->ring.ring);
+	done = __atomic_load_n(&w->done_ns, __ATOMIC_ACQUIRE);
+	if (ret < 0 && ret != -ETIME)
+		tc_fail(tc, "%s wait%s for %u CQEs: io_uring_enter: %s", sn, reg ? " (region)" : "",
+			want, strerror(-ret));
+	else if (w->step == S_TIMEOUT && el < timeout)
+		tc_fail(tc, "timeout: wait for %u CQEs (%u coming) returned %d after %.3f s, before "
+			"its %.3f s timeout", want, w->k, ret, ns_to_s(el), ns_to_s(timeout));
+	/* Delivered before the timeout fired: posted (or queued) before the
+	 * kernel's last look at the CQ. */
+	else if (w->step == S_TIMEOUT && done && done < t0 + timeout &&
+		 (ready != w->k || ret != (w->k ? 0 : -ETIME)))
+		tc_fail(tc, "timeout: wait for %u CQEs returned %d with %u CQEs posted; all %u were "
+			"delivered %.3f s before it returned: expected %d with %u", want, ret, ready,
+			w->k, ns_to_s(t0 + el - done), w->k ? 0 : -ETIME, w->k);
+	else if (min_us && el < min_us * NSEC_PER_USEC)
+		tc_fail(tc, "min_wait: %s wait%s for %u CQEs returned %d after %.3f s, before its "
+			"min_wait of %u us", sn, reg ? " (region)" : "", want, ret, ns_to_s(el), min_us);
+	/* Judged only if the message was in early enough (a starved adder is not a bug). */
+	else if (min_us && el >= slice / 2 && done && done - t0 < slice / 4)
+		tc_fail(tc, "min_wait: %s wait%s for %u CQEs with min_wait %u us: the completion %s "
+			"min_wait (delivered at +%.3f s) did not end it; slept %.3f s (timeout %.3f s)",
+			sn, reg ? " (region)" : "", want, min_us, w->step == S_LATE ? "after" : "before",
+			ns_to_s(done - t0), ns_to_s(el), ns_to_s(slice));
+}
+
+static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t timer)
+{
+	struct deadline dl;
+	bool minwait = kernel_features() & IORING_FEAT_MIN_TIMEOUT;
+	bool local = w->ring.prof->props & PROF_LOCAL_TW;
+
+	ledger_reset(w->led);
+	/* Every step at least once per case, then at random. */
+	w->step = round <= S_COUNT ? (enum step)(round - 1) : (enum step)rng_below(rng, S_COUNT);
+	if (!minwait && (w->step == S_LATE || w->step == S_EARLY))
+		w->step = S_TIMEOUT;
+	w->k = w->step == S_SIGNAL ? STREAM : w->step == S_TIMEOUT ? (uint32_t)rng_below(rng,
+		MAX_K) : w->step == S_FOREIGN ? 0 : 1;
+	w->done_ns = 0;
+	judge(w, rng, timer);
+	dl = tc_deadline(w->tc);
+	if (tw_counter_wait_ge(&w->done, round, &dl)) {
+		tc_hang(w->tc, w->led, &w->ring, "round %u (%s): adder did not finish", round,
+			step_names[w->step]);
+		return;
+	}
+	for (int i = 0, want = local ? -EEXIST : 0; w->step == S_FOREIGN && i < 3; i++)
+		if (w->foreign_err[i] != want)
+			tc_fail(w->tc, "foreign: GETEVENTS (%s) from a thread that is not the submitter: "
+				"%d (%s), expected %d", (const char *[]){ "plain", "EXT_ARG", "region" }[i],
+				w->foreign_err[i], strerror(-w->foreign_err[i]), want);
+	if (!tc_failed(w->tc) && tring_wait_ready(&w->ring, w->k - (uint32_t)ledger_total_seen(
+		w->led), &dl))
+		tc_hang(w->tc, w->led, &w->ring, "round %u (%s): waiting for %u delivered messages",
+			round, step_names[w->step], w->k);
+	ledger_reap(w->led, &w->ring);
+	ledger_verify(w->led);
+}
+
+/* Register a wait region on the still disabled ring; a reason if the kernel cannot. */
+static const char *setup_region(struct waits *w)
+{
+	struct region_desc rd = { .size = 4096, .flags = REGION_TYPE_USER };
+	struct mem_region_reg mr = { .region_uptr = (uintptr_t)&rd, .flags = REGION_REG_WAIT_ARG };
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return "mmap failed";
+	rd.user_addr = (uintptr_t)p;
+	if (syscall(__NR_io_uring_register, w->fd, REG_MEM_REGION, &mr, 1) < 0) {
+		munmap(p, 4096);
+		return errno == EINVAL ? "IORING_REGISTER_MEM_REGION not supported (6.13+): EINVAL"
+				       : strerror(errno);
+	}
+	w->region = p;
+	return NULL;
+}
+
+static enum verdict run(struct tcase *tc)
+{
+	struct waits w = { .tc = tc };
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
+	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
+	struct tw_thread thread;
+	const char *why;
+	uint32_t round = 0;
+	struct rng rng;
+	timer_t timer;
+	enum verdict v;
+	int ret;
+
+	if (!kernel_has_op(IORING_OP_MSG_RING))
+		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
+	v = tring_init(tc, &w.ring, "owner", tc->prof, &(struct tring_opts){ .sq_entries = 64,
+		       .cq_entries = 2 * STREAM, .extra_flags = IORING_SETUP_R_DISABLED,
+		       .attach_wq_fd = -1 });
+	if (v != V_PASS)
+		return v;
+	w.fd = tring_fd(&w.ring);
+	why = setup_region(&w);
+	if (why)
+		tc_info(tc, "registered wait region sub-check skipped: %s", why);
+	ret = tring_enable(&w.ring);
+	if (ret)
+		return tc_fail(tc, "IORING_REGISTER_ENABLE_RINGS: %s", strerror(-ret));
+	if (!(kernel_features() & IORING_FEAT_MIN_TIMEOUT))
+		tc_info(tc, "min_wait steps skipped: no IORING_FEAT_MIN_TIMEOUT (6.12+)");
+	w.led = ledger_new(tc, "waits", 1, 1, STREAM, LEDGER_FIFO);
+	if (!w.led)
+		return tc_fail(tc, "out of memory");
+	w.owner_tid = gettid();
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_signal }, NULL); /* no SA_RESTART */
+#ifdef sigev_notify_thread_id
+	sev.sigev_notify_thread_id = w.owner_tid;
+#else
+	sev._sigev_un._tid = w.owner_tid;
+#endif
+	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
+		return tc_fail(tc, "timer_create: %s", strerror(errno));
+	rng_seed(&rng, tc->seed, 0);
+	if (tw_thread_start(tc, &thread, "adder", 1, adder, &w))
+		return tc_fail(tc, "pthread_create failed");
+	do
+		round_trip(&w, &rng, ++round, timer);
+	while (!tc_failed(tc) && !deadline_passed(&end));
+	if (tc_failed(tc))
+		return tc_verdict(tc);
+	__atomic_store_n(&w.stop, true, __ATOMIC_RELEASE);
+	tw_counter_add(&w.go, 1);
+	tw_threads_join(tc, &thread, 1, w.led, &w.ring);
+	tc_log(tc, "%u rounds", round);
+	timer_delete(timer);
+	tring_exit(&w.ring);
+	ledger_free(w.led);
+	return tc_verdict(tc);
+}
+
+static const struct scenario waits = {
+	.name = "waits",
+	.summary = "GETEVENTS with timeouts, min_wait (plain and registered region), signals and "
+		   "from a non-submitter: right result, right time, no CQE lost or duplicated",
+	.profiles = PROFILES_ALL,
+	.run = run,
+	.min_threads = 1,
+};
+
+int main(int argc, char **argv)
+{
+	return harness_main(argc, argv, &waits);
+}
