@@ -4,6 +4,8 @@
 #   make check      self-tests of the harness and runner, then the suite
 #   make selftest   only the self-tests
 #   make clean
+#   make mutation-score KSRC=DIR   seeded kernel bugs the suite catches (slow; not in CI)
+#   make coverage KSRC=DIR         gcov coverage of io_uring's task_work code (slow; not in CI)
 
 -include config-host.mak
 
@@ -57,6 +59,17 @@ check: all
 	scripts/selftest.sh
 	./runtests.sh
 
+# Kernel builds and guest runs, minutes each: by hand, never in CI.
+# KSRC: a kernel source tree (Debian's linux-source-7.3 unpacked, a git
+# checkout); MUTATION_ARGS, COVERAGE_ARGS: the tools' options and, after
+# --, test names. TW_KBUILD_LOCK=FILE serialises kernel builds (flock).
+KSRC ?=
+mutation-score coverage:
+	@if [ -z "$(KSRC)" ]; then \
+		echo "make $@: set KSRC to a kernel source tree (make $@ KSRC=~/linux-source-7.3)" >&2; exit 2; \
+	fi
+	tools/$@ $(if $(filter mutation-score,$@),$(MUTATION_ARGS),$(COVERAGE_ARGS)) $(KSRC)
+
 clean:
 	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE) $(TOOLS)
 
@@ -64,5 +77,5 @@ distclean: clean
 	rm -f config-host.mak config-host.h
 	rm -rf results build-static
 
-.PHONY: all guest check selftest clean distclean
+.PHONY: all guest check selftest clean distclean mutation-score coverage
 .DELETE_ON_ERROR:

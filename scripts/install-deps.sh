@@ -5,14 +5,16 @@
 #   scripts/install-deps.sh          build and run: gcc, make, pkg-config, liburing-dev
 #   scripts/install-deps.sh --guest  also what guests need: qemu-system-x86, busybox-static,
 #                                    debian-archive-keyring (tools/get-kernel)
+#   scripts/install-deps.sh --coverage  also lcov (tools/coverage: gcov reports)
 # Needs root (apt-get). Prints the packages and exits 1 when it cannot install them.
 set -eu
 
 pkgs="gcc make pkg-config liburing-dev"
 case "${1:-}" in
 --guest) pkgs="$pkgs qemu-system-x86 busybox-static debian-archive-keyring" ;;
+--coverage) pkgs="$pkgs qemu-system-x86 busybox-static lcov" ;;
 "") ;;
-*) echo "usage: $0 [--guest]" >&2; exit 2 ;;
+*) echo "usage: $0 [--guest | --coverage]" >&2; exit 2 ;;
 esac
 
 missing=
