@@ -330,21 +330,9 @@ check_lock() {
 # ---- driver -------------------------------------------------------------------
 
 checks=${TW_CHECKS:-"help usage_errors classes not_scored base_fails prebuilt lock"}
-say "TAP version 13"
-n=0
-failed=0
-for c in $checks; do
-	n=$((n + 1))
+before_check() {
 	rm -rf "$work/canned" "$work/m" "$work/n" "$work/kout"
-	(check_"$c") >"$work/check.out" 2>&1
-	case $? in
-	0) say "ok $n - $c" ;;
-	*)
-		say "not ok $n - $c"
-		sed 's/^/# /' "$work/check.out"
-		failed=$((failed + 1))
-		;;
-	esac
-done
-say "1..$n"
-[ "$failed" = 0 ]
+}
+. "$top/scripts/checks-lib.sh"
+# shellcheck disable=SC2086 # the list is words
+run_checks $checks
