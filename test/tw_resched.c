@@ -5,19 +5,23 @@
  * it is set, flushes the completions gathered so far, drops the ring and
  * calls cond_resched() before it takes the next entry (io_uring/tw.c). The
  * suite's other tests never run task_work long enough for that (coverage:
- * tw.c's need_resched() branch was never executed).
+ * that branch was never executed).
  *
- * Per round: the owner, pinned to one CPU that a hog thread also spins on,
- * arms hundreds to a few thousand one-shot POLL_ADDs on one eventfd; a
- * writer on another CPU writes the eventfd once, so every poll queues its
- * task_work at once, to the owner; the owner runs them all in one go on its
- * way back to user space (or in its wait), and the hog's pending turn sets
- * need_resched() in the middle. Every poll must complete exactly once with
- * POLLIN, none lost at the flush, none twice after the ring was re-taken.
+ * A forked owner, pinned to one CPU together with a hog thread of its own,
+ * arms hundreds to a few thousand one-shot POLL_ADDs on one eventfd per
+ * round and stops itself (SIGSTOP: a stopped task runs no task_work, so
+ * none of it runs piecemeal). The parent writes the eventfd once - every
+ * poll queues its task_work - and sends SIGCONT: the owner runs the whole
+ * batch on its way back to user space while its hog, runnable on the same
+ * CPU, makes the scheduler set need_resched() in the middle. Every poll
+ * must complete exactly once with POLLIN: none lost at the flush, none
+ * posted twice after the ring was taken again.
  */
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -25,14 +29,20 @@
 #define MAX_POLLS	2048u
 #define SUBMIT_BATCH	256u
 
+/* Shared with the owner process (MAP_SHARED). */
+struct shared {
+	struct tw_counter go, armed, done;
+	uint32_t polls;			/* this round's */
+	bool stop;
+	char err[256];			/* the owner's failure, if any */
+};
+
 struct rs {
 	struct tcase *tc;
-	struct tring ring;
-	struct ledger *led;
+	struct shared *sh;
+	struct ledger *led;		/* MAP_SHARED too */
 	int efd;
-	int owner_cpu, other_cpu;
-	struct tw_counter armed, written;
-	bool stop;
+	int cpu;			/* the owner's and its hog's, -1: any */
 };
 
 static void pin(int cpu)
@@ -53,31 +63,60 @@ static void *hog(struct tw_thread *t)
 	struct rs *r = t->arg;
 	struct deadline dl = tc_deadline(r->tc);
 
-	pin(r->owner_cpu);
-	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && !deadline_passed(&dl))
+	pin(r->cpu);
+	while (!__atomic_load_n(&r->sh->stop, __ATOMIC_ACQUIRE) && !deadline_passed(&dl))
 		;
 	return NULL;
 }
 
-/* One eventfd write per round: the wake-up queues every armed poll's
- * task_work from this CPU. */
-static void *writer(struct tw_thread *t)
+/* The owner's rounds: arm, stop, and on resuming find every CQE posted. */
+static int owner(void *arg)
 {
-	struct rs *r = t->arg;
-	uint64_t one = 1;
+	struct tring_opts o = { .sq_entries = SUBMIT_BATCH, .cq_entries = MAX_POLLS,
+				.attach_wq_fd = -1 };
+	struct rs *r = arg;
+	struct shared *sh = r->sh;
+	struct tring ring;
+	struct tw_thread t;
 
-	pin(r->other_cpu);
+	pin(r->cpu);
+	if (tring_init(r->tc, &ring, "owner", r->tc->prof, &o) != V_PASS ||
+	    tw_thread_start(r->tc, &t, "hog", 0, hog, r)) {
+		snprintf(sh->err, sizeof(sh->err), "owner set-up failed");
+		return 1;
+	}
 	for (uint32_t round = 1;; round++) {
 		struct deadline dl = tc_deadline(r->tc);
 
-		if (tw_counter_wait_ge(&r->armed, round, &dl) ||
-		    __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+		if (tw_counter_wait_ge(&sh->go, round, &dl) ||
+		    __atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE))
 			break;
-		if (write(r->efd, &one, sizeof(one)) != sizeof(one))
-			tc_fail(r->tc, "writer: eventfd write: %s", strerror(errno));
-		tw_counter_add(&r->written, 1);
+		for (unsigned i = 0; i < sh->polls; i++) {
+			struct io_uring_sqe *sqe = tring_sqe(&ring);
+
+			io_uring_prep_poll_add(sqe, r->efd, POLLIN);
+			io_uring_sqe_set_data64(sqe, ledger_ud(r->led, 0, 0, i));
+			if ((i + 1) % SUBMIT_BATCH == 0 || i + 1 == sh->polls)
+				io_uring_submit(&ring.ring);
+		}
+		tw_counter_add(&sh->armed, 1);
+		raise(SIGSTOP);
+		/* Back: the batch ran on the way here; wait in case it was
+		 * not all queued when we resumed. */
+		dl = tc_deadline(r->tc);
+		if (tring_wait_ready(&ring, sh->polls, &dl)) {
+			snprintf(sh->err, sizeof(sh->err), "round %u: %u of %u polls completed",
+				 round, io_uring_cq_ready(&ring.ring), sh->polls);
+			tw_counter_add(&sh->done, 1);
+			break;
+		}
+		ledger_reap(r->led, &ring);
+		tw_counter_add(&sh->done, 1);
 	}
-	return NULL;
+	__atomic_store_n(&sh->stop, true, __ATOMIC_RELEASE);
+	tw_threads_join(r->tc, &t, 1, r->led, &ring);
+	tring_exit(&ring);
+	return 0;
 }
 
 static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
@@ -88,79 +127,85 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 	return res >= 0 && (res & POLLIN) ? NULL : "POLLIN";
 }
 
-static void one_round(struct rs *r, struct rng *rng, uint32_t round)
+/* One round from the parent's side: the eventfd write and the SIGCONT. */
+static bool one_round(struct rs *r, struct child *c, struct rng *rng, uint32_t round)
 {
-	unsigned n = (unsigned)rng_range(rng, MAX_POLLS / 4, MAX_POLLS);
-	struct deadline dl;
-	uint64_t count;
+	struct shared *sh = r->sh;
+	struct deadline dl = tc_deadline(r->tc);
+	uint64_t one = 1, count;
 
+	sh->polls = (unsigned)rng_range(rng, MAX_POLLS / 4, MAX_POLLS);
 	ledger_reset(r->led);
-	for (unsigned i = 0; i < n; i++) {
-		struct io_uring_sqe *sqe = tring_sqe(&r->ring);
-
-		io_uring_prep_poll_add(sqe, r->efd, POLLIN);
-		io_uring_sqe_set_data64(sqe, ledger_ud(r->led, 0, 0, i));
-		ledger_sent(r->led, 0, 0, 1);
-		if ((i + 1) % SUBMIT_BATCH == 0 || i + 1 == n)
-			io_uring_submit(&r->ring.ring);
+	ledger_sent(r->led, 0, 0, sh->polls);
+	tw_counter_add(&sh->go, 1);
+	if (tw_counter_wait_ge(&sh->armed, round, &dl)) {
+		tc_hang(r->tc, r->led, NULL, "round %u: the owner never armed its polls", round);
+		return false;
 	}
-	tw_counter_add(&r->armed, 1);
-	dl = tc_deadline(r->tc);
-	if (tw_counter_wait_ge(&r->written, round, &dl)) {
-		tc_hang(r->tc, r->led, &r->ring, "round %u: the writer did not write", round);
-		return;
+	while (proc_task_state(c->pid) != 'T' && !deadline_passed(&dl))
+		sched_yield();
+	if (proc_task_state(c->pid) != 'T') {
+		tc_hang(r->tc, NULL, NULL, "round %u: the owner %d never stopped", round, c->pid);
+		return false;
 	}
-	if (tring_wait_ready(&r->ring, n, &dl)) {
-		tc_hang(r->tc, r->led, &r->ring, "round %u: %u polls fired by one eventfd write",
-			round, n);
-		return;
+	if (write(r->efd, &one, sizeof(one)) != sizeof(one))
+		tc_fail(r->tc, "eventfd write: %s", strerror(errno));
+	kill(c->pid, SIGCONT);
+	if (tw_counter_wait_ge(&sh->done, round, &dl)) {
+		tc_hang(r->tc, r->led, NULL, "round %u: the owner did not reap %u polls", round,
+			sh->polls);
+		return false;
 	}
-	ledger_reap(r->led, &r->ring);
+	if (sh->err[0]) {
+		tc_fail(r->tc, "lost CQE: %s", sh->err);
+		return false;
+	}
 	ledger_verify(r->led);
 	if (read(r->efd, &count, sizeof(count)) != sizeof(count))
 		tc_fail(r->tc, "eventfd read: %s", strerror(errno));
-	tc_log(r->tc, "round %u: %u polls", round, n);
+	return !tc_failed(r->tc);
 }
 
 static enum verdict run(struct tcase *tc)
 {
-	struct tring_opts o = { .sq_entries = SUBMIT_BATCH, .cq_entries = MAX_POLLS,
-				.attach_wq_fd = -1 };
-	struct rs r = { .tc = tc, .owner_cpu = -1, .other_cpu = -1 };
-	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
+	struct rs r = { .tc = tc, .cpu = -1 };
+	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC)), dl;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	struct tw_thread t[2];
+	struct tring probe;
 	uint32_t round = 0;
+	struct child c;
 	struct rng rng;
 	enum verdict v;
+	int status;
 
-	v = tring_init(tc, &r.ring, "owner", tc->prof, &o);
+	/* Set the profile up once here, so that a refusal is a skip. */
+	v = tring_init(tc, &probe, "probe", tc->prof, NULL);
 	if (v != V_PASS)
 		return v;
+	tring_exit(&probe);
+	r.sh = mmap(NULL, sizeof(*r.sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	r.led = ledger_new(tc, "polls", 1, 1, MAX_POLLS, 0);
 	r.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!r.led || r.efd < 0)
+	if (r.sh == MAP_FAILED || !r.led || r.efd < 0)
 		return tc_fail(tc, "set-up: %s", strerror(errno));
 	ledger_set_check(r.led, check_res, NULL);
 	rng_seed(&rng, tc->seed, 0);
-	if (ncpu > 1) {
-		r.owner_cpu = (int)rng_below(&rng, (uint64_t)ncpu);
-		r.other_cpu = (r.owner_cpu + 1) % (int)ncpu;
-	}
-	pin(r.owner_cpu);
-	if (tw_thread_start(tc, &t[0], "hog", 0, hog, &r) ||
-	    tw_thread_start(tc, &t[1], "writer", 1, writer, &r))
-		return tc_fail(tc, "pthread_create failed");
-	do
-		one_round(&r, &rng, ++round);
-	while (!tc_failed(tc) && !deadline_passed(&end));
-	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
-	tw_counter_add(&r.armed, 1);
-	tw_threads_join(tc, t, 2, r.led, &r.ring);
+	if (ncpu > 1)
+		r.cpu = (int)rng_below(&rng, (uint64_t)ncpu);
+	if (proc_spawn(&c, owner, &r))
+		return tc_fail(tc, "fork: %s", strerror(errno));
+	while (one_round(&r, &c, &rng, ++round) && !deadline_passed(&end))
+		;
+	__atomic_store_n(&r.sh->stop, true, __ATOMIC_RELEASE);
+	tw_counter_add(&r.sh->go, 1);
+	kill(c.pid, SIGCONT);
+	dl = tc_deadline(tc);
+	if (proc_reap(&c, &dl, &status) && proc_kill_reap(&c, &dl, &status))
+		tc_hang(tc, NULL, NULL, "the owner %d was not reaped", c.pid);
 	tc_log(tc, "%u rounds", round);
-	tring_exit(&r.ring);
 	close(r.efd);
 	ledger_free(r.led);
+	munmap(r.sh, sizeof(*r.sh));
 	return tc_verdict(tc);
 }
 
