@@ -14,11 +14,16 @@
  *  - defer_flag: while delivered work is neither reaped nor in the CQ, the
  *    new ring says so (IORING_SQ_TASKRUN, or IORING_SQ_CQ_OVERFLOW for an
  *    overflowed CQE); once all is run and reaped, TASKRUN is clear.
+ * In half the cases (seeded) every resize is fuzzy-synchronised
+ * (src/fuzzy.h) with a submit of sender 0: its MSG_RINGs land at a seeded
+ * point of the resize, from just before the new rings are swapped in to
+ * just after.
  */
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fuzzy.h"
 #include "harness.h"
 
 #define REG_RESIZE_RINGS	33	/* IORING_REGISTER_RESIZE_RINGS (6.13) */
@@ -39,7 +44,18 @@ struct resize {
 	uint32_t nops;			/* NOPs issued so far (the owner's seq) */
 	unsigned resizes, refused;
 	bool sq_array_guessed;
+	/* Sender 0's submit (A) against the owner's resize (B). */
+	struct fuzzy race;
+	bool fuzzy, racing;		/* this case races; not stopped yet */
+	unsigned raced;			/* resizes that were raced (not calibrating) */
 };
+
+/* Either side gives up racing: the other one must not wait for it. */
+static void race_over(struct resize *z)
+{
+	if (__atomic_exchange_n(&z->racing, false, __ATOMIC_ACQ_REL))
+		fuzzy_stop(&z->race);
+}
 
 static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
 {
@@ -59,9 +75,14 @@ static void *sender(struct tw_thread *t)
 {
 	struct resize *z = t->arg;
 	struct deadline dl = tc_deadline(z->tc);
+	bool race = z->fuzzy && t->idx == 0;
 	struct tring src;
 	uint32_t seq = 0;
+	cpu_set_t saved;
+	int ret;
 
+	if (race)
+		fuzzy_pin(FUZZY_A, &saved);
 	if (tring_init(z->tc, &src, "sender", &profiles[P_DEFAULT], NULL) != V_PASS) {
 		tc_fail(z->tc, "sender %u: cannot set up its ring", t->idx);
 		goto out;
@@ -79,7 +100,17 @@ static void *sender(struct tw_thread *t)
 			io_uring_prep_msg_ring(tring_sqe(&src), tring_fd(&z->ring), seq + i,
 					       ledger_ud(z->led, t->idx, CH_MSG, seq + i), 0);
 		dl = tc_deadline(z->tc);
-		if (io_uring_submit(&src.ring) != (int)n || tring_wait_ready(&src, n, &dl)) {
+		race = race && __atomic_load_n(&z->racing, __ATOMIC_ACQUIRE);
+		if (race && fuzzy_start(&z->race, FUZZY_A, &dl)) {
+			race_over(z);
+			race = false;
+		}
+		ret = io_uring_submit(&src.ring);
+		if (race && fuzzy_end(&z->race, FUZZY_A, &dl)) {
+			race_over(z);
+			race = false;
+		}
+		if (ret != (int)n || tring_wait_ready(&src, n, &dl)) {
 			tc_hang(z->tc, z->led, &src, "sender %u: MSG_RING did not complete", t->idx);
 			break;
 		}
@@ -97,6 +128,10 @@ static void *sender(struct tw_thread *t)
 out_ring:
 	tring_exit(&src);
 out:
+	if (z->fuzzy && t->idx == 0) {
+		race_over(z);
+		fuzzy_unpin(&saved);
+	}
 	tw_counter_add(&z->finished, 1);
 	return NULL;
 }
@@ -163,11 +198,21 @@ static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
 	uint64_t snap[MAX_SNAP];
 	unsigned ready = io_uring_cq_ready(ring), head = *ring->cq.khead, sq_left;
 	unsigned nops = rng_chance(rng, 40) ? publish_nops(z, (unsigned)rng_range(rng, 1, 4)) : 0;
+	struct deadline dl = tc_deadline(z->tc);
+	bool race;
 	int ret;
 
 	for (unsigned i = 0; i < ready && i < MAX_SNAP; i++)
 		snap[i] = ring->cq.cqes[(head + i) & ring->cq.ring_mask].user_data;
+	race = __atomic_load_n(&z->racing, __ATOMIC_ACQUIRE);
+	if (race && fuzzy_start(&z->race, FUZZY_B, &dl)) {
+		race_over(z);
+		race = false;
+	}
+	z->raced += race && fuzzy_racing(&z->race);
 	ret = syscall(__NR_io_uring_register, ring->ring_fd, REG_RESIZE_RINGS, &p, 1) < 0 ? -errno : 0;
+	if (race && fuzzy_end(&z->race, FUZZY_B, &dl))
+		race_over(z);
 	if (ret == -EINVAL && !z->resizes && !z->refused)
 		return false;
 	if (ret == -EOVERFLOW && ready > cq) {
@@ -271,6 +316,8 @@ static void owner_loop(struct resize *z, struct rng *rng)
 		/* Often leave CQEs unreaped: the resize must carry them (or refuse). */
 		if (reap_some(z, rng))
 			progress = now_ns();
+		if (deadline_passed(&z->load_end))
+			race_over(z);	/* no more resizes: sender 0 must not wait */
 		if (action < 4 && !deadline_passed(&z->load_end)) {
 			if (!resize_once(z, sizes[rng_below(rng, 6)], rng))
 				return;
@@ -295,6 +342,7 @@ static enum verdict run(struct tcase *tc)
 {
 	struct resize z = { .tc = tc, .senders = tc->threads, .owner = tc->threads };
 	struct tw_thread *threads = calloc(z.senders, sizeof(*threads));
+	cpu_set_t saved;
 	struct rng rng;
 	enum verdict v;
 
@@ -311,19 +359,29 @@ static enum verdict run(struct tcase *tc)
 	rng_seed(&rng, tc->seed, 0);
 	if (!resize_once(&z, 16, &rng))
 		return tc_skip(tc, "IORING_REGISTER_RESIZE_RINGS not supported (6.13+): EINVAL");
+	z.fuzzy = rng_chance(&rng, 50);
+	if (z.fuzzy) {
+		fuzzy_init(&z.race, rng_next(&rng), 0);
+		z.racing = true;
+		fuzzy_pin(FUZZY_B, &saved);
+	}
 	tw_barrier_init(&z.start, z.senders);
 	z.load_end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	for (unsigned i = 0; i < z.senders; i++)
 		if (tw_thread_start(tc, &threads[i], "sender", i, sender, &z))
 			return tc_fail(tc, "pthread_create failed");
 	owner_loop(&z, &rng);
+	race_over(&z);
+	if (z.fuzzy)
+		fuzzy_unpin(&saved);
 	v = tw_threads_join(tc, threads, z.senders, z.led, &z.ring);
 	if (v < V_FAIL) {
 		ledger_reap(z.led, &z.ring);
 		ledger_verify(z.led);
 		last_work(&z);
 	}
-	tc_log(tc, "%u resizes, %u refused with -EOVERFLOW, %llu CQEs", z.resizes, z.refused,
+	tc_log(tc, "%u resizes, %u refused with -EOVERFLOW (%u of these attempts raced with a "
+	       "submit), %llu CQEs", z.resizes, z.refused, z.raced,
 	       (unsigned long long)ledger_total_seen(z.led));
 	if (z.sq_array_guessed)
 		tc_log(tc, "this kernel's resize leaves sq_off.array 0: the SQ array offset was computed");
