@@ -336,6 +336,16 @@ excluded() {
 			esac
 			;;
 		esac
+		# An optional kernel range before the '#': only those kernels.
+		case $ex_rest in
+		'#'* | '') ;;
+		*)
+			ex_range=${ex_rest%%[ 	]*}
+			ex_rest=${ex_rest#"$ex_range"}
+			ex_rest=${ex_rest#"${ex_rest%%[! 	]*}"}
+			kernel_in_range "$ex_range" || continue
+			;;
+		esac
 		ex_rest=${ex_rest#\#}
 		ex_rest=${ex_rest# }
 		say "excluded: ${ex_rest:-listed in $exclude_file}"

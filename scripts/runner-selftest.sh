@@ -433,6 +433,12 @@ check_exclude() {
 	expect_status 0
 	expect_line '^fake_verdicts\.default +skip .*excluded: the whole program$'
 	[ ! -f "$res/fake_verdicts.log" ] || fail "the excluded program ran"
+	# A kernel range: excluded on those kernels only.
+	printf 'fake_verdicts.coop  7.2.*  # locks the machine up on 7.2\n' >"$work/exclude"
+	TW_KERNEL_RELEASE=7.2.5 run
+	expect_line '^fake_verdicts\.coop +skip +[0-9.]+s  excluded: locks the machine up on 7\.2$'
+	TW_KERNEL_RELEASE=7.3.4 run
+	expect_line '^fake_verdicts\.coop +FAIL '
 }
 
 check_repeat_and_single_case() {

@@ -248,6 +248,12 @@ check_watch() {
 	awk '$1 == "seconds=" || /^seconds=/ { split($0, a, "="); exit !(a[2] < 2.5) }' "$work/result" ||
 		fail "-S did not hold after the first output: $(cat "$work/result")"
 
+	# -H: once a heartbeat came, other output (a kernel in a soft lockup
+	# printing its reports) does not count as a sign of life.
+	watch -S 1 -H TW-HB -D 20 -- sh -c 'echo TW-HB 1; while :; do echo "BUG: soft lockup"; sleep 0.2; done'
+	[ "$(result reason) $(result heartbeat)" = "silence 1" ] ||
+		fail "output without heartbeats kept the guest 'alive': $(cat "$work/result")"
+
 	watch -D 1 -- sh -c 'while :; do echo tick; sleep 0.2; done'
 	[ "$(result reason)" = deadline ] || fail "no stop at the deadline: $(cat "$work/result")"
 
@@ -316,6 +322,7 @@ verdict() {
 	# shellcheck disable=SC2086 # "status code stopped": three words
 	set -- $1
 	awk -v status="$1" -v code="${2:-0}" -v stopped="${3:-}" -v silent=61.2 -v seconds=1860 \
+		-v heartbeat="${heartbeat:-0}" \
 		-v qemu_error="${qemu_error:-}" -f "$tools/vm-verdict.awk" "$work/console" >"$work/verdict"
 	cp "$work/verdict" "$work/out"
 }
@@ -408,6 +415,13 @@ EOF
 	boot_lines >"$work/console"
 	verdict "killed 0 silence"
 	expect_verdict hang 1 wakeup.coop "stopped answering during wakeup.coop: no output for 61.2 s"
+	# ... or its heartbeat stopped while the kernel kept printing (a soft lockup).
+	{
+		boot_lines
+		echo '[   72.6] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [ring4:2772]'
+	} >"$work/console"
+	heartbeat=1 verdict "killed 0 silence"
+	expect_verdict hang 1 wakeup.coop "during wakeup.coop: no heartbeat from /init for 61.2 s; first kernel report: watchdog: BUG: soft lockup"
 	verdict "killed 0 deadline"
 	expect_verdict hang 1 wakeup.coop "deadline of 1860 s passed"
 

@@ -4,7 +4,10 @@
 # qemu ended (tools/vm-watch's result). tools/vm-run runs it as
 #
 #   awk -v status=exited|killed -v code=N -v stopped=REASON -v silent=S \
-#       -v seconds=S -v qemu_error=LINE -f vm-verdict.awk console.log
+#       -v heartbeat=0|1 -v seconds=S -v qemu_error=LINE -f vm-verdict.awk console.log
+#
+# (heartbeat=1: silent counts from /init's last heartbeat, not the last
+# output - a kernel in a soft lockup keeps printing.)
 #
 # and prints key=value lines:
 #   verdict=  pass | fail | usage | panic | hang | stopped | no-boot |
@@ -152,7 +155,10 @@ END {
 		out("panic", 1, "kernel panic" where(test) ": " panic (oops != "" ? " (first: " oops ")" : ""))
 	}
 	if (stopped == "silence" || stopped == "deadline") {
-		how = stopped == "silence" ? "no output for " silent " s (not even the heartbeat)" \
+		how = stopped != "silence" ? "" : heartbeat == 1 ? \
+			"no heartbeat from /init for " silent " s" : \
+			"no output for " silent " s (not even the heartbeat)"
+		how = stopped == "silence" ? how \
 					   : "the deadline of " seconds " s passed"
 		what = stopped == "silence" ? "the guest stopped answering" : "the run did not finish in time"
 		if (started && !done) {

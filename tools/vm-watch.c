@@ -14,7 +14,10 @@
  *    of a kernel panic) means the guest is going away: it gets -g seconds
  *    to do so (a kernel without ACPI power-off only halts);
  *  - no output for -S seconds (the guest init prints a heartbeat) or more
- *    than -D seconds in all: the guest is stuck; before the first output
+ *    than -D seconds in all: the guest is stuck; with -H, once a heartbeat
+ *    line was seen, -S counts from the last heartbeat instead (a kernel
+ *    stuck in a soft lockup keeps printing its complaints, but /init's
+ *    heartbeat stops); before the first output
  *    -B seconds (a kernel booted with "quiet" says nothing until init runs,
  *    and under TCG on a loaded host that can take more than -S);
  *  - SIGINT, SIGTERM, SIGHUP to us.
@@ -24,7 +27,8 @@
  *
  *   status=exited|killed   exit=N   signal=NAME
  *   reason=deadline|silence|end|eof|interrupted   (why we stopped it)
- *   seconds=S   silent=S (since the last output)   output=0|1
+ *   seconds=S   silent=S (since the last output, or heartbeat with -H)
+ *   output=0|1   heartbeat=0|1 (a -H line was seen)
  *
  * Exit status 0, or 2 for a usage error, 1 if COMMAND could not be started.
  */
@@ -52,7 +56,7 @@
 #define TEXTS_MAX	16
 
 struct opts {
-	const char *log_path, *result_path, *marks_path, *prefix;
+	const char *log_path, *result_path, *marks_path, *prefix, *heartbeat;
 	const char *hide[TEXTS_MAX], *end[TEXTS_MAX];
 	unsigned nhide, nend;
 	bool quiet;
@@ -65,7 +69,8 @@ struct watch {
 	FILE *log, *marks;
 	pid_t pid;
 	int out_fd, sig_fd;
-	int64_t start_ns, last_output_ns, stop_at_ns, kill_at_ns;
+	int64_t start_ns, last_output_ns, last_beat_ns, stop_at_ns, kill_at_ns;
+	bool beat_seen;			/* a -H line came: silence counts from it */
 	const char *reason;		/* why we stop COMMAND, NULL while we don't */
 	bool output, reaped, term_sent, kill_sent;
 	int status;
@@ -85,6 +90,7 @@ static void usage(FILE *f)
 		"  -E TEXT   a line holding TEXT: the guest ends; stop it after -g SECS (10)\n"
 		"  -S SECS   stop after this long without output (0: never)\n"
 		"  -B SECS   the same before the first output (default: -S)\n"
+		"  -H TEXT   once a line holding TEXT came, -S counts from the last one\n"
 		"  -D SECS   stop after this long in all (0: never)\n");
 }
 
@@ -102,7 +108,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .prefix = "[guest] ", .grace_s = 10, .boot_silence_s = -1 };
-	while ((c = getopt(argc, argv, "+l:r:m:p:x:qE:g:S:B:D:h")) != -1) {
+	while ((c = getopt(argc, argv, "+l:r:m:p:x:qE:g:S:B:H:D:h")) != -1) {
 		switch (c) {
 		case 'l': o->log_path = optarg; break;
 		case 'r': o->result_path = optarg; break;
@@ -122,6 +128,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'g': if (parse_secs(optarg, &o->grace_s)) return -1; break;
 		case 'S': if (parse_secs(optarg, &o->silence_s)) return -1; break;
 		case 'B': if (parse_secs(optarg, &o->boot_silence_s)) return -1; break;
+		case 'H': o->heartbeat = optarg; break;
 		case 'D': if (parse_secs(optarg, &o->deadline_s)) return -1; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
@@ -192,6 +199,10 @@ static void line_done(struct watch *w)
 		echo(w, w->echoed, true);
 	if (holds_any(w->line, w->o->end, w->o->nend))
 		stop(w, "end", now + secs_ns(w->o->grace_s));
+	if (w->o->heartbeat && strstr(w->line, w->o->heartbeat)) {
+		w->beat_seen = true;
+		w->last_beat_ns = now;
+	}
 	w->len = 0;
 	w->echoed = 0;
 }
@@ -296,6 +307,13 @@ static double silence_limit(const struct watch *w)
 	return w->output ? w->o->silence_s : w->o->boot_silence_s;
 }
 
+/* Since when it counts as silent: its last heartbeat (-H) once there was
+ * one, else its last output. */
+static int64_t quiet_since(const struct watch *w)
+{
+	return w->beat_seen ? w->last_beat_ns : w->last_output_ns;
+}
+
 static int64_t next_event(const struct watch *w, int64_t now)
 {
 	int64_t t = INT64_MAX;
@@ -309,8 +327,8 @@ static int64_t next_event(const struct watch *w, int64_t now)
 
 		if (d != INT64_MAX && w->start_ns + d < t)
 			t = w->start_ns + d;
-		if (s != INT64_MAX && w->last_output_ns + s < t)
-			t = w->last_output_ns + s;
+		if (s != INT64_MAX && quiet_since(w) + s < t)
+			t = quiet_since(w) + s;
 	}
 	if (w->len > w->echoed && w->last_output_ns + PARTIAL_NS < t)
 		t = w->last_output_ns + PARTIAL_NS;
@@ -322,7 +340,7 @@ static void timers(struct watch *w, int64_t now)
 	if (!w->reason) {
 		if (w->o->deadline_s > 0 && now >= w->start_ns + secs_ns(w->o->deadline_s))
 			stop(w, "deadline", now);
-		else if (silence_limit(w) > 0 && now >= w->last_output_ns + secs_ns(silence_limit(w)))
+		else if (silence_limit(w) > 0 && now >= quiet_since(w) + secs_ns(silence_limit(w)))
 			stop(w, "silence", now);
 	}
 	if (w->reason && !w->term_sent && now >= w->stop_at_ns) {
@@ -409,7 +427,8 @@ static void write_result(const struct watch *w)
 			  !strcmp(w->reason, "silence") || !strcmp(w->reason, "interrupted")))
 		fprintf(f, "reason=%s\n", w->reason);
 	fprintf(f, "seconds=%.3f\nsilent=%.3f\noutput=%d\n", since(w, now),
-		(double)(now - w->last_output_ns) / NSEC_PER_SEC, w->output);
+		(double)(now - quiet_since(w)) / NSEC_PER_SEC, w->output);
+	fprintf(f, "heartbeat=%d\n", w->beat_seen);
 	fclose(f);
 }
 
