@@ -30,7 +30,7 @@
 
 #define EXIT_SKIP		77
 #define EXIT_HANG		3
-#define DEFAULT_DURATION	0.5
+#define DEFAULT_DURATION	0.4
 #define DEFAULT_HANG_S		10.0
 
 struct case_shared {
