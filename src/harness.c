@@ -174,8 +174,8 @@ struct tcase *tc_selftest_new(const char *name)
 		struct case_shared shared;
 	} *m;
 
-	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	m = proc_shared_alloc(sizeof(*m));
+	if (!m)
 		return NULL;
 	m->tc = (struct tcase){
 		.prof = &profiles[P_DEFAULT],
@@ -533,9 +533,8 @@ int harness_main(int argc, char **argv, const struct scenario *sc)
 	}
 	/* Keep a dead parent's test from running on (the runner killed us). */
 	signal(SIGPIPE, SIG_IGN);
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		      -1, 0);
-	if (shared == MAP_FAILED) {
+	shared = proc_shared_alloc(sizeof(*shared));
+	if (!shared) {
 		perror("mmap");
 		return 1;
 	}

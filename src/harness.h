@@ -253,6 +253,10 @@ struct child {
 	int pidfd;
 };
 
+/* Zeroed memory that forked children share with us (MAP_SHARED anonymous):
+ * ledgers, counters, events across fork(). NULL (errno set) on failure;
+ * release with munmap(p, len). */
+void *proc_shared_alloc(size_t len);
 /* fork(); in the child, run fn(arg) and _exit with its return value. */
 int proc_spawn(struct child *c, int (*fn)(void *), void *arg);
 /*

@@ -59,8 +59,8 @@ struct ledger *ledger_new(struct tcase *tc, const char *name, unsigned producers
 	if (!producers || !channels || producers > LEDGER_MAX_PRODUCERS ||
 	    channels > LEDGER_MAX_CHANNELS)
 		return NULL;
-	l = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (l == MAP_FAILED)
+	l = proc_shared_alloc(len);
+	if (!l)
 		return NULL;
 	l->tc = tc;
 	snprintf(l->name, sizeof(l->name), "%s", name);

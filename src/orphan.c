@@ -386,15 +386,13 @@ enum verdict orphans_init(struct orphans *o, struct tcase *tc)
 		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	if (tring_init(tc, &o->src, "survivor", &profiles[P_DEFAULT], NULL) != V_PASS)
 		return tc_verdict(tc);
-	o->rd = mmap(NULL, sizeof(*o->rd), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		     -1, 0);
-	if (o->rd == MAP_FAILED) {
+	o->rd = proc_shared_alloc(sizeof(*o->rd));
+	if (!o->rd) {
 		o->rd = NULL;
 		return tc_fail(tc, "mmap: %s", strerror(errno));
 	}
-	o->race = mmap(NULL, sizeof(*o->race) * EXIT_KINDS, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (o->race == MAP_FAILED) {
+	o->race = proc_shared_alloc(sizeof(*o->race) * EXIT_KINDS);
+	if (!o->race) {
 		o->race = NULL;
 		return tc_fail(tc, "mmap: %s", strerror(errno));
 	}

@@ -379,8 +379,8 @@ static enum verdict run(struct tcase *tc)
 	if ((v = tring_init(tc, &pre, "precheck", tc->prof, NULL)) != V_PASS)
 		return v;
 	tring_exit(&pre);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
+	sh = proc_shared_alloc(sizeof(*sh));
+	if (!sh)
 		return tc_fail(tc, "mmap: %s", strerror(errno));
 	for (unsigned i = 0; i < SIDES * SENDERS_MAX; i++) {
 		char name[32];

@@ -535,13 +535,12 @@ static const char *check(uint64_t ud, int32_t res, uint32_t flags, void *arg)
 
 static enum verdict run(struct tcase *tc)
 {
-	struct xf *x = mmap(NULL, sizeof(*x), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			    -1, 0);
+	struct xf *x = proc_shared_alloc(sizeof(*x));
 	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	unsigned rounds = 0;
 	struct rng rng;
 
-	if (x == MAP_FAILED)
+	if (!x)
 		return tc_fail(tc, "mmap: %m");
 	if (!kernel_has_op(IORING_OP_MSG_RING))
 		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");

@@ -435,9 +435,8 @@ static enum verdict run(struct tcase *tc)
 		return v;
 	tring_exit(&r);
 	mix = pick_mix(tc->prof);
-	sh = mmap(NULL, sizeof(*sh) * KIDS_MAX, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
+	sh = proc_shared_alloc(sizeof(*sh) * KIDS_MAX);
+	if (!sh)
 		return tc_fail(tc, "mmap: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
 	run_end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));

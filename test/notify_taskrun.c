@@ -206,9 +206,9 @@ static enum verdict run(struct tcase *tc)
 	enum verdict v;
 
 	n.want_flag = tc->prof->props & PROF_TASKRUN_FLAG;
-	n.rd = mmap(NULL, sizeof(*n.rd), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	n.rd = proc_shared_alloc(sizeof(*n.rd));
 	n.led = ledger_new(tc, "reads", MAX_READS, 1, 1u << 20, 0);
-	if (n.rd == MAP_FAILED || !n.led || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, n.sock))
+	if (!n.rd || !n.led || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, n.sock))
 		return tc_fail(tc, "set-up: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
 	if (local) {

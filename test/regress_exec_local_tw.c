@@ -105,8 +105,7 @@ static int send_msg(struct tcase *tc, int ring_fd, int *res)
 
 static enum verdict run(struct tcase *tc)
 {
-	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct shared *sh = proc_shared_alloc(sizeof(*sh));
 	struct ctx c = { .tc = tc, .sh = sh };
 	struct pollfd pfd;
 	struct deadline dl;
@@ -115,7 +114,7 @@ static enum verdict run(struct tcase *tc)
 
 	if (!kernel_has_op(IORING_OP_MSG_RING))
 		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
-	if (sh == MAP_FAILED || probe_create(&c.probe, "defer ring") || pipe(c.ready) ||
+	if (!sh || probe_create(&c.probe, "defer ring") || pipe(c.ready) ||
 	    pipe(c.hold))
 		return tc_fail(tc, "mmap/pipe: %s", strerror(errno));
 	if (proc_spawn(&ch, submitter, &c))

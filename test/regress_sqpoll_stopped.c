@@ -91,8 +91,7 @@ static int owner(void *arg)
 
 static enum verdict run(struct tcase *tc)
 {
-	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct shared *sh = proc_shared_alloc(sizeof(*sh));
 	struct ctx c = { .tc = tc, .sh = sh };
 	struct deadline dl;
 	struct child ch;
@@ -100,7 +99,7 @@ static enum verdict run(struct tcase *tc)
 	pid_t sqt;
 	int64_t t0;
 
-	if (sh == MAP_FAILED || probe_create(&c.probe, "sqpoll ring"))
+	if (!sh || probe_create(&c.probe, "sqpoll ring"))
 		return tc_fail(tc, "mmap/probe: %s", strerror(errno));
 	if (proc_spawn(&ch, owner, &c))
 		return tc_fail(tc, "fork: %s", strerror(errno));

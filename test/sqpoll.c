@@ -479,9 +479,8 @@ static enum verdict exit_run(struct sq *s, struct rng *rng, const struct deadlin
 	s->nrings = 1;
 	s->writers = 0;
 	s->writers_done.value = 0;
-	s->xs = mmap(NULL, sizeof(*s->xs), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		     -1, 0);
-	if (s->xs == MAP_FAILED)
+	s->xs = proc_shared_alloc(sizeof(*s->xs));
+	if (!s->xs)
 		return tc_fail(s->tc, "mmap: %s", strerror(errno));
 	do
 		exit_round(s, rng);

@@ -183,10 +183,10 @@ static enum verdict run(struct tcase *tc)
 	if (v != V_PASS)
 		return v;
 	tring_exit(&probe);
-	r.sh = mmap(NULL, sizeof(*r.sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	r.sh = proc_shared_alloc(sizeof(*r.sh));
 	r.led = ledger_new(tc, "polls", 1, 1, MAX_POLLS, 0);
 	r.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (r.sh == MAP_FAILED || !r.led || r.efd < 0)
+	if (!r.sh || !r.led || r.efd < 0)
 		return tc_fail(tc, "set-up: %s", strerror(errno));
 	ledger_set_check(r.led, check_res, NULL);
 	rng_seed(&rng, tc->seed, 0);
