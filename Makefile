@@ -6,6 +6,7 @@
 #   make clean
 #   make mutation-score KSRC=DIR   seeded kernel bugs the suite catches (slow; not in CI)
 #   make coverage KSRC=DIR         gcov coverage of io_uring's task_work code (slow; not in CI)
+#   make bench      the task_work benchmark on this kernel (bench/twbench; about 2 minutes)
 
 -include config-host.mak
 
@@ -20,13 +21,16 @@ SUPERVISE := src/run/supervise
 # tools/vm-run's helpers: on the host mkcpio, kimage, vm-watch; in the guest
 # uring-check and runas (one C file each, no harness).
 TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
+# The benchmark: one program from bench/*.c (not a test: it measures, it
+# does not judge the kernel).
+BENCH := bench/twbench
 
 CPPFLAGS += -Isrc -I.
 
-all: $(TESTS) $(SELF_TESTS) $(SUPERVISE) $(TOOLS)
+all: $(TESTS) $(SELF_TESTS) $(SUPERVISE) $(TOOLS) $(BENCH)
 
 # What tools/vm-run puts into a guest (built there with ./configure --static).
-guest: $(TESTS) $(SUPERVISE) $(TOOLS)
+guest: $(TESTS) $(SUPERVISE) $(TOOLS) $(BENCH)
 
 config-host.mak config-host.h: configure
 	@if [ -f config-host.mak ]; then \
@@ -49,6 +53,9 @@ test/self/%.t: test/self/%.c test/self/selftest.h src/libharness.a src/*.h confi
 $(SUPERVISE): src/run/*.c src/run/*.h src/timeutil.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ src/run/*.c $(LDFLAGS)
 
+$(BENCH): bench/*.c bench/*.h src/libharness.a src/*.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ bench/*.c src/libharness.a $(LDFLAGS) $(LIBS)
+
 tools/%: tools/%.c src/timeutil.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
@@ -70,12 +77,22 @@ mutation-score coverage:
 	fi
 	tools/$@ $(if $(filter mutation-score,$@),$(MUTATION_ARGS),$(COVERAGE_ARGS)) $(KSRC)
 
+# BENCH_ARGS: twbench's options and workloads (bench/twbench -h).
+BENCH_OUT ?= results/bench/$(shell uname -r)
+bench: $(BENCH)
+	$(BENCH) -o $(BENCH_OUT) $(BENCH_ARGS)
+	@if command -v gnuplot >/dev/null 2>&1; then \
+		tools/bench-plot $(BENCH_OUT)/bench.json; \
+	else \
+		echo "make bench: no gnuplot, no plot (scripts/install-deps.sh --bench)"; \
+	fi
+
 clean:
-	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE) $(TOOLS)
+	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE) $(TOOLS) $(BENCH)
 
 distclean: clean
 	rm -f config-host.mak config-host.h
 	rm -rf results build-static
 
-.PHONY: all guest check selftest clean distclean mutation-score coverage
+.PHONY: all guest check selftest clean distclean mutation-score coverage bench
 .DELETE_ON_ERROR:
