@@ -97,6 +97,8 @@ On another kernel, in qemu (tools/vm-run; tools/vm-run --help for more):
       --silence SECS, --user, --console FILE
                          the VM's CPUs, memory, kernel arguments, accelerator,
                          overall and no-output limits, uid 1000, console copy
+      --bench            the benchmark (bench/twbench) instead of the suite: the
+                         other arguments are twbench's; results/bench/<release>/
 
 Verdicts: pass, fail, skip, xfail (a known issue failed as expected), xpass
 (a known issue passed: update test/known-issues), hang, crash. A kernel
@@ -159,7 +161,7 @@ kernel_mode() {
 		--kernel) km_image=$val ;;
 		--smp | --mem | --append | --accel | --deadline | --silence | --console | --results-dir)
 			km_vm="$km_vm $opt $(shell_quote "$val")" ;;
-		--user) km_vm="$km_vm --user" ;;
+		--user | --bench) km_vm="$km_vm $opt" ;;
 		*) km_rest="$km_rest $(shell_quote "$1")" ;;
 		esac
 		shift
@@ -221,7 +223,7 @@ parse_args() {
 		--results-dir) results_dir=$val ;;
 		--known-issues) known_issues=$val ;;
 		--exclude) exclude_file=$val ;;
-		--smp | --mem | --append | --accel | --deadline | --silence | --user | --console)
+		--smp | --mem | --append | --accel | --deadline | --silence | --user | --console | --bench)
 			usage_error "$opt goes with --kernel IMAGE" ;;
 		--) shift; break ;;
 		-*) usage_error "unknown option '$opt'" ;;

@@ -11,7 +11,10 @@
 # round trip over the serial port (tools/vm-ship, tools/vm-unpack: the last
 # intact bundle wins); and the console verdicts (tools/vm-verdict.awk) on
 # canned consoles: pass, fail, panic and fatal oops mid-case, panic at boot,
-# no init, silence, deadline, a reset, no io_uring, qemu failing.
+# no init, silence, deadline, a reset, no io_uring, qemu failing; and
+# --bench (the benchmark in the guest): its verdicts, which speak of twbench
+# and pass its exit status on, and a run with a fake qemu (initramfs,
+# kernel command line, results directory).
 #
 # Booting a kernel is opt-in (slow): TW_VM_SELFTEST_BOOT=1 with
 # TW_VM_SELFTEST_KERNEL=IMAGE adds a pass, a panic and a hang in qemu.
@@ -471,6 +474,87 @@ EOF
 	expect_verdict interrupted 130
 }
 
+# A --bench guest: no cases, twbench's exit status is the verdict.
+bench_console() {
+	cat <<EOF
+TW-GUEST-BOOTED release=7.3.4 uptime=2.76 cpus=2
+TW-GUEST-SUITE-START uptime=2.96 mode=bench
+TW-GUEST-BENCH 12 results: 9 ok, 2 skip, 1 error
+TW-GUEST-SUITE-DONE status=$1 uptime=80.1
+TW-GUEST-SHIPPED uptime=80.2
+TW-GUEST-EXIT $1
+EOF
+}
+
+check_bench_verdicts() {
+	bench_console 0 >"$work/console"
+	verdict "exited 0"
+	expect_verdict pass 0 "" "twbench finished \\(twbench: 12 results: 9 ok, 2 skip, 1 error\\)$"
+	bench_console 1 >"$work/console"
+	verdict "exited 0"
+	expect_verdict fail 1 "" "twbench: a workload saw errors"
+	bench_console 2 >"$work/console"
+	verdict "exited 0"
+	expect_verdict usage 2 "" "twbench in the guest refused"
+	bench_console 77 >"$work/console"
+	verdict "exited 0"
+	expect_verdict skip 77 "" "twbench: nothing could run"
+	grep -q case "$work/verdict" && fail "a benchmark verdict speaks of cases"
+	# Stopped mid-run: a hang during twbench, not "before the first program".
+	bench_console 0 | sed '/BENCH\|DONE\|SHIPPED\|EXIT/d' >"$work/console"
+	verdict "killed 0 deadline"
+	expect_verdict hang 1 "" "did not finish in time during twbench: the deadline"
+}
+
+# vm-run --bench with a fake qemu that checks what a benchmark guest gets
+# (twbench in the initramfs, tw_accel on the command line) and sends a
+# bench.json back the way vm-ship does.
+check_bench_fake_qemu() {
+	[ -x "$tools/vm-watch" ] || { say "tools/vm-watch not built: run make"; exit 77; }
+	fake_bzimage "$work/bzImage"
+	cat >"$work/qemu" <<EOF
+#!/bin/sh
+port= initrd= append=
+while [ \$# -gt 0 ]; do
+	case \$1 in
+	file:*) port=\${1#file:}; : >"\$port" ;;
+	-initrd) initrd=\$2 ;;
+	-append) append=\$2 ;;
+	esac
+	shift
+done
+echo "TW-GUEST-BOOTED release=9.8.7-fake uptime=1.0 cpus=2"
+# A newc entry name ends with a NUL (vm-init's text names the path too).
+tr '\\000' '\\n' <"\$initrd" | grep -aq 'suite/bench/twbench\$' || echo "FAKE: no twbench in the initramfs"
+case " \$append " in *" tw_accel=tcg "*) ;; *) echo "FAKE: no tw_accel=tcg in: \$append" ;; esac
+echo "TW-GUEST-SUITE-START uptime=1.1 mode=bench"
+mkdir -p "$work/gb"
+printf '{\\n  "results": [\\n{"workload": "msgring", "status": "ok"}\\n  ]\\n}\\n' >"$work/gb/bench.json"
+echo table >"$work/gb/bench.txt"
+TW_VM_SHIP_PORT=\$port TW_VM_SHIP_SEQ="$work/gseq" sh "$tools/vm-ship" "$work/gb"
+echo "TW-GUEST-BENCH 1 results: 1 ok, 0 skip, 0 error"
+echo "TW-GUEST-SUITE-DONE status=0 uptime=2.0"
+echo "TW-GUEST-SHIPPED uptime=2.1"
+echo "TW-GUEST-EXIT 0"
+EOF
+	chmod +x "$work/qemu"
+	# Like check_fake_qemu, in the usual build-static/.
+	TW_QEMU=$work/qemu "$tools/vm-run" --bench --accel tcg --results-dir "$work/fb" \
+		"$work/bzImage" -- -d 0.2 msgring >"$work/out" 2>&1
+	rc=$?
+	expect 0 '^twbench finished \(twbench: 1 results: 1 ok'
+	grep -q FAKE "$work/out" && fail "the guest's setup is wrong"
+	[ -s "$work/fb/bench.json" ] || fail "bench.json did not come back"
+	[ -s "$work/fb/bench.txt" ] || fail "bench.txt did not come back"
+	grep -q '"mode": "bench"' "$work/fb/vm.json" || fail "vm.json: no bench mode"
+	grep -q '"bench_args": "-d 0.2 msgring"' "$work/fb/vm.json" || fail "vm.json: no bench_args"
+	grep -q '"deadline": 1080,' "$work/fb/vm.json" || fail "vm.json: not the bench deadline"
+	vm "$tools/vm-run" --bench "$work/bzImage" -- -o /tmp/x
+	expect 2 "is vm-run's --results-dir here"
+	vm "$top/runtests.sh" --bench
+	expect 2 "goes with --kernel"
+}
+
 # ---- booting (opt-in) ------------------------------------------------------------------------
 
 # vm-run from start to verdict with a fake qemu (TW_QEMU) that prints a
@@ -559,7 +643,7 @@ check_boot() {
 		"$work/r3/results.json" || fail "results.json: no hang entry for the case the guest hung in"
 }
 
-checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts fake_qemu lost_case boot"}
+checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts bench_verdicts fake_qemu bench_fake_qemu lost_case boot"}
 . "$top/scripts/checks-lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

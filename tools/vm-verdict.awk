@@ -10,10 +10,11 @@
 # output - a kernel in a soft lockup keeps printing.)
 #
 # and prints key=value lines:
-#   verdict=  pass | fail | usage | panic | hang | stopped | no-boot |
+#   verdict=  pass | fail | usage | skip | panic | hang | stopped | no-boot |
 #             no-io_uring | qemu-error | interrupted
 #   status=   vm-run's exit status (see tools/vm-run -h)
-#   guest=    the runner's exit status in the guest, if it got that far
+#   guest=    the runner's (or twbench's) exit status in the guest, if it
+#             got that far
 #   test=     the case (or program) running when the guest died, if any
 #   release=  the guest's uname -r, if it booted
 #   summary=  the runner's closing line, if any
@@ -22,7 +23,10 @@
 # What is read from the console: the markers of tools/vm-init (TW-GUEST-...),
 # the supervisor's per-case kernel log markers (tw-runtests[ID]: begin
 # PROGRAM, case NAME, end PROGRAM) and the kernel's own words for a panic and
-# for the oops or BUG that usually comes before one.
+# for the oops or BUG that usually comes before one. A benchmark run
+# (vm-run --bench: "TW-GUEST-SUITE-START ... mode=bench") has no cases: its
+# verdicts speak of twbench, whose exit statuses are passed on (0 ok, 1 a
+# workload saw errors, 2 usage, 77 nothing could run).
 
 function value(line, key,   s) {
 	if (!match(line, key "=[^ ]*"))
@@ -48,11 +52,13 @@ function clean(s) {
 BEGIN {
 	booted = started = done = exited = 0
 	running = last_program = ""
+	mode = "suite"
 }
 
 /TW-GUEST-BOOTED / { booted = 1; release = value($0, "release"); next }
 /TW-GUEST-NO-IO-URING / { no_uring = after($0, "TW-GUEST-NO-IO-URING "); next }
-/TW-GUEST-SUITE-START/ { started = 1; next }
+/TW-GUEST-SUITE-START/ { started = 1; if (value($0, "mode") != "") mode = value($0, "mode"); next }
+/TW-GUEST-BENCH [0-9]+ results: / { summary = "twbench: " after($0, "TW-GUEST-BENCH "); next }
 /TW-GUEST-SUITE-DONE / { done = 1; guest = value($0, "status"); running = ""; next }
 /TW-GUEST-EXIT [0-9]+/ { exited = 1; exit_code = after($0, "TW-GUEST-EXIT ") + 0; next }
 /^[0-9]+ cases: / { summary = $0; sub(/ \(results in [^)]*\)$/, "", summary); next }
@@ -105,6 +111,8 @@ BEGIN {
 function where(t) {
 	if (t != "")
 		return " during " t
+	if (mode == "bench")
+		return " during twbench"
 	if (last_program != "")
 		return " after " last_program " (between programs)"
 	return " before the first program"
@@ -130,6 +138,18 @@ END {
 		out("interrupted", 130, "interrupted: qemu was stopped")
 	if (exited && no_uring != "")
 		out("no-io_uring", 5, "the kernel has no io_uring: " no_uring)
+	if (exited && done && mode == "bench") {
+		s = summary != "" ? " (" summary ")" : ""
+		if (guest == 0)
+			out("pass", 0, "twbench finished" s)
+		if (guest == 1)
+			out("fail", 1, "twbench: a workload saw errors" s)
+		if (guest == 2)
+			out("usage", 2, "twbench in the guest refused its arguments (see the console)")
+		if (guest == 77)
+			out("skip", 77, "twbench: nothing could run on this kernel" s)
+		out("fail", 1, "twbench in the guest exited with " guest s)
+	}
 	if (exited && done) {
 		if (guest == 0)
 			out("pass", 0, summary != "" ? summary : "the runner passed")
@@ -142,7 +162,7 @@ END {
 		out("fail", 1, "the runner in the guest exited with " guest)
 	}
 	if (exited && started)
-		out("fail", 1, "the guest's runner did not finish (exit marker " exit_code ")")
+		out("fail", 1, "the guest's " (mode == "bench" ? "twbench" : "runner") " did not finish (exit marker " exit_code ")")
 	if (exited)
 		out("no-boot", 3, "the guest stopped before the suite (exit marker " exit_code ")")
 	if (panic != "") {
