@@ -6,6 +6,7 @@
 #   scripts/install-deps.sh --guest  also what guests need: qemu-system-x86, busybox-static,
 #                                    debian-archive-keyring (tools/get-kernel)
 #   scripts/install-deps.sh --coverage  also lcov (tools/coverage: gcov reports)
+#   scripts/install-deps.sh --bench  also gnuplot-nox (tools/bench-plot, make bench's PNG)
 # Needs root (apt-get). Prints the packages and exits 1 when it cannot install them.
 set -eu
 
@@ -13,8 +14,9 @@ pkgs="gcc make pkg-config liburing-dev"
 case "${1:-}" in
 --guest) pkgs="$pkgs qemu-system-x86 busybox-static debian-archive-keyring" ;;
 --coverage) pkgs="$pkgs qemu-system-x86 busybox-static lcov" ;;
+--bench) pkgs="$pkgs gnuplot-nox" ;;
 "") ;;
-*) echo "usage: $0 [--guest | --coverage]" >&2; exit 2 ;;
+*) echo "usage: $0 [--guest | --coverage | --bench]" >&2; exit 2 ;;
 esac
 
 missing=
