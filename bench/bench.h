@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * twbench: throughput and latency of io_uring task_work, per workload,
+ * ring mode and producer count, next to a userspace floor of the same
+ * shape. A workload sets up its rings and threads, hands the measuring to
+ * bench_drive() and reports what its consumers counted; the driver owns the
+ * clock, the phases and the CPU accounting.
+ */
+#ifndef TW_BENCH_H
+#define TW_BENCH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "hist.h"
+#include "sync.h"
+
+#define BENCH_MAX_PRODUCERS	64
+#define BENCH_MAX_PLIST		12
+
+struct bench_opts {
+	double duration_s;		/* measured part of a run */
+	double warmup_s;		/* run, but not counted */
+	int repeats;
+	int plist[BENCH_MAX_PLIST];	/* producer counts */
+	int nplist;
+	int batch;			/* msgring: SQEs per submit, CQEs per wait */
+	int window;			/* msgring, user_mpsc: messages in flight */
+	int hang_s;			/* any wait longer than this is a hang */
+	bool verbose;
+};
+
+/* What a run is doing; the workers read it, the driver writes it. */
+enum bench_phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_STOP };
+
+/* One run of one (workload, mode, producers). */
+struct bench_run {
+	const struct bench_opts *o;
+	const char *workload;
+	const char *mode;
+	int producers;
+
+	int phase;			/* enum bench_phase, atomic */
+	struct tw_barrier ready;	/* workers + the driver */
+
+	/* Filled by the workers when they exit (bench_add_result()). */
+	pthread_mutex_t lock;
+	uint64_t ops;			/* completed while PH_MEASURE */
+	uint64_t errors;
+	char error[240];		/* the first error, for the report */
+	struct hist lat;
+
+	/* Filled by bench_drive(). */
+	double seconds;			/* length of PH_MEASURE */
+	double cpu_s;			/* user + system time of the process then */
+	bool drove;			/* false: setup failed before the measuring */
+};
+
+/* A workload's answer for a (mode, producers) pair. */
+enum bench_status { BENCH_OK, BENCH_SKIP, BENCH_ERROR };
+
+struct workload {
+	const char *name;
+	const char *modes[6];		/* NULL-terminated */
+	bool fan_in;			/* runs per producer count; else once, producers 1 */
+	/* What kernel path a mode drives, for the report. */
+	const char *(*path)(const char *mode);
+	/* Sets up, calls bench_drive(), tears down. why: a skip's reason. */
+	enum bench_status (*run)(struct bench_run *r, char *why, size_t whylen);
+};
+
+extern const struct workload wl_msgring, wl_pingpong, wl_pollwake, wl_epoll_wake,
+	wl_user_mpsc, wl_user_pingpong;
+
+/* The driver: wait until the workers are ready (the barrier is sized
+ * workers + 1), warm up, measure, set PH_STOP. -ETIMEDOUT if the workers
+ * never got ready. */
+int bench_drive(struct bench_run *r);
+
+static inline int bench_phase(const struct bench_run *r)
+{
+	return __atomic_load_n(&r->phase, __ATOMIC_ACQUIRE);
+}
+
+static inline bool bench_measuring(const struct bench_run *r)
+{
+	return bench_phase(r) == PH_MEASURE;
+}
+
+static inline bool bench_stopping(const struct bench_run *r)
+{
+	return bench_phase(r) == PH_STOP;
+}
+
+/* A worker arrives at the start line; a driver that never comes (setup
+ * failed elsewhere) is an error after --hang seconds, not a hang. */
+void bench_worker_ready(struct bench_run *r);
+
+/* A worker's tally, merged when it exits. */
+void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat);
+/* Records an error (the first message is kept) from any thread. */
+void bench_error(struct bench_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A worker's deadline for one wait: a wait longer than this is a hang. */
+struct deadline bench_wait_deadline(const struct bench_run *r);
+
+/* Threads: start n workers running fn(arg + i * size), join them all. */
+int bench_threads_start(pthread_t *t, int n, void *(*fn)(void *), void *arg, size_t size);
+void bench_threads_join(pthread_t *t, int n);
+
+#endif

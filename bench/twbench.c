@@ -1,8 +1,293 @@
 // SPDX-License-Identifier: MIT
-// Placeholder while the benchmark is written (issue 6).
+/*
+ * twbench - throughput and latency of io_uring task_work.
+ *
+ *   bench/twbench [-d SECS] [-w SECS] [-r N] [-p LIST] [-b N] [-W N] [-t SECS]
+ *                 [-o DIR] [-q] [-l] [WORKLOAD[.MODE]...]
+ *
+ * Runs every selected (workload, mode, producer count) -r times for -d
+ * seconds after a -w warm-up, prints a table row per result as it goes and,
+ * with -o, writes DIR/bench.txt (the table) and DIR/bench.json. The floors
+ * (user_*, epoll_wake) run first, so that each kernel row can be shown next
+ * to its reference. Exit: 0 done, 1 a run saw an error (a lost message or
+ * wake-up, a failed request), 2 usage, 77 nothing could run.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include "result.h"
+
+/* The floors first: a kernel row's "vs ref" needs its reference. */
+static const struct workload *const workloads[] = {
+	&wl_user_mpsc, &wl_user_pingpong, &wl_epoll_wake,
+	&wl_msgring, &wl_pingpong, &wl_pollwake,
+};
+#define NWORKLOADS	(int)(sizeof(workloads) / sizeof(workloads[0]))
+#define MAX_RESULTS	256
+
+static const char *sel_name(const struct workload *w, const char *mode)
 {
-	fprintf(stderr, "twbench: not written yet\n");
-	return 77;
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s.%s", w->name, mode);
+	return buf;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bench/twbench [options] [WORKLOAD[.MODE]...]\n"
+		"  -d SECS   measured time per run (default 0.5)\n"
+		"  -w SECS   warm-up before it, not counted (default 0.1)\n"
+		"  -r N      runs per row; min/median/max are over them (default 3)\n"
+		"  -p LIST   producer counts for the fan-in workloads (default 1,2,4,8,16)\n"
+		"  -b N      msgring, user_mpsc: messages per submit (default 8)\n"
+		"  -W N      msgring, user_mpsc: messages in flight at most (default 256)\n"
+		"  -t SECS   a wait longer than this is a hang, reported as an error\n"
+		"            (default 10, or TW_HANG_SECONDS)\n"
+		"  -o DIR    write DIR/bench.txt and DIR/bench.json\n"
+		"  -q        no table on the terminal\n"
+		"  -l        list workloads and modes\n"
+		"Workloads (all by default):\n");
+	for (int i = 0; i < NWORKLOADS; i++) {
+		const struct workload *w = workloads[i];
+
+		for (int m = 0; w->modes[m]; m++)
+			fprintf(f, "  %-22s %s\n", sel_name(w, w->modes[m]), w->path(w->modes[m]));
+	}
+}
+
+static int parse_plist(struct bench_opts *o, const char *s)
+{
+	char *end;
+
+	o->nplist = 0;
+	for (;;) {
+		long v = strtol(s, &end, 10);
+
+		if (end == s || v < 1 || v > BENCH_MAX_PRODUCERS || o->nplist == BENCH_MAX_PLIST)
+			return -1;
+		o->plist[o->nplist++] = (int)v;
+		if (!*end)
+			return 0;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+}
+
+static double parse_secs(const char *s, double min)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	return (end != s && !*end && v >= min && v <= 3600) ? v : -1;
+}
+
+/* Does WORKLOAD[.MODE] select (w, mode)? */
+static bool selects(const char *sel, const struct workload *w, const char *mode)
+{
+	size_t n = strlen(w->name);
+
+	if (strncmp(sel, w->name, n))
+		return false;
+	return !sel[n] || (sel[n] == '.' && !strcmp(sel + n + 1, mode));
+}
+
+static bool selected(char **sel, int nsel, const struct workload *w, const char *mode)
+{
+	if (!nsel)
+		return true;
+	for (int i = 0; i < nsel; i++)
+		if (selects(sel[i], w, mode))
+			return true;
+	return false;
+}
+
+static bool known(const char *sel)
+{
+	for (int i = 0; i < NWORKLOADS; i++)
+		for (int m = 0; workloads[i]->modes[m]; m++)
+			if (selects(sel, workloads[i], workloads[i]->modes[m]))
+				return true;
+	return false;
+}
+
+/* One measured run into res; false when the row is done (skip, error). */
+static bool run_once(const struct bench_opts *o, struct result *res)
+{
+	struct bench_run r = {
+		.o = o, .workload = res->w->name, .mode = res->mode, .producers = res->producers,
+	};
+	enum bench_status st;
+
+	pthread_mutex_init(&r.lock, NULL);
+	hist_reset(&r.lat);
+	st = res->w->run(&r, res->reason, sizeof(res->reason));
+	pthread_mutex_destroy(&r.lock);
+	res->errors += r.errors;
+	if (st == BENCH_OK && !r.ops) {
+		st = BENCH_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "no operation completed in %.2f s", r.seconds);
+	}
+	if (st == BENCH_ERROR && r.errors)
+		snprintf(res->reason, sizeof(res->reason), "%s", r.error);
+	res->status = st;
+	if (st != BENCH_OK)
+		return false;
+	res->ops_s[res->repeats] = (double)r.ops / r.seconds;
+	res->cpu_ns[res->repeats] = r.cpu_s * 1e9 / (double)r.ops;
+	res->repeats++;
+	res->ops += r.ops;
+	hist_merge(res->lat, &r.lat);
+	return true;
+}
+
+static const struct result *find_ref(const struct result *res, int n, const struct workload *w,
+				     int producers)
+{
+	const char *name = result_ref_name(w);
+
+	for (int i = 0; name && i < n; i++)
+		if (!strcmp(res[i].w->name, name) && res[i].producers == producers)
+			return &res[i];
+	return NULL;
+}
+
+static void utc_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o = {
+		.duration_s = 0.5, .warmup_s = 0.1, .repeats = 3, .batch = 8, .window = 256,
+		.hang_s = 10, .plist = { 1, 2, 4, 8, 16 }, .nplist = 5,
+	};
+	static struct result res[MAX_RESULTS];
+	const char *out = NULL, *env = getenv("TW_HANG_SECONDS");
+	struct report_info ri = { .o = &o };
+	char started[32], path[4096];
+	struct utsname u;
+	bool quiet = false;
+	int n = 0, nok = 0, nerr = 0, c;
+	int64_t t0 = now_ns();
+	FILE *txt = NULL;
+
+	if (env && atoi(env) > 0)
+		o.hang_s = atoi(env);
+	while ((c = getopt(argc, argv, "d:w:r:p:b:W:t:o:qlh")) != -1) {
+		switch (c) {
+		case 'd': o.duration_s = parse_secs(optarg, 0.01); break;
+		case 'w': o.warmup_s = parse_secs(optarg, 0); break;
+		case 'r': o.repeats = atoi(optarg); break;
+		case 'p':
+			if (parse_plist(&o, optarg)) {
+				fprintf(stderr, "twbench: bad -p '%s' (e.g. 1,2,4; 1..%d)\n", optarg,
+					BENCH_MAX_PRODUCERS);
+				return 2;
+			}
+			break;
+		case 'b': o.batch = atoi(optarg); break;
+		case 'W': o.window = atoi(optarg); break;
+		case 't': o.hang_s = atoi(optarg); break;
+		case 'o': out = optarg; break;
+		case 'q': quiet = true; break;
+		case 'l': usage(stdout); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (o.duration_s < 0 || o.warmup_s < 0 || o.repeats < 1 || o.repeats > BENCH_MAX_REPEATS ||
+	    o.batch < 1 || o.batch > 256 || o.window < o.batch || o.window > 65536 || o.hang_s < 1) {
+		fprintf(stderr, "twbench: bad option value (-d 0.01..3600, -r 1..%d, -b 1..256, "
+				"-W batch..65536, -t >= 1)\n", BENCH_MAX_REPEATS);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!known(argv[i])) {
+			fprintf(stderr, "twbench: unknown workload '%s' (bench/twbench -l)\n", argv[i]);
+			return 2;
+		}
+	}
+	if (out) {
+		mkdir(out, 0755);
+		snprintf(path, sizeof(path), "%s/bench.txt", out);
+		txt = fopen(path, "w");
+		if (!txt) {
+			fprintf(stderr, "twbench: cannot write %s: %s\n", path, strerror(errno));
+			return 2;
+		}
+	}
+	uname(&u);
+	utc_now(started, sizeof(started));
+	ri.release = u.release;
+	ri.machine = u.machine;
+	ri.cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	ri.accel = getenv("TW_VM_ACCEL");
+	if (ri.accel && !*ri.accel)
+		ri.accel = NULL;
+	ri.started = started;
+	if (!quiet)
+		report_header(stdout, &ri);
+	if (txt)
+		report_header(txt, &ri);
+
+	for (int wi = 0; wi < NWORKLOADS; wi++) {
+		const struct workload *w = workloads[wi];
+
+		for (int m = 0; w->modes[m]; m++) {
+			if (!selected(argv + optind, argc - optind, w, w->modes[m]))
+				continue;
+			for (int pi = 0; pi < (w->fan_in ? o.nplist : 1); pi++) {
+				struct result *r = &res[n];
+
+				if (n == MAX_RESULTS)
+					break;
+				*r = (struct result){ .w = w, .mode = w->modes[m],
+						      .producers = w->fan_in ? o.plist[pi] : 1,
+						      .lat = hist_new() };
+				for (int k = 0; k < o.repeats && run_once(&o, r); k++)
+					;
+				r->ref = find_ref(res, n, w, r->producers);
+				n++;
+				nok += r->status == BENCH_OK;
+				nerr += r->status == BENCH_ERROR;
+				if (!quiet) {
+					report_row(stdout, r);
+					fflush(stdout);
+				}
+				if (txt)
+					report_row(txt, r);
+			}
+		}
+	}
+	if (txt)
+		fclose(txt);
+	if (out) {
+		const char *status = nerr ? "error" : nok ? "ok" : "skip";
+
+		snprintf(path, sizeof(path), "%s/bench.json", out);
+		if (report_json(path, &ri, res, n, status, (double)(now_ns() - t0) / 1e9)) {
+			fprintf(stderr, "twbench: cannot write %s\n", path);
+			return 1;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		hist_free(res[i].lat);
+	if (nerr) {
+		fprintf(stderr, "twbench: %d of %d rows failed (see ERROR above)\n", nerr, n);
+		return 1;
+	}
+	return nok ? 0 : 77;
 }

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The driver side of a run: phases, the measured interval and the CPU it
+ * cost, and the workers' tallies.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "bench.h"
+
+static double rusage_cpu_s(void)
+{
+	struct rusage ru;
+
+	/* RUSAGE_SELF counts every thread of the process, the SQPOLL thread
+	 * and io-wq workers included: they are io threads of this task. */
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* The phases are timed, not synchronised: a sleep until an absolute
+ * time is the measuring interval itself. */
+static void sleep_until(int64_t t_ns)
+{
+	struct timespec ts = ns_to_timespec(t_ns);
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static void set_phase(struct bench_run *r, enum bench_phase ph)
+{
+	__atomic_store_n(&r->phase, ph, __ATOMIC_RELEASE);
+}
+
+int bench_drive(struct bench_run *r)
+{
+	struct deadline dl = bench_wait_deadline(r);
+	int64_t t0, t1;
+	double cpu0;
+
+	if (tw_barrier_wait(&r->ready, &dl)) {
+		bench_error(r, "workers not ready in %d s", r->o->hang_s);
+		set_phase(r, PH_STOP);
+		return -ETIMEDOUT;
+	}
+	r->drove = true;
+	set_phase(r, PH_WARMUP);
+	sleep_until(now_ns() + (int64_t)(r->o->warmup_s * 1e9));
+	cpu0 = rusage_cpu_s();
+	t0 = now_ns();
+	set_phase(r, PH_MEASURE);
+	sleep_until(t0 + (int64_t)(r->o->duration_s * 1e9));
+	set_phase(r, PH_STOP);
+	t1 = now_ns();
+	r->cpu_s = rusage_cpu_s() - cpu0;
+	r->seconds = (double)(t1 - t0) / 1e9;
+	return 0;
+}
+
+void bench_worker_ready(struct bench_run *r)
+{
+	struct deadline dl = bench_wait_deadline(r);
+
+	if (tw_barrier_wait(&r->ready, &dl)) {
+		bench_error(r, "a worker waited %d s for the others to be ready", r->o->hang_s);
+		__atomic_store_n(&r->phase, PH_STOP, __ATOMIC_RELEASE);
+	}
+}
+
+void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat)
+{
+	pthread_mutex_lock(&r->lock);
+	r->ops += ops;
+	if (lat)
+		hist_merge(&r->lat, lat);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void bench_error(struct bench_run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->errors++) {
+		va_start(ap, fmt);
+		vsnprintf(r->error, sizeof(r->error), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+struct deadline bench_wait_deadline(const struct bench_run *r)
+{
+	return deadline_in((int64_t)r->o->hang_s * NSEC_PER_SEC);
+}
+
+int bench_threads_start(pthread_t *t, int n, void *(*fn)(void *), void *arg, size_t size)
+{
+	for (int i = 0; i < n; i++) {
+		int ret = pthread_create(&t[i], NULL, fn, (char *)arg + (size_t)i * size);
+
+		if (ret) {
+			bench_threads_join(t, i);
+			return -ret;
+		}
+	}
+	return 0;
+}
+
+void bench_threads_join(pthread_t *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
