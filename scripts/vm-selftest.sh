@@ -489,7 +489,7 @@ EOF
 check_bench_verdicts() {
 	bench_console 0 >"$work/console"
 	verdict "exited 0"
-	expect_verdict pass 0 "" "twbench finished \\(twbench: 12 results: 9 ok, 2 skip, 1 error\\)$"
+	expect_verdict pass 0 "" "twbench finished \\(12 results: 9 ok, 2 skip, 1 error\\)$"
 	bench_console 1 >"$work/console"
 	verdict "exited 0"
 	expect_verdict fail 1 "" "twbench: a workload saw errors"
@@ -542,13 +542,22 @@ EOF
 	TW_QEMU=$work/qemu "$tools/vm-run" --bench --accel tcg --results-dir "$work/fb" \
 		"$work/bzImage" -- -d 0.2 msgring >"$work/out" 2>&1
 	rc=$?
-	expect 0 '^twbench finished \(twbench: 1 results: 1 ok'
+	expect 0 '^twbench finished \(1 results: 1 ok'
 	grep -q FAKE "$work/out" && fail "the guest's setup is wrong"
 	[ -s "$work/fb/bench.json" ] || fail "bench.json did not come back"
 	[ -s "$work/fb/bench.txt" ] || fail "bench.txt did not come back"
 	grep -q '"mode": "bench"' "$work/fb/vm.json" || fail "vm.json: no bench mode"
 	grep -q '"bench_args": "-d 0.2 msgring"' "$work/fb/vm.json" || fail "vm.json: no bench_args"
-	grep -q '"deadline": 1080,' "$work/fb/vm.json" || fail "vm.json: not the bench deadline"
+	# The default deadline follows twbench's options (-d 2.2 written -d2.2).
+	d1=$(sed -n 's/^  "deadline": \([0-9]*\),$/\1/p' "$work/fb/vm.json")
+	TW_QEMU=$work/qemu "$tools/vm-run" --bench --accel tcg --results-dir "$work/fb" \
+		"$work/bzImage" -- -d2.2 msgring >"$work/out" 2>&1
+	rc=$?
+	expect 0
+	grep -q '"bench_args": "-d2.2 msgring"' "$work/fb/vm.json" || fail "vm.json: bench_args"
+	d2=$(sed -n 's/^  "deadline": \([0-9]*\),$/\1/p' "$work/fb/vm.json")
+	[ "${d1:-0}" -gt 180 ] && [ "${d2:-0}" -gt "${d1:-0}" ] ||
+		fail "deadline $d1 s for -d 0.2, $d2 s for -d2.2: not from twbench's options"
 	vm "$tools/vm-run" --bench "$work/bzImage" -- -o /tmp/x
 	expect 2 "is vm-run's --results-dir here"
 	vm "$top/runtests.sh" --bench

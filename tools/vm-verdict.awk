@@ -58,7 +58,7 @@ BEGIN {
 /TW-GUEST-BOOTED / { booted = 1; release = value($0, "release"); next }
 /TW-GUEST-NO-IO-URING / { no_uring = after($0, "TW-GUEST-NO-IO-URING "); next }
 /TW-GUEST-SUITE-START/ { started = 1; if (value($0, "mode") != "") mode = value($0, "mode"); next }
-/TW-GUEST-BENCH [0-9]+ results: / { summary = "twbench: " after($0, "TW-GUEST-BENCH "); next }
+/TW-GUEST-BENCH [0-9]+ results: / { summary = after($0, "TW-GUEST-BENCH "); next }
 /TW-GUEST-SUITE-DONE / { done = 1; guest = value($0, "status"); running = ""; next }
 /TW-GUEST-EXIT [0-9]+/ { exited = 1; exit_code = after($0, "TW-GUEST-EXIT ") + 0; next }
 /^[0-9]+ cases: / { summary = $0; sub(/ \(results in [^)]*\)$/, "", summary); next }
