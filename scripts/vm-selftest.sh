@@ -529,7 +529,7 @@ tr '\\000' '\\n' <"\$initrd" | grep -aq 'suite/bench/twbench\$' || echo "FAKE: n
 case " \$append " in *" tw_accel=tcg "*) ;; *) echo "FAKE: no tw_accel=tcg in: \$append" ;; esac
 echo "TW-GUEST-SUITE-START uptime=1.1 mode=bench"
 mkdir -p "$work/gb"
-printf '{\\n  "results": [\\n{"workload": "msgring", "status": "ok"}\\n  ]\\n}\\n' >"$work/gb/bench.json"
+cp "$top/test/self/bench/a.json" "$work/gb/bench.json"
 echo table >"$work/gb/bench.txt"
 TW_VM_SHIP_PORT=\$port TW_VM_SHIP_SEQ="$work/gseq" sh "$tools/vm-ship" "$work/gb"
 echo "TW-GUEST-BENCH 1 results: 1 ok, 0 skip, 0 error"
@@ -546,6 +546,10 @@ EOF
 	grep -q FAKE "$work/out" && fail "the guest's setup is wrong"
 	[ -s "$work/fb/bench.json" ] || fail "bench.json did not come back"
 	[ -s "$work/fb/bench.txt" ] || fail "bench.txt did not come back"
+	if command -v gnuplot >/dev/null 2>&1; then
+		[ -s "$work/fb/bench.png" ] || fail "no bench.png (gnuplot is there)"
+		grep -q 'bench-plot' "$work/out" && fail "bench-plot complained"
+	fi
 	grep -q '"mode": "bench"' "$work/fb/vm.json" || fail "vm.json: no bench mode"
 	grep -q '"bench_args": "-d 0.2 msgring"' "$work/fb/vm.json" || fail "vm.json: no bench_args"
 	# The default deadline follows twbench's options (-d 2.2 written -d2.2).
