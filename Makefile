@@ -21,9 +21,10 @@ SUPERVISE := src/run/supervise
 # tools/vm-run's helpers: on the host mkcpio, kimage, vm-watch; in the guest
 # uring-check and runas (one C file each, no harness).
 TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
-# The benchmark: one program from bench/*.c (not a test: it measures, it
-# does not judge the kernel).
+# The benchmark (not a test: it measures, it does not judge the kernel):
+# bench/twbench.c over bench/libbench.a, which its self-test links too.
 BENCH := bench/twbench
+BENCH_LIB_OBJS := $(patsubst %.c,%.o,$(filter-out bench/twbench.c,$(wildcard bench/*.c)))
 
 CPPFLAGS += -Isrc -I.
 
@@ -53,8 +54,17 @@ test/self/%.t: test/self/%.c test/self/selftest.h src/libharness.a src/*.h confi
 $(SUPERVISE): src/run/*.c src/run/*.h src/timeutil.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ src/run/*.c $(LDFLAGS)
 
-$(BENCH): bench/*.c bench/*.h src/libharness.a src/*.h config-host.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ bench/*.c src/libharness.a $(LDFLAGS) $(LIBS)
+bench/%.o: bench/%.c bench/*.h src/*.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+bench/libbench.a: $(BENCH_LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BENCH): bench/twbench.o bench/libbench.a src/libharness.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+test/self/bench.t: test/self/bench.c test/self/selftest.h bench/libbench.a src/libharness.a bench/*.h src/*.h config-host.h
+	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) -o $@ $< bench/libbench.a src/libharness.a $(LDFLAGS) $(LIBS)
 
 tools/%: tools/%.c src/timeutil.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
@@ -88,7 +98,7 @@ bench: $(BENCH)
 	fi
 
 clean:
-	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE) $(TOOLS) $(BENCH)
+	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE) $(TOOLS) $(BENCH) bench/*.o bench/libbench.a
 
 distclean: clean
 	rm -f config-host.mak config-host.h

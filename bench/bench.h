@@ -72,6 +72,21 @@ struct workload {
 extern const struct workload wl_msgring, wl_pingpong, wl_pollwake, wl_epoll_wake,
 	wl_user_mpsc, wl_user_pingpong;
 
+/*
+ * Seeded faults, for the self-test only (test/self/bench.c; TW_BENCH_FAULT
+ * in twbench): each makes the benchmark itself lose one completion the way
+ * a broken kernel would, so that its loss checks are seen to fire.
+ */
+enum bench_fault {
+	FAULT_NONE,
+	FAULT_LOST_MESSAGE,	/* msgring, user_mpsc: one message counted, never sent */
+	FAULT_LOST_TOKEN,	/* pollwake, epoll_wake: one token's CQE/event ignored */
+	FAULT_LOST_REPLY,	/* pingpong, user_pingpong: one answer never sent */
+};
+void bench_fault_set(enum bench_fault f);
+/* True once after bench_fault_set(f): where the fault strikes. */
+bool bench_fault_now(enum bench_fault f);
+
 /* The driver: wait until the workers are ready (the barrier is sized
  * workers + 1), warm up, measure, set PH_STOP. -ETIMEDOUT if the workers
  * never got ready. */

@@ -10,6 +10,21 @@
 #include <sys/resource.h>
 #include "bench.h"
 
+static enum bench_fault fault;
+static int fault_struck;
+
+void bench_fault_set(enum bench_fault f)
+{
+	fault = f;
+	__atomic_store_n(&fault_struck, 0, __ATOMIC_SEQ_CST);
+}
+
+bool bench_fault_now(enum bench_fault f)
+{
+	/* The first chance is enough: one loss must fail the row. */
+	return fault == f && !__atomic_exchange_n(&fault_struck, 1, __ATOMIC_SEQ_CST);
+}
+
 static double rusage_cpu_s(void)
 {
 	struct rusage ru;

@@ -70,7 +70,7 @@ static void *producer_main(void *arg)
 		struct deadline dl = bench_wait_deadline(r);
 
 		__atomic_store_n(&s->t_sent, now_ns(), __ATOMIC_RELEASE);
-		seq++;
+		__atomic_store_n(&s->sent, ++seq, __ATOMIC_RELEASE);
 		if (write(s->tx, "t", 1) != 1) {
 			bench_error(r, "producer %d: write: %s", s->id, strerror(errno));
 			break;
@@ -95,8 +95,12 @@ bool token_producers_done(const struct token_fan *f)
 	return __atomic_load_n(&f->producers_done, __ATOMIC_ACQUIRE) == f->r->producers;
 }
 
-void token_seen(struct token_slot *s, int64_t now, struct hist *lat, bool counting)
+bool token_seen(struct token_slot *s, int64_t now, struct hist *lat, bool counting)
 {
+	if (__atomic_load_n(&s->sent, __ATOMIC_ACQUIRE) == s->ack)
+		return false;
+	if (bench_fault_now(FAULT_LOST_TOKEN))
+		return false;
 	if (counting)
 		hist_record(lat, now - __atomic_load_n(&s->t_sent, __ATOMIC_ACQUIRE));
 	if (++s->undrained >= TOKEN_DRAIN_EVERY) {
@@ -109,4 +113,5 @@ void token_seen(struct token_slot *s, int64_t now, struct hist *lat, bool counti
 	__atomic_add_fetch(&s->ack, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&s->waiting, __ATOMIC_SEQ_CST))
 		futex_wake_all(&s->ack);
+	return true;
 }

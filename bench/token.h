@@ -20,6 +20,7 @@ struct token_slot {
 	struct token_fan *fan;
 	int id;
 	int tx, rx;			/* socketpair: producer writes tx */
+	uint32_t sent;			/* tokens written (the producer's seq) */
 	uint32_t ack;			/* tokens seen by the consumer (futex) */
 	uint32_t waiting;		/* the producer sleeps on ack */
 	int64_t t_sent;			/* the write's time, for the latency */
@@ -39,7 +40,8 @@ void token_fan_exit(struct token_fan *f);
 int token_producers_start(struct token_fan *f, pthread_t *t);
 bool token_producers_done(const struct token_fan *f);
 
-/* The consumer saw slot's token at now: latency, drain, ack. */
-void token_seen(struct token_slot *s, int64_t now, struct hist *lat, bool counting);
+/* The consumer was woken for slot at now: latency, drain, ack. False for a
+ * wake-up with no token outstanding (not counted as an operation). */
+bool token_seen(struct token_slot *s, int64_t now, struct hist *lat, bool counting);
 
 #endif

@@ -186,6 +186,10 @@ int main(int argc, char **argv)
 
 	if (env && atoi(env) > 0)
 		o.hang_s = atoi(env);
+	/* For showing the loss checks fire (README): 1 message, 2 token, 3 reply. */
+	env = getenv("TW_BENCH_FAULT");
+	if (env)
+		bench_fault_set((enum bench_fault)atoi(env));
 	while ((c = getopt(argc, argv, "d:w:r:p:b:W:t:o:qlh")) != -1) {
 		switch (c) {
 		case 'd': o.duration_s = parse_secs(optarg, 0.01); break;
@@ -263,8 +267,9 @@ int main(int argc, char **argv)
 				n++;
 				nok += r->status == BENCH_OK;
 				nerr += r->status == BENCH_ERROR;
-				if (!quiet) {
-					report_row(stdout, r);
+				/* Errors reach the terminal even with -q. */
+				if (!quiet || r->status == BENCH_ERROR) {
+					report_row(quiet ? stderr : stdout, r);
 					fflush(stdout);
 				}
 				if (txt)

@@ -96,7 +96,7 @@ static void *producer_main(void *arg)
 			break;
 		}
 		ret = 0;
-		sent += (uint64_t)n;
+		sent += (uint64_t)n + bench_fault_now(FAULT_LOST_MESSAGE);
 		reap_send_errors(m, &ring, p->id);
 	}
 	__atomic_add_fetch(&m->sent, sent, __ATOMIC_SEQ_CST);

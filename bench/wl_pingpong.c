@@ -77,9 +77,7 @@ static bool receive(struct side *s, uint64_t *data)
 		if (bench_stopping(r) && s->id == 1)
 			return false;
 		if (deadline_passed(&dl)) {
-			if (!bench_stopping(r))
-				bench_error(r, "side %d: no message for %d s: lost", s->id,
-					    r->o->hang_s);
+			bench_error(r, "side %d: no message for %d s: lost", s->id, r->o->hang_s);
 			return false;
 		}
 	}
@@ -117,6 +115,8 @@ static void *side_main(void *arg)
 		}
 	} else {
 		while (receive(s, &data)) {
+			if (bench_fault_now(FAULT_LOST_REPLY))
+				continue;
 			if (send_to(s, other->ring.ring_fd, data)) {
 				bench_error(r, "side 1: MSG_RING submit failed");
 				break;

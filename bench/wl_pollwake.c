@@ -58,8 +58,8 @@ static void on_cqe(struct token_fan *f, struct io_uring *ring, struct io_uring_c
 	struct token_slot *s = &f->slot[cqe->user_data];
 
 	if (cqe->res > 0) {
-		token_seen(s, now, lat, counting);
-		*ops += counting;
+		if (token_seen(s, now, lat, counting))
+			*ops += counting;
 	} else if (cqe->res != -ECANCELED) {
 		bench_error(f->r, "owner: poll on socket %d: %s", s->id, strerror(-cqe->res));
 	}
@@ -213,10 +213,9 @@ static void *epoll_owner_main(void *arg)
 		bool counting = bench_measuring(r);
 		int64_t now = now_ns();
 
-		for (int i = 0; i < n; i++) {
-			token_seen(&f->slot[ev[i].data.u32], now, lat, counting);
-			ops += counting;
-		}
+		for (int i = 0; i < n; i++)
+			if (token_seen(&f->slot[ev[i].data.u32], now, lat, counting))
+				ops += counting;
 	}
 	bench_add_result(r, ops, lat);
 	hist_free(lat);

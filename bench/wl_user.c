@@ -107,7 +107,7 @@ static void *user_producer_main(void *arg)
 		t = now_ns();
 		for (int i = 0; i < n; i++)
 			push(q, t);
-		pushed += (uint64_t)n;
+		pushed += (uint64_t)n + bench_fault_now(FAULT_LOST_MESSAGE);
 		/* The push's release, then the sleeper check (Dekker with the
 		 * consumer's announce-then-recheck). */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -281,6 +281,8 @@ static void *turn_main(void *arg)
 		}
 		if (!await_turn(s, &v))
 			break;
+		if (s->id == 1 && bench_fault_now(FAULT_LOST_REPLY))
+			break;		/* the turn is never handed back */
 		if (s->id == 1) {
 			__atomic_add_fetch(&s->t->turn, 1, __ATOMIC_RELEASE);
 			futex_wake_all(&s->t->turn);
