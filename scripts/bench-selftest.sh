@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # Meta tests of the benchmark's tools, on the host, in a second: tools/bench-
-# compare on two canned runs (test/self/bench/a.json, b.json: a clear
+# compare on two canned runs (test/self/bench-runs/a.json, b.json: a clear
 # regression, changes within the noise, rows only one run has, a TCG run
 # against a host run) flags a ratio only when the runs' min..max ranges do
 # not overlap, lists the one-sided rows, warns about TCG, writes Markdown
@@ -17,7 +17,7 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 tools=$top/tools
-fixtures=$top/test/self/bench
+fixtures=$top/test/self/bench-runs
 
 say() { printf '%s\n' "$*"; }
 

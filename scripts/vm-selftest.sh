@@ -529,7 +529,7 @@ tr '\\000' '\\n' <"\$initrd" | grep -aq 'suite/bench/twbench\$' || echo "FAKE: n
 case " \$append " in *" tw_accel=tcg "*) ;; *) echo "FAKE: no tw_accel=tcg in: \$append" ;; esac
 echo "TW-GUEST-SUITE-START uptime=1.1 mode=bench"
 mkdir -p "$work/gb"
-cp "$top/test/self/bench/a.json" "$work/gb/bench.json"
+cp "$top/test/self/bench-runs/a.json" "$work/gb/bench.json"
 echo table >"$work/gb/bench.txt"
 TW_VM_SHIP_PORT=\$port TW_VM_SHIP_SEQ="$work/gseq" sh "$tools/vm-ship" "$work/gb"
 echo "TW-GUEST-BENCH 1 results: 1 ok, 0 skip, 0 error"
