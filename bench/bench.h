@@ -27,6 +27,7 @@ struct bench_opts {
 	int batch;			/* msgring: SQEs per submit, CQEs per wait */
 	int window;			/* msgring, user_mpsc: messages in flight */
 	int hang_s;			/* any wait longer than this is a hang */
+	bool pin;			/* consumer on one CPU, producers on the others */
 	bool verbose;
 };
 
@@ -107,9 +108,17 @@ static inline bool bench_stopping(const struct bench_run *r)
 	return bench_phase(r) == PH_STOP;
 }
 
-/* A worker arrives at the start line; a driver that never comes (setup
- * failed elsewhere) is an error after --hang seconds, not a hang. */
-void bench_worker_ready(struct bench_run *r);
+/* A worker's place: the consumer (or owner, or the side that measures a
+ * round trip) is BENCH_CONSUMER; producers count from 0. */
+#define BENCH_CONSUMER	(-1)
+
+/* A worker arrives at the start line, pinned first (-a): the consumer to
+ * the first allowed CPU, producer i to one of the others. Pinned, a
+ * wake-up always crosses CPUs; unpinned, the scheduler decides per run
+ * whether it does, and the numbers of one row jump between two modes. A
+ * driver that never comes (setup failed elsewhere) is an error after
+ * --hang seconds, not a hang. */
+void bench_worker_ready(struct bench_run *r, int role);
 
 /* A worker's tally, merged when it exits. */
 void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat);

@@ -4,6 +4,7 @@
  * cost, and the workers' tallies.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,9 +77,43 @@ int bench_drive(struct bench_run *r)
 	return 0;
 }
 
-void bench_worker_ready(struct bench_run *r)
+/* The CPUs this process may use, in order (taskset, cgroups respected). */
+static int allowed_cpus(int *cpu, int max)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpu[n++] = c;
+	return n;
+}
+
+static void pin(int role)
+{
+	static int cpu[CPU_SETSIZE], ncpu = -1;
+	cpu_set_t set;
+
+	if (__atomic_load_n(&ncpu, __ATOMIC_ACQUIRE) < 0) {
+		int n = allowed_cpus(cpu, CPU_SETSIZE);
+
+		__atomic_store_n(&ncpu, n, __ATOMIC_RELEASE);
+	}
+	if (ncpu < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(role == BENCH_CONSUMER ? cpu[0] : cpu[1 + role % (ncpu - 1)], &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+void bench_worker_ready(struct bench_run *r, int role)
 {
 	struct deadline dl = bench_wait_deadline(r);
+
+	if (r->o->pin)
+		pin(role);
 
 	if (tw_barrier_wait(&r->ready, &dl)) {
 		bench_error(r, "a worker waited %d s for the others to be ready", r->o->hang_s);

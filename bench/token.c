@@ -65,7 +65,7 @@ static void *producer_main(void *arg)
 	struct bench_run *r = s->fan->r;
 	uint32_t seq = 0;
 
-	bench_worker_ready(r);
+	bench_worker_ready(r, s->id);
 	while (!bench_stopping(r)) {
 		struct deadline dl = bench_wait_deadline(r);
 

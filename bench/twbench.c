@@ -48,6 +48,8 @@ static void usage(FILE *f)
 		"  -p LIST   producer counts for the fan-in workloads (default 1,2,4,8,16)\n"
 		"  -b N      msgring, user_mpsc: messages per submit (default 8)\n"
 		"  -W N      msgring, user_mpsc: messages in flight at most (default 256)\n"
+		"  -a MODE   thread placement: split (default: consumer on the first CPU,\n"
+		"            producers on the others) or none (the scheduler's choice)\n"
 		"  -t SECS   a wait longer than this is a hang, reported as an error\n"
 		"            (default 10, or TW_HANG_SECONDS)\n"
 		"  -o DIR    write DIR/bench.txt and DIR/bench.json\n"
@@ -172,7 +174,7 @@ int main(int argc, char **argv)
 {
 	struct bench_opts o = {
 		.duration_s = 0.5, .warmup_s = 0.1, .repeats = 3, .batch = 8, .window = 256,
-		.hang_s = 10, .plist = { 1, 2, 4, 8, 16 }, .nplist = 5,
+		.hang_s = 10, .pin = true, .plist = { 1, 2, 4, 8, 16 }, .nplist = 5,
 	};
 	static struct result res[MAX_RESULTS];
 	const char *out = NULL, *env = getenv("TW_HANG_SECONDS");
@@ -190,7 +192,7 @@ int main(int argc, char **argv)
 	env = getenv("TW_BENCH_FAULT");
 	if (env)
 		bench_fault_set((enum bench_fault)atoi(env));
-	while ((c = getopt(argc, argv, "d:w:r:p:b:W:t:o:qlh")) != -1) {
+	while ((c = getopt(argc, argv, "d:w:r:p:b:W:a:t:o:qlh")) != -1) {
 		switch (c) {
 		case 'd': o.duration_s = parse_secs(optarg, 0.01); break;
 		case 'w': o.warmup_s = parse_secs(optarg, 0); break;
@@ -204,6 +206,13 @@ int main(int argc, char **argv)
 			break;
 		case 'b': o.batch = atoi(optarg); break;
 		case 'W': o.window = atoi(optarg); break;
+		case 'a':
+			if (strcmp(optarg, "split") && strcmp(optarg, "none")) {
+				fprintf(stderr, "twbench: bad -a '%s' (split or none)\n", optarg);
+				return 2;
+			}
+			o.pin = !strcmp(optarg, "split");
+			break;
 		case 't': o.hang_s = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		case 'q': quiet = true; break;

@@ -70,7 +70,7 @@ static void *producer_main(void *arg)
 	ret = bench_ring_init(&ring, "default", (unsigned)r->o->batch * 2, why, sizeof(why));
 	if (ret)
 		bench_error(r, "producer %d: %s", p->id, why);
-	bench_worker_ready(r);
+	bench_worker_ready(r, p->id);
 	while (!ret && !bench_stopping(r)) {
 		struct deadline dl = bench_wait_deadline(r);
 		int n = tw_credit_take(&m->credit, r->o->batch, &dl);
@@ -177,7 +177,7 @@ static void *consumer_main(void *arg)
 	tw_event_set(&m->setup_done);
 	if (m->setup_err)
 		return NULL;
-	bench_worker_ready(r);
+	bench_worker_ready(r, BENCH_CONSUMER);
 	consume(m, &ring);
 	io_uring_queue_exit(&ring);
 	return NULL;

@@ -97,7 +97,7 @@ static void *side_main(void *arg)
 	tw_barrier_wait(&pp->set_up, &dl);
 	if (s->setup_err || other->setup_err)
 		goto out;
-	bench_worker_ready(r);
+	bench_worker_ready(r, s->id == 0 ? BENCH_CONSUMER : 0);
 	if (s->id == 0) {
 		while (!bench_stopping(r)) {
 			int64_t t = now_ns();

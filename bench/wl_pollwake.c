@@ -130,7 +130,7 @@ static void *owner_main(void *arg)
 	tw_event_set(&o->setup_done);
 	if (o->setup_err)
 		return NULL;
-	bench_worker_ready(r);
+	bench_worker_ready(r, BENCH_CONSUMER);
 	own(o->f, &ring);
 	io_uring_queue_exit(&ring);
 	return NULL;
@@ -206,7 +206,7 @@ static void *epoll_owner_main(void *arg)
 	tw_event_set(&o->setup_done);
 	if (o->setup_err)
 		return NULL;
-	bench_worker_ready(r);
+	bench_worker_ready(r, BENCH_CONSUMER);
 	lat = hist_new();
 	while (!(bench_stopping(r) && token_producers_done(f))) {
 		int n = epoll_wait(ep, ev, BENCH_MAX_PRODUCERS, WAIT_SLICE_MS);

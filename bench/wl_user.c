@@ -91,7 +91,7 @@ static void *user_producer_main(void *arg)
 	struct bench_run *r = q->r;
 	uint64_t pushed = 0;
 
-	bench_worker_ready(r);
+	bench_worker_ready(r, p->id);
 	while (!bench_stopping(r)) {
 		struct deadline dl = bench_wait_deadline(r);
 		int n = tw_credit_take(&q->credit, r->o->batch, &dl);
@@ -172,7 +172,7 @@ static void *user_consumer_main(void *arg)
 {
 	struct mpsc *q = arg;
 
-	bench_worker_ready(q->r);
+	bench_worker_ready(q->r, BENCH_CONSUMER);
 	user_consume(q);
 	return NULL;
 }
@@ -270,7 +270,7 @@ static void *turn_main(void *arg)
 	uint64_t ops = 0;
 	uint32_t v;
 
-	bench_worker_ready(r);
+	bench_worker_ready(r, s->id == 0 ? BENCH_CONSUMER : 0);
 	while (s->id == 1 || !bench_stopping(r)) {
 		int64_t t = now_ns();
 
