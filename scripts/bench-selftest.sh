@@ -70,6 +70,11 @@ check_compare_flags() {
 	# A row skipped in A has its status, no ratios.
 	r=$(table_row pollwake sqpoll 1)
 	[ "$r" = "pollwake sqpoll 1 skip 310k - - - -" ] || fail "the skipped row: '$r'"
+	# The summary over the 5 rows both ran: 0.50, 0.98, 1.01, 0.99, 1.12.
+	grep -q '^ops/s B/A over 5 rows: geometric mean 0.89, median 0.99, range 0.50..1.12; 2 flagged' "$work/out" ||
+		fail "the summary line: '$(grep '^ops/s B/A' "$work/out")'"
+	grep -q '^  msgring.defer  *geometric mean 0.79 over 3 rows, 1 flagged' "$work/out" ||
+		fail "the per-workload summary of msgring.defer"
 }
 
 check_compare_one_sided() {
