@@ -47,6 +47,8 @@ struct bench_run {
 	/* Filled by the workers when they exit (bench_add_result()). */
 	pthread_mutex_t lock;
 	uint64_t ops;			/* completed while PH_MEASURE */
+	long sleeps;			/* the consumer's, while PH_MEASURE */
+	bool slept_measured;
 	uint64_t errors;
 	char error[240];		/* the first error, for the report */
 	struct hist lat;
@@ -120,8 +122,25 @@ static inline bool bench_stopping(const struct bench_run *r)
  * --hang seconds, not a hang. */
 void bench_worker_ready(struct bench_run *r, int role);
 
-/* A worker's tally, merged when it exits. */
-void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat);
+/*
+ * How often the consumer went to sleep while measuring: its voluntary
+ * context switches (getrusage RUSAGE_THREAD), read when it first sees the
+ * measuring start and end. Per operation, this is how many wake-ups an
+ * operation cost the consumer - what batching and lazy wake-ups save -
+ * and unlike ops/s it does not depend on how fast the machine is (under
+ * emulation the clock lies; the count does not).
+ */
+struct sleep_meter {
+	int state;			/* 0 before, 1 measuring, 2 done */
+	long start;
+	long sleeps;
+};
+
+void sleep_meter_tick(struct sleep_meter *m, bool measuring);
+
+/* A worker's tally, merged when it exits; the consumer passes its meter. */
+void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat,
+		      struct sleep_meter *sm);
 /* Records an error (the first message is kept) from any thread. */
 void bench_error(struct bench_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

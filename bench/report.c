@@ -58,8 +58,9 @@ void report_header(FILE *f, const struct report_info *ri)
 	fprintf(f, "# ops/s: median of the repeats, spread (max-min)/median; latency over all repeats;\n"
 		   "# vs ref: ops/s divided by the reference row's (msgring: user_mpsc, pollwake:\n"
 		   "# epoll_wake, pingpong: user_pingpong) at the same producer count\n");
-	fprintf(f, "%-13s %-7s %3s %12s %7s %9s %9s %9s %9s %7s\n", "workload", "mode", "P",
-		"ops/s", "spread", "cpu ns/op", "p50 us", "p99 us", "p99.9 us", "vs ref");
+	fprintf(f, "# sleeps/op: how often the consumer slept (was woken) per operation\n");
+	fprintf(f, "%-13s %-7s %3s %12s %7s %9s %9s %9s %9s %9s %7s\n", "workload", "mode", "P",
+		"ops/s", "spread", "cpu ns/op", "sleeps/op", "p50 us", "p99 us", "p99.9 us", "vs ref");
 }
 
 static void fmt_rate(char *buf, size_t len, double v)
@@ -90,8 +91,9 @@ void report_row(FILE *f, const struct result *res)
 		if (r.median > 0)
 			snprintf(ref, sizeof(ref), "%.2f", ops.median / r.median);
 	}
-	fprintf(f, "%-13s %-7s %3d %12s %6.1f%% %9.0f %9.1f %9.1f %9.1f %7s\n", res->w->name,
-		res->mode, res->producers, rate, result_spread_pct(res), cpu.median,
+	fprintf(f, "%-13s %-7s %3d %12s %6.1f%% %9.0f %9.3f %9.1f %9.1f %9.1f %7s\n",
+		res->w->name, res->mode, res->producers, rate, result_spread_pct(res), cpu.median,
+		stat3_of(res->sleeps, res->repeats).median,
 		(double)hist_quantile(res->lat, 0.50) / 1e3, (double)hist_quantile(res->lat, 0.99) / 1e3,
 		(double)hist_quantile(res->lat, 0.999) / 1e3, ref);
 }
@@ -110,9 +112,22 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Plain decimals for people and awk; small values (sleeps per operation)
+ * keep four significant digits. */
+static void json_number(FILE *f, double v)
+{
+	fprintf(f, v >= 1 || v <= -1 || v == 0 ? "%.1f" : "%.4g", v);
+}
+
 static void json_stat3(FILE *f, struct stat3 s)
 {
-	fprintf(f, "{\"min\": %.1f, \"median\": %.1f, \"max\": %.1f}", s.min, s.median, s.max);
+	fprintf(f, "{\"min\": ");
+	json_number(f, s.min);
+	fprintf(f, ", \"median\": ");
+	json_number(f, s.median);
+	fprintf(f, ", \"max\": ");
+	json_number(f, s.max);
+	fprintf(f, "}");
 }
 
 static void json_result(FILE *f, const struct result *res)
@@ -144,7 +159,14 @@ static void json_result(FILE *f, const struct result *res)
 			(unsigned long long)hist_quantile(res->lat, 0.999),
 			(unsigned long long)res->lat->max);
 	}
-	fprintf(f, ", \"errors\": %llu, \"ref\": ", (unsigned long long)res->errors);
+	fprintf(f, ", \"errors\": %llu", (unsigned long long)res->errors);
+	if (ok) {
+		fprintf(f, ", \"sleeps_per_op\": ");
+		json_stat3(f, stat3_of(res->sleeps, res->repeats));
+	} else {
+		fprintf(f, ", \"sleeps_per_op\": null");
+	}
+	fprintf(f, ", \"ref\": ");
 	if (ref)
 		json_string(f, ref);
 	else

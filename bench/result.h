@@ -16,6 +16,7 @@ struct result {
 	int repeats;			/* measured runs */
 	double ops_s[BENCH_MAX_REPEATS];
 	double cpu_ns[BENCH_MAX_REPEATS];
+	double sleeps[BENCH_MAX_REPEATS];	/* consumer sleeps per op; < 0 unknown */
 	uint64_t ops;			/* over all repeats */
 	uint64_t errors;
 	struct hist *lat;		/* all repeats merged */

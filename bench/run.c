@@ -121,9 +121,34 @@ void bench_worker_ready(struct bench_run *r, int role)
 	}
 }
 
-void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat)
+static long thread_nvcsw(void)
 {
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) ? 0 : ru.ru_nvcsw;
+}
+
+void sleep_meter_tick(struct sleep_meter *m, bool measuring)
+{
+	if (m->state == 0 && measuring) {
+		m->start = thread_nvcsw();
+		m->state = 1;
+	} else if (m->state == 1 && !measuring) {
+		m->sleeps = thread_nvcsw() - m->start;
+		m->state = 2;
+	}
+}
+
+void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat,
+		      struct sleep_meter *sm)
+{
+	if (sm)
+		sleep_meter_tick(sm, false);
 	pthread_mutex_lock(&r->lock);
+	if (sm && sm->state == 2) {
+		r->sleeps += sm->sleeps;
+		r->slept_measured = true;
+	}
 	r->ops += ops;
 	if (lat)
 		hist_merge(&r->lat, lat);

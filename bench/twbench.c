@@ -144,6 +144,7 @@ static bool run_once(const struct bench_opts *o, struct result *res)
 		return false;
 	res->ops_s[res->repeats] = (double)r.ops / r.seconds;
 	res->cpu_ns[res->repeats] = r.cpu_s * 1e9 / (double)r.ops;
+	res->sleeps[res->repeats] = r.slept_measured ? (double)r.sleeps / (double)r.ops : -1;
 	res->repeats++;
 	res->ops += r.ops;
 	hist_merge(res->lat, &r.lat);

@@ -115,9 +115,12 @@ static void consume(struct msgring *m, struct io_uring *ring)
 	uint64_t received = 0, ops = 0;
 	struct deadline progress = bench_wait_deadline(r);
 	struct hist *lat = hist_new();
+	struct sleep_meter sm = { 0 };
 
 	for (;;) {
 		bool stopping = bench_stopping(r);
+
+		sleep_meter_tick(&sm, bench_measuring(r));
 		unsigned want = stopping ? 1 : (unsigned)r->o->batch;
 		unsigned n;
 		int ret;
@@ -158,7 +161,7 @@ static void consume(struct msgring *m, struct io_uring *ring)
 			break;
 		}
 	}
-	bench_add_result(r, ops, lat);
+	bench_add_result(r, ops, lat, &sm);
 	hist_free(lat);
 }
 

@@ -92,6 +92,7 @@ static void *side_main(void *arg)
 	struct hist *lat = hist_new();
 	struct deadline dl = bench_wait_deadline(r);
 	uint64_t ops = 0, data;
+	struct sleep_meter sm = { 0 };
 
 	s->setup_err = bench_ring_init(&s->ring, r->mode, 8, s->why, sizeof(s->why));
 	tw_barrier_wait(&pp->set_up, &dl);
@@ -102,6 +103,7 @@ static void *side_main(void *arg)
 		while (!bench_stopping(r)) {
 			int64_t t = now_ns();
 
+			sleep_meter_tick(&sm, bench_measuring(r));
 			if (send_to(s, other->ring.ring_fd, (uint64_t)t)) {
 				bench_error(r, "side 0: MSG_RING submit failed");
 				break;
@@ -125,7 +127,7 @@ static void *side_main(void *arg)
 				break;
 		}
 	}
-	bench_add_result(r, ops, lat);
+	bench_add_result(r, ops, lat, s->id == 0 ? &sm : NULL);
 out:
 	/* Neither ring goes before both sides are done with the other's fd. */
 	dl = bench_wait_deadline(r);

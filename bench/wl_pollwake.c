@@ -75,11 +75,14 @@ static void own(struct token_fan *f, struct io_uring *ring)
 	struct io_uring_cqe *cqes[BENCH_MAX_PRODUCERS];
 	struct hist *lat = hist_new();
 	uint64_t ops = 0;
+	struct sleep_meter sm = { 0 };
 
 	while (!(bench_stopping(r) && token_producers_done(f))) {
-		int ret = bench_ring_wait(ring, 1, WAIT_SLICE_MS);
+		int ret;
 		unsigned n;
 
+		sleep_meter_tick(&sm, bench_measuring(r));
+		ret = bench_ring_wait(ring, 1, WAIT_SLICE_MS);
 		if (ret) {
 			bench_error(r, "owner: wait: %s", strerror(-ret));
 			break;
@@ -96,7 +99,7 @@ static void own(struct token_fan *f, struct io_uring *ring)
 				bench_error(r, "owner: re-arm submit failed");
 		}
 	}
-	bench_add_result(r, ops, lat);
+	bench_add_result(r, ops, lat, &sm);
 	hist_free(lat);
 }
 
@@ -189,6 +192,7 @@ static void *epoll_owner_main(void *arg)
 	struct epoll_event ev[BENCH_MAX_PRODUCERS];
 	struct hist *lat;
 	uint64_t ops = 0;
+	struct sleep_meter sm = { 0 };
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	for (int i = 0; ep >= 0 && i < r->producers; i++) {
@@ -209,15 +213,20 @@ static void *epoll_owner_main(void *arg)
 	bench_worker_ready(r, BENCH_CONSUMER);
 	lat = hist_new();
 	while (!(bench_stopping(r) && token_producers_done(f))) {
-		int n = epoll_wait(ep, ev, BENCH_MAX_PRODUCERS, WAIT_SLICE_MS);
-		bool counting = bench_measuring(r);
-		int64_t now = now_ns();
+		int n;
+		bool counting;
+		int64_t now;
+
+		sleep_meter_tick(&sm, bench_measuring(r));
+		n = epoll_wait(ep, ev, BENCH_MAX_PRODUCERS, WAIT_SLICE_MS);
+		counting = bench_measuring(r);
+		now = now_ns();
 
 		for (int i = 0; i < n; i++)
 			if (token_seen(&f->slot[ev[i].data.u32], now, lat, counting))
 				ops += counting;
 	}
-	bench_add_result(r, ops, lat);
+	bench_add_result(r, ops, lat, &sm);
 	hist_free(lat);
 	close(ep);
 	return NULL;

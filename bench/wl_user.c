@@ -126,12 +126,14 @@ static void user_consume(struct mpsc *q)
 	struct hist *lat = hist_new();
 	uint64_t popped = 0, ops = 0;
 	struct deadline progress = bench_wait_deadline(r);
+	struct sleep_meter sm = { 0 };
 
 	for (;;) {
 		int64_t val, now = 0;
 		int32_t n = 0;
 		bool counting = bench_measuring(r);
 
+		sleep_meter_tick(&sm, counting);
 		while (pop(q, &val)) {
 			if (!n)
 				now = now_ns();
@@ -164,7 +166,7 @@ static void user_consume(struct mpsc *q)
 		}
 		__atomic_store_n(&q->sleeping, 0, __ATOMIC_RELAXED);
 	}
-	bench_add_result(r, ops, lat);
+	bench_add_result(r, ops, lat, &sm);
 	hist_free(lat);
 }
 
@@ -268,12 +270,15 @@ static void *turn_main(void *arg)
 	struct bench_run *r = s->t->r;
 	struct hist *lat = hist_new();
 	uint64_t ops = 0;
+	struct sleep_meter sm = { 0 };
 	uint32_t v;
 
 	bench_worker_ready(r, s->id == 0 ? BENCH_CONSUMER : 0);
 	while (s->id == 1 || !bench_stopping(r)) {
 		int64_t t = now_ns();
 
+		if (s->id == 0)
+			sleep_meter_tick(&sm, bench_measuring(r));
 		if (s->id == 0) {
 			/* Hand the turn over, then wait until it comes back. */
 			__atomic_add_fetch(&s->t->turn, 1, __ATOMIC_RELEASE);
@@ -291,7 +296,7 @@ static void *turn_main(void *arg)
 			ops++;
 		}
 	}
-	bench_add_result(r, ops, lat);
+	bench_add_result(r, ops, lat, s->id == 0 ? &sm : NULL);
 	hist_free(lat);
 	return NULL;
 }
