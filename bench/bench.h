@@ -24,7 +24,8 @@ struct bench_opts {
 	int repeats;
 	int plist[BENCH_MAX_PLIST];	/* producer counts */
 	int nplist;
-	int batch;			/* msgring: SQEs per submit, CQEs per wait */
+	int batch;			/* msgring, user_mpsc: messages per submit/push */
+	int wait_nr;			/* msgring: CQEs the consumer waits for */
 	int window;			/* msgring, user_mpsc: messages in flight */
 	int hang_s;			/* any wait longer than this is a hang */
 	bool pin;			/* consumer on one CPU, producers on the others */

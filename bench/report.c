@@ -52,8 +52,8 @@ void report_header(FILE *f, const struct report_info *ri)
 
 	fprintf(f, "# twbench on %s (%s, %ld CPUs%s%s), %s\n", ri->release, ri->machine, ri->cpus,
 		ri->accel ? ", guest under " : "", ri->accel ? ri->accel : "", ri->started);
-	fprintf(f, "# %d x %.2f s per row after %.2f s warm-up; batch %d, window %d; threads %s\n",
-		o->repeats, o->duration_s, o->warmup_s, o->batch, o->window,
+	fprintf(f, "# %d x %.2f s per row after %.2f s warm-up; batch %d, wait %d, window %d; threads %s\n",
+		o->repeats, o->duration_s, o->warmup_s, o->batch, o->wait_nr, o->window,
 		o->pin ? "split (consumer on the first CPU, producers on the others)" : "unpinned");
 	fprintf(f, "# ops/s: median of the repeats, spread (max-min)/median; latency over all repeats;\n"
 		   "# vs ref: ops/s divided by the reference row's (msgring: user_mpsc, pollwake:\n"
@@ -199,8 +199,9 @@ int report_json(const char *path, const struct report_info *ri, const struct res
 		   "\"producers\": [", o->duration_s, o->warmup_s, o->repeats);
 	for (int i = 0; i < o->nplist; i++)
 		fprintf(f, "%s%d", i ? ", " : "", o->plist[i]);
-	fprintf(f, "], \"batch\": %d, \"window\": %d, \"hang\": %d, \"pin\": \"%s\"},\n"
-		   "  \"results\": [\n", o->batch, o->window, o->hang_s, o->pin ? "split" : "none");
+	fprintf(f, "], \"batch\": %d, \"wait\": %d, \"window\": %d, \"hang\": %d, \"pin\": \"%s\"},\n"
+		   "  \"results\": [\n", o->batch, o->wait_nr, o->window, o->hang_s,
+		o->pin ? "split" : "none");
 	for (int i = 0; i < n; i++) {
 		json_result(f, &res[i]);
 		fprintf(f, "%s\n", i + 1 < n ? "," : "");

@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"  -w SECS   warm-up before it, not counted (default 0.1)\n"
 		"  -r N      runs per row; min/median/max are over them (default 3)\n"
 		"  -p LIST   producer counts for the fan-in workloads (default 1,2,4,8,16)\n"
-		"  -b N      msgring, user_mpsc: messages per submit (default 8)\n"
+		"  -b N      msgring, user_mpsc: messages per submit (default 1)\n"
+		"  -c N      msgring: CQEs the consumer waits for (default 8)\n"
 		"  -W N      msgring, user_mpsc: messages in flight at most (default 256)\n"
 		"  -a MODE   thread placement: split (default: consumer on the first CPU,\n"
 		"            producers on the others) or none (the scheduler's choice)\n"
@@ -174,7 +175,8 @@ static void utc_now(char *buf, size_t len)
 int main(int argc, char **argv)
 {
 	struct bench_opts o = {
-		.duration_s = 0.5, .warmup_s = 0.1, .repeats = 3, .batch = 8, .window = 256,
+		.duration_s = 0.5, .warmup_s = 0.1, .repeats = 3, .batch = 1, .wait_nr = 8,
+		.window = 256,
 		.hang_s = 10, .pin = true, .plist = { 1, 2, 4, 8, 16 }, .nplist = 5,
 	};
 	static struct result res[MAX_RESULTS];
@@ -193,7 +195,7 @@ int main(int argc, char **argv)
 	env = getenv("TW_BENCH_FAULT");
 	if (env)
 		bench_fault_set((enum bench_fault)atoi(env));
-	while ((c = getopt(argc, argv, "d:w:r:p:b:W:a:t:o:qlh")) != -1) {
+	while ((c = getopt(argc, argv, "d:w:r:p:b:c:W:a:t:o:qlh")) != -1) {
 		switch (c) {
 		case 'd': o.duration_s = parse_secs(optarg, 0.01); break;
 		case 'w': o.warmup_s = parse_secs(optarg, 0); break;
@@ -206,6 +208,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'b': o.batch = atoi(optarg); break;
+		case 'c': o.wait_nr = atoi(optarg); break;
 		case 'W': o.window = atoi(optarg); break;
 		case 'a':
 			if (strcmp(optarg, "split") && strcmp(optarg, "none")) {
@@ -223,9 +226,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.duration_s < 0 || o.warmup_s < 0 || o.repeats < 1 || o.repeats > BENCH_MAX_REPEATS ||
-	    o.batch < 1 || o.batch > 256 || o.window < o.batch || o.window > 65536 || o.hang_s < 1) {
-		fprintf(stderr, "twbench: bad option value (-d 0.01..3600, -r 1..%d, -b 1..256, "
-				"-W batch..65536, -t >= 1)\n", BENCH_MAX_REPEATS);
+	    o.batch < 1 || o.batch > 256 || o.wait_nr < 1 || o.wait_nr > 256 ||
+	    o.window < o.batch || o.window < o.wait_nr || o.window > 65536 || o.hang_s < 1) {
+		fprintf(stderr, "twbench: bad option value (-d 0.01..3600, -r 1..%d, -b and -c 1..256, "
+				"-W max(b, c)..65536, -t >= 1)\n", BENCH_MAX_REPEATS);
 		return 2;
 	}
 	for (int i = optind; i < argc; i++) {

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * msgring: M producer threads, each with a ring of its own, send
- * IORING_OP_MSG_RING to one consumer ring, which reaps in batches.
+ * IORING_OP_MSG_RING to one consumer ring (-b per submit, 1 by default:
+ * one io_uring_enter per message, as an event-driven sender does); the
+ * consumer waits for -c (8) at a time and reaps what is there.
  *   defer:   the target is DEFER_TASKRUN, so each message is queued as
  *            local task_work on ctx->work_list (io_msg_remote_post(), a
  *            lazy wake) and posted when the consumer waits: the
  *            multi-producer push and the cq_wait_nr accounting of the series.
+ *            A consumer faster than its producers sleeps once per -c
+ *            messages when lazy wake-ups work, once per message when not:
+ *            the sleeps per operation column shows it.
  *   default: a target without DEFER_TASKRUN takes the CQE directly under
  *            its completion lock, no task_work: the control.
  * Credits keep at most --window messages in flight, so the target CQ never
@@ -121,7 +126,7 @@ static void consume(struct msgring *m, struct io_uring *ring)
 		bool stopping = bench_stopping(r);
 
 		sleep_meter_tick(&sm, bench_measuring(r));
-		unsigned want = stopping ? 1 : (unsigned)r->o->batch;
+		unsigned want = stopping ? 1 : (unsigned)r->o->wait_nr;
 		unsigned n;
 		int ret;
 

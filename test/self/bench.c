@@ -81,7 +81,7 @@ static enum bench_status run_row(const struct workload *w, const char *mode, int
 				 enum bench_fault f, char *why, size_t len, uint64_t *ops)
 {
 	static const struct bench_opts o = {
-		.duration_s = 0.1, .warmup_s = 0.02, .repeats = 1, .batch = 8, .window = 64,
+		.duration_s = 0.1, .warmup_s = 0.02, .repeats = 1, .batch = 1, .wait_nr = 8, .window = 64,
 		.hang_s = 1,
 	};
 	struct bench_run r = { .o = &o, .workload = w->name, .mode = mode, .producers = p };
