@@ -50,8 +50,9 @@ void report_header(FILE *f, const struct report_info *ri)
 {
 	const struct bench_opts *o = ri->o;
 
-	fprintf(f, "# twbench on %s (%s, %ld CPUs%s%s), %s\n", ri->release, ri->machine, ri->cpus,
-		ri->accel ? ", guest under " : "", ri->accel ? ri->accel : "", ri->started);
+	fprintf(f, "# twbench on %s (%s, %ld CPUs%s%s, clocksource %s), %s\n", ri->release,
+		ri->machine, ri->cpus, ri->accel ? ", guest under " : "", ri->accel ? ri->accel : "",
+		ri->clocksource, ri->started);
 	fprintf(f, "# %d x %.2f s per row after %.2f s warm-up; batch %d, wait %d, window %d; threads %s\n",
 		o->repeats, o->duration_s, o->warmup_s, o->batch, o->wait_nr, o->window,
 		o->pin ? "split (consumer on the first CPU, producers on the others)" : "unpinned");
@@ -195,6 +196,8 @@ int report_json(const char *path, const struct report_info *ri, const struct res
 	json_string(f, LIBURING_VERSION_STR);
 	fprintf(f, ",\n  \"started\": ");
 	json_string(f, ri->started);
+	fprintf(f, ",\n  \"clocksource\": ");
+	json_string(f, ri->clocksource);
 	fprintf(f, ",\n  \"params\": {\"duration\": %.3f, \"warmup\": %.3f, \"repeats\": %d, "
 		   "\"producers\": [", o->duration_s, o->warmup_s, o->repeats);
 	for (int i = 0; i < o->nplist; i++)

@@ -36,6 +36,7 @@ const char *result_ref_name(const struct workload *w);
 struct report_info {
 	const struct bench_opts *o;
 	const char *release, *machine, *accel, *started;
+	char clocksource[136];		/* "tsc", or "tsc -> hpet" if it changed */
 	long cpus;
 };
 

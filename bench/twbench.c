@@ -163,6 +163,21 @@ static const struct result *find_ref(const struct result *res, int n, const stru
 	return NULL;
 }
 
+/* The kernel's clocksource: every latency is two clock reads, and a
+ * clocksource that is not read in userspace (hpet, acpi_pm) makes each a
+ * system call. "?" where sysfs says nothing. */
+static void clocksource(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+
+	snprintf(buf, len, "?");
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+}
+
 static void utc_now(char *buf, size_t len)
 {
 	time_t t = time(NULL);
@@ -256,6 +271,7 @@ int main(int argc, char **argv)
 	if (ri.accel && !*ri.accel)
 		ri.accel = NULL;
 	ri.started = started;
+	clocksource(ri.clocksource, sizeof(ri.clocksource));
 	if (!quiet)
 		report_header(stdout, &ri);
 	if (txt)
@@ -289,6 +305,22 @@ int main(int argc, char **argv)
 				if (txt)
 					report_row(txt, r);
 			}
+		}
+	}
+	{
+		char now[64], was[64];
+
+		/* was: the start's (ri.clocksource is not yet longer than it) */
+		memcpy(was, ri.clocksource, sizeof(was) - 1);
+		was[sizeof(was) - 1] = 0;
+		clocksource(now, sizeof(now));
+		if (strcmp(now, was)) {
+			fprintf(stderr, "twbench: the clocksource changed from %s to %s during the run: "
+					"the rows after it are not comparable with those before\n", was, now);
+			snprintf(ri.clocksource, sizeof(ri.clocksource), "%s -> %s", was, now);
+			if (txt)
+				fprintf(txt, "# the clocksource changed during the run: %s\n",
+					ri.clocksource);
 		}
 	}
 	if (txt)
