@@ -91,16 +91,20 @@ static int allowed_cpus(int *cpu, int max)
 	return n;
 }
 
+static int cpu[CPU_SETSIZE], ncpu;
+static pthread_once_t cpus_once = PTHREAD_ONCE_INIT;
+
+/* Before any worker pins itself: the process's own affinity, once. */
+static void read_cpus(void)
+{
+	ncpu = allowed_cpus(cpu, CPU_SETSIZE);
+}
+
 static void pin(int role)
 {
-	static int cpu[CPU_SETSIZE], ncpu = -1;
 	cpu_set_t set;
 
-	if (__atomic_load_n(&ncpu, __ATOMIC_ACQUIRE) < 0) {
-		int n = allowed_cpus(cpu, CPU_SETSIZE);
-
-		__atomic_store_n(&ncpu, n, __ATOMIC_RELEASE);
-	}
+	pthread_once(&cpus_once, read_cpus);
 	if (ncpu < 2)
 		return;
 	CPU_ZERO(&set);
