@@ -64,7 +64,9 @@ static void push(struct mpsc *q, int64_t val)
 		if (seq == pos && __atomic_compare_exchange_n(&q->head, &pos, pos + 1, true,
 							      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 			c->val = val;
-			__atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
+			/* seq_cst, not just release: half of the Dekker pair
+			 * with the consumer's sleep (see user_producer_main). */
+			__atomic_store_n(&c->seq, pos + 1, __ATOMIC_SEQ_CST);
 			return;
 		}
 		if (seq != pos)
@@ -108,10 +110,10 @@ static void *user_producer_main(void *arg)
 		for (int i = 0; i < n; i++)
 			push(q, t);
 		pushed += (uint64_t)n + bench_fault_now(FAULT_LOST_MESSAGE);
-		/* The push's release, then the sleeper check (Dekker with the
-		 * consumer's announce-then-recheck). */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&q->sleeping, __ATOMIC_RELAXED)) {
+		/* The push (seq_cst), then the sleeper check (seq_cst): with the
+		 * consumer's announce-then-recheck, one of the two sees the
+		 * other, so a push never leaves the consumer asleep. */
+		if (__atomic_load_n(&q->sleeping, __ATOMIC_SEQ_CST)) {
 			__atomic_store_n(&q->sleeping, 0, __ATOMIC_RELAXED);
 			futex_wake_all(&q->sleeping);
 		}
