@@ -13,6 +13,8 @@
  *            the sleeps per operation column shows it.
  *   default: a target without DEFER_TASKRUN takes the CQE directly under
  *            its completion lock, no task_work: the control.
+ * (6.1's io_msg_ring_data posts directly into a DEFER target too: there
+ * both modes are the control.)
  * Credits keep at most --window messages in flight, so the target CQ never
  * overflows (overflow is a different path). Every message carries its send
  * time as user_data: the latency is send to reap, batching included. At
