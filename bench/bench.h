@@ -86,6 +86,7 @@ enum bench_fault {
 	FAULT_LOST_MESSAGE,	/* msgring, user_mpsc: one message counted, never sent */
 	FAULT_LOST_TOKEN,	/* pollwake, epoll_wake: one token's CQE/event ignored */
 	FAULT_LOST_REPLY,	/* pingpong, user_pingpong: one answer never sent */
+	FAULT_STALLED_CONSUMER,	/* msgring, user_mpsc: credits never given back */
 };
 void bench_fault_set(enum bench_fault f);
 /* True once after bench_fault_set(f): where the fault strikes. */
@@ -145,6 +146,11 @@ void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat,
 /* Records an error (the first message is kept) from any thread. */
 void bench_error(struct bench_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A producer's next batch: up to -b credits, waiting while the consumer
+ * holds them all. 0 when the run stops, or when no credit came back for
+ * --hang seconds (recorded as the error: the consumer stopped reaping). */
+int bench_take_credits(struct bench_run *r, struct tw_credit *c, int producer);
 
 /* A worker's deadline for one wait: a wait longer than this is a hang. */
 struct deadline bench_wait_deadline(const struct bench_run *r);

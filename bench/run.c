@@ -172,6 +172,20 @@ void bench_error(struct bench_run *r, const char *fmt, ...)
 	pthread_mutex_unlock(&r->lock);
 }
 
+int bench_take_credits(struct bench_run *r, struct tw_credit *c, int producer)
+{
+	struct deadline dl = bench_wait_deadline(r);
+	int n = tw_credit_take(c, r->o->batch, &dl);
+
+	if (n < 0) {
+		bench_error(r, "producer %d: no credit for %d s: the consumer stopped reaping",
+			    producer, r->o->hang_s);
+		return 0;
+	}
+	/* The driver hands out credits to release producers at the stop. */
+	return bench_stopping(r) ? 0 : n;
+}
+
 struct deadline bench_wait_deadline(const struct bench_run *r)
 {
 	return deadline_in((int64_t)r->o->hang_s * NSEC_PER_SEC);

@@ -206,7 +206,8 @@ int main(int argc, char **argv)
 
 	if (env && atoi(env) > 0)
 		o.hang_s = atoi(env);
-	/* For showing the loss checks fire (README): 1 message, 2 token, 3 reply. */
+	/* For showing the loss checks fire (README): 1 message, 2 token, 3 reply,
+	 * 4 a consumer that stops giving credits back. */
 	env = getenv("TW_BENCH_FAULT");
 	if (env)
 		bench_fault_set((enum bench_fault)atoi(env));

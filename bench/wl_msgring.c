@@ -79,16 +79,10 @@ static void *producer_main(void *arg)
 		bench_error(r, "producer %d: %s", p->id, why);
 	bench_worker_ready(r, p->id);
 	while (!ret && !bench_stopping(r)) {
-		struct deadline dl = bench_wait_deadline(r);
-		int n = tw_credit_take(&m->credit, r->o->batch, &dl);
+		int n = bench_take_credits(r, &m->credit, p->id);
 		int64_t t;
 
-		if (n < 0) {
-			bench_error(r, "producer %d: no credit for %d s: the consumer stopped reaping",
-				    p->id, r->o->hang_s);
-			break;
-		}
-		if (bench_stopping(r))
+		if (!n)
 			break;
 		t = now_ns();
 		for (int i = 0; i < n; i++) {
@@ -123,6 +117,7 @@ static void consume(struct msgring *m, struct io_uring *ring)
 	struct deadline progress = bench_wait_deadline(r);
 	struct hist *lat = hist_new();
 	struct sleep_meter sm = { 0 };
+	bool stalled = false;		/* FAULT_STALLED_CONSUMER */
 
 	for (;;) {
 		bool stopping = bench_stopping(r);
@@ -156,7 +151,9 @@ static void consume(struct msgring *m, struct io_uring *ring)
 			received += n;
 			if (counting)
 				ops += n;
-			tw_credit_give(&m->credit, (int32_t)n);
+			stalled = stalled || bench_fault_now(FAULT_STALLED_CONSUMER);
+			if (!stalled)
+				tw_credit_give(&m->credit, (int32_t)n);
 			progress = bench_wait_deadline(r);
 		} else if (deadline_passed(&progress)) {
 			uint64_t sent = __atomic_load_n(&m->sent, __ATOMIC_ACQUIRE);

@@ -95,16 +95,10 @@ static void *user_producer_main(void *arg)
 
 	bench_worker_ready(r, p->id);
 	while (!bench_stopping(r)) {
-		struct deadline dl = bench_wait_deadline(r);
-		int n = tw_credit_take(&q->credit, r->o->batch, &dl);
+		int n = bench_take_credits(r, &q->credit, p->id);
 		int64_t t;
 
-		if (n < 0) {
-			bench_error(r, "producer %d: no credit for %d s: the consumer stopped",
-				    p->id, r->o->hang_s);
-			break;
-		}
-		if (bench_stopping(r))
+		if (!n)
 			break;
 		t = now_ns();
 		for (int i = 0; i < n; i++)
@@ -129,6 +123,7 @@ static void user_consume(struct mpsc *q)
 	uint64_t popped = 0, ops = 0;
 	struct deadline progress = bench_wait_deadline(r);
 	struct sleep_meter sm = { 0 };
+	bool stalled = false;		/* FAULT_STALLED_CONSUMER */
 
 	for (;;) {
 		int64_t val, now = 0;
@@ -146,7 +141,9 @@ static void user_consume(struct mpsc *q)
 		if (n) {
 			popped += (uint64_t)n;
 			ops += counting ? (uint64_t)n : 0;
-			tw_credit_give(&q->credit, n);
+			stalled = stalled || bench_fault_now(FAULT_STALLED_CONSUMER);
+			if (!stalled)
+				tw_credit_give(&q->credit, n);
 			progress = bench_wait_deadline(r);
 			continue;
 		}

@@ -3,7 +3,8 @@
  * Self-test of bench/ (twbench): the histogram puts every value in a bucket
  * that holds it and its percentiles are within a bucket's width; and each
  * loss check of the workloads fires - with a seeded fault that loses one
- * message, token or reply, the row is an ERROR that says what was lost,
+ * message, token or reply, or a consumer that stops handing credits back,
+ * the row is an ERROR that says what was lost or stuck,
  * and without it the same row is OK. A benchmark that reports a lost
  * completion as a slow one would hide exactly what the suite exists for.
  */
@@ -80,13 +81,17 @@ static void check_stats(void)
 static enum bench_status run_row(const struct workload *w, const char *mode, int p,
 				 enum bench_fault f, char *why, size_t len, uint64_t *ops)
 {
-	static const struct bench_opts o = {
+	struct bench_opts o = {
 		.duration_s = 0.1, .warmup_s = 0.02, .repeats = 1, .batch = 1, .wait_nr = 8, .window = 64,
 		.hang_s = 1,
 	};
 	struct bench_run r = { .o = &o, .workload = w->name, .mode = mode, .producers = p };
 	enum bench_status st;
 
+	/* A stalled consumer is a hang only once producers have waited --hang
+	 * seconds for credit: the run must outlast that. */
+	if (f == FAULT_STALLED_CONSUMER)
+		o.duration_s = 1.5;
 	why[0] = 0;
 	pthread_mutex_init(&r.lock, NULL);
 	bench_fault_set(f);
@@ -113,8 +118,13 @@ static void check_loss(const struct workload *w, const char *mode, int p, enum b
 	st_ok(st == BENCH_OK && ops > 0, "%s.%s P=%d: a clean run is OK (%llu ops)%s%s", w->name,
 	      mode, p, (unsigned long long)ops, why[0] ? ": " : "", why);
 	st = run_row(w, mode, p, f, why, sizeof(why), &ops);
-	st_ok(st == BENCH_ERROR && strstr(why, words),
-	      "%s.%s P=%d: one loss seeded -> ERROR \"%s\"", w->name, mode, p, why);
+	static const char *const fault_name[] = {
+		[FAULT_LOST_MESSAGE] = "a lost message", [FAULT_LOST_TOKEN] = "a lost token",
+		[FAULT_LOST_REPLY] = "a lost reply", [FAULT_STALLED_CONSUMER] = "a stalled consumer",
+	};
+
+	st_ok(st == BENCH_ERROR && strstr(why, words), "%s.%s P=%d: %s seeded -> ERROR \"%s\"",
+	      w->name, mode, p, fault_name[f], why);
 }
 
 int main(void)
@@ -124,10 +134,12 @@ int main(void)
 	check_quantiles();
 	check_stats();
 	check_loss(&wl_user_mpsc, "user", 2, FAULT_LOST_MESSAGE, "nothing for");
+	check_loss(&wl_user_mpsc, "user", 2, FAULT_STALLED_CONSUMER, "no credit");
 	check_loss(&wl_user_pingpong, "user", 1, FAULT_LOST_REPLY, "no turn");
 	check_loss(&wl_epoll_wake, "epoll", 2, FAULT_LOST_TOKEN, "wake-up was lost");
 	check_loss(&wl_msgring, "defer", 2, FAULT_LOST_MESSAGE, "sent");
 	check_loss(&wl_msgring, "default", 2, FAULT_LOST_MESSAGE, "sent");
+	check_loss(&wl_msgring, "defer", 2, FAULT_STALLED_CONSUMER, "no credit");
 	check_loss(&wl_pingpong, "defer", 1, FAULT_LOST_REPLY, "lost");
 	check_loss(&wl_pollwake, "default", 2, FAULT_LOST_TOKEN, "wake-up was lost");
 	check_loss(&wl_pollwake, "defer", 2, FAULT_LOST_TOKEN, "wake-up was lost");
