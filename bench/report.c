@@ -52,7 +52,7 @@ void report_header(FILE *f, const struct report_info *ri)
 
 	fprintf(f, "# twbench on %s (%s, %ld CPUs%s%s, clocksource %s), %s\n", ri->release,
 		ri->machine, ri->cpus, ri->accel ? ", guest under " : "", ri->accel ? ri->accel : "",
-		ri->clocksource, ri->started);
+		ri->clock_start, ri->started);
 	fprintf(f, "# %d x %.2f s per row after %.2f s warm-up; batch %d, wait %d, window %d; threads %s\n",
 		o->repeats, o->duration_s, o->warmup_s, o->batch, o->wait_nr, o->window,
 		o->pin ? "split (consumer on the first CPU, producers on the others)" : "unpinned");
@@ -179,6 +179,7 @@ int report_json(const char *path, const struct report_info *ri, const struct res
 		int n, const char *status, double seconds)
 {
 	const struct bench_opts *o = ri->o;
+	char clock[sizeof(ri->clock_start) + sizeof(ri->clock_end) + 4];
 	FILE *f = fopen(path, "w");
 
 	if (!f)
@@ -196,8 +197,12 @@ int report_json(const char *path, const struct report_info *ri, const struct res
 	json_string(f, LIBURING_VERSION_STR);
 	fprintf(f, ",\n  \"started\": ");
 	json_string(f, ri->started);
+	/* "tsc", or "tsc -> hpet" when it changed during the run. */
+	snprintf(clock, sizeof(clock), "%s%s%s", ri->clock_start,
+		 strcmp(ri->clock_start, ri->clock_end) ? " -> " : "",
+		 strcmp(ri->clock_start, ri->clock_end) ? ri->clock_end : "");
 	fprintf(f, ",\n  \"clocksource\": ");
-	json_string(f, ri->clocksource);
+	json_string(f, clock);
 	fprintf(f, ",\n  \"params\": {\"duration\": %.3f, \"warmup\": %.3f, \"repeats\": %d, "
 		   "\"producers\": [", o->duration_s, o->warmup_s, o->repeats);
 	for (int i = 0; i < o->nplist; i++)

@@ -36,7 +36,7 @@ const char *result_ref_name(const struct workload *w);
 struct report_info {
 	const struct bench_opts *o;
 	const char *release, *machine, *accel, *started;
-	char clocksource[136];		/* "tsc", or "tsc -> hpet" if it changed */
+	char clock_start[64], clock_end[64];	/* the clocksource (end: at the JSON) */
 	long cpus;
 };
 

@@ -7,7 +7,7 @@
 
 static int mode_flags(const char *mode, unsigned *flags)
 {
-	if (!strcmp(mode, "default") || !strcmp(mode, "user") || !strcmp(mode, "epoll"))
+	if (!strcmp(mode, "default"))
 		*flags = 0;
 	else if (!strcmp(mode, "coop"))
 		*flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;

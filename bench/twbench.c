@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	if (ri.accel && !*ri.accel)
 		ri.accel = NULL;
 	ri.started = started;
-	clocksource(ri.clocksource, sizeof(ri.clocksource));
+	clocksource(ri.clock_start, sizeof(ri.clock_start));
 	if (!quiet)
 		report_header(stdout, &ri);
 	if (txt)
@@ -308,21 +308,14 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	{
-		char now[64], was[64];
-
-		/* was: the start's (ri.clocksource is not yet longer than it) */
-		memcpy(was, ri.clocksource, sizeof(was) - 1);
-		was[sizeof(was) - 1] = 0;
-		clocksource(now, sizeof(now));
-		if (strcmp(now, was)) {
-			fprintf(stderr, "twbench: the clocksource changed from %s to %s during the run: "
-					"the rows after it are not comparable with those before\n", was, now);
-			snprintf(ri.clocksource, sizeof(ri.clocksource), "%s -> %s", was, now);
-			if (txt)
-				fprintf(txt, "# the clocksource changed during the run: %s\n",
-					ri.clocksource);
-		}
+	clocksource(ri.clock_end, sizeof(ri.clock_end));
+	if (strcmp(ri.clock_start, ri.clock_end)) {
+		fprintf(stderr, "twbench: the clocksource changed from %s to %s during the run: "
+				"the rows after it are not comparable with those before\n",
+			ri.clock_start, ri.clock_end);
+		if (txt)
+			fprintf(txt, "# the clocksource changed during the run: %s -> %s\n",
+				ri.clock_start, ri.clock_end);
 	}
 	if (txt)
 		fclose(txt);

@@ -106,6 +106,7 @@ static void own(struct token_fan *f, struct io_uring *ring)
 struct owner {
 	struct token_fan *f;
 	int setup_err;
+	bool refused;			/* the kernel refused the mode: a skip */
 	char why[160];
 	struct tw_event setup_done;
 };
@@ -119,6 +120,7 @@ static void *owner_main(void *arg)
 
 	o->setup_err = bench_ring_init(&ring, r->mode, BENCH_MAX_PRODUCERS, o->why,
 				       sizeof(o->why));
+	o->refused = o->setup_err != 0;
 	if (!o->setup_err) {
 		for (int i = 0; i < r->producers; i++)
 			arm(&ring, &o->f->slot[i]);
@@ -163,8 +165,8 @@ static enum bench_status fan_run(struct bench_run *r, void *(*owner_fn)(void *),
 		pthread_join(ot, NULL);
 		token_fan_exit(&f);
 		snprintf(why, whylen, "%s", o.setup_err ? o.why : "the owner never set up");
-		/* A mode the kernel refuses is a skip; a broken arming is not. */
-		return o.setup_err && !strstr(o.why, "arming") ? BENCH_SKIP : BENCH_ERROR;
+		/* A mode the kernel refuses is a skip; a broken arming or epoll is not. */
+		return o.refused ? BENCH_SKIP : BENCH_ERROR;
 	}
 	if (token_producers_start(&f, pt)) {
 		bench_error(r, "cannot start %d producer threads", r->producers);
