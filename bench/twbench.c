@@ -178,6 +178,23 @@ static void clocksource(char *buf, size_t len)
 	}
 }
 
+/* -o DIR and its parents, like mkdir -p (make bench's results/bench/<release>
+ * in a fresh clone has none of them); errors show when bench.txt is opened. */
+static void mkdir_p(const char *dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(path, 0755);
+}
+
 static void utc_now(char *buf, size_t len)
 {
 	time_t t = time(NULL);
@@ -255,7 +272,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (out) {
-		mkdir(out, 0755);
+		mkdir_p(out);
 		snprintf(path, sizeof(path), "%s/bench.txt", out);
 		txt = fopen(path, "w");
 		if (!txt) {
