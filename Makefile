@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 #
-#   make            build the harness, the tests and the self-tests
-#   make check      self-tests of the harness and runner, then the suite
+#   make            build the harness, the tests, the self-tests and the tools
+#   make check      self-tests of the harness, the runner and the tools, then the suite
 #   make selftest   only the self-tests
 #   make clean
 #   make mutation-score KSRC=DIR   seeded kernel bugs the suite catches (slow; not in CI)
@@ -10,17 +10,24 @@
 
 -include config-host.mak
 
-HARNESS_SRCS := $(wildcard src/*.c)
+# src/: the harness library every test links (src/race/: race widening).
+HARNESS_SRCS := $(wildcard src/*.c src/race/*.c)
 HARNESS_OBJS := $(HARNESS_SRCS:.c=.o)
-TEST_SRCS := $(wildcard test/*.c)
-TESTS := $(TEST_SRCS:.c=.t)
-SELF_SRCS := $(wildcard test/self/*.c)
-SELF_TESTS := $(SELF_SRCS:.c=.t)
-# runtests.sh's process supervisor: in its own directory, out of libharness.a.
-SUPERVISE := src/run/supervise
-# tools/vm-run's helpers: on the host mkcpio, kimage, vm-watch; in the guest
-# uring-check and runas (one C file each, no harness).
-TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
+HARNESS_HDRS := $(wildcard src/*.h src/race/*.h)
+HARNESS := src/libharness.a
+# test/: one scenario per program; test/lib/: helpers of one scenario family.
+TESTLIB_OBJS := $(patsubst %.c,%.o,$(wildcard test/lib/*.c))
+TESTLIB := test/lib/libtest.a
+TESTS := $(patsubst %.c,%.t,$(wildcard test/*.c))
+# test/self/: the harness's checkers shown to fire; test/meta/: fake
+# programs the meta tests of the runner and the guest tools drive.
+SELF_TESTS := $(patsubst %.c,%.t,$(wildcard test/self/*.c))
+META_FIXTURES := $(patsubst %.c,%.t,$(wildcard test/meta/*.c))
+# runner/: runtests.sh's process supervisor.
+SUPERVISE := runner/supervise
+# guest/: vm-run's helpers, one C file each, no harness: on the host
+# mkcpio, kimage, watch; in the guest uring-check and runas.
+GUEST_TOOLS := $(patsubst %.c,%,$(wildcard guest/*.c))
 # The benchmark (not a test: it measures, it does not judge the kernel):
 # bench/twbench.c over bench/libbench.a, which its self-test links too.
 BENCH := bench/twbench
@@ -28,10 +35,10 @@ BENCH_LIB_OBJS := $(patsubst %.c,%.o,$(filter-out bench/twbench.c,$(wildcard ben
 
 CPPFLAGS += -Isrc -I.
 
-all: $(TESTS) $(SELF_TESTS) $(SUPERVISE) $(TOOLS) $(BENCH)
+all: $(TESTS) $(SELF_TESTS) $(META_FIXTURES) $(SUPERVISE) $(GUEST_TOOLS) $(BENCH)
 
-# What tools/vm-run puts into a guest (built there with ./configure --static).
-guest: $(TESTS) $(SUPERVISE) $(TOOLS) $(BENCH)
+# What guest/vm-run puts into a guest (built there with ./configure --static).
+guest: $(TESTS) $(SUPERVISE) $(GUEST_TOOLS) $(BENCH)
 
 config-host.mak config-host.h: configure
 	@if [ -f config-host.mak ]; then \
@@ -39,41 +46,53 @@ config-host.mak config-host.h: configure
 	fi
 	./configure
 
-src/libharness.a: $(HARNESS_OBJS)
+$(HARNESS): $(HARNESS_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-src/%.o: src/%.c src/*.h config-host.h
+src/%.o: src/%.c $(HARNESS_HDRS) config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-test/%.t: test/%.c src/libharness.a src/*.h config-host.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/libharness.a $(LDFLAGS) $(LIBS)
+$(TESTLIB): $(TESTLIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
 
-test/self/%.t: test/self/%.c test/self/selftest.h src/libharness.a src/*.h config-host.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/libharness.a $(LDFLAGS) $(LIBS)
+test/lib/%.o: test/lib/%.c test/lib/*.h $(HARNESS_HDRS) config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(SUPERVISE): src/run/*.c src/run/*.h src/timeutil.h config-host.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ src/run/*.c $(LDFLAGS)
+test/%.t: test/%.c $(TESTLIB) $(HARNESS) test/lib/*.h $(HARNESS_HDRS) config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(TESTLIB) $(HARNESS) $(LDFLAGS) $(LIBS)
 
-bench/%.o: bench/%.c bench/*.h src/*.h config-host.h
+test/self/%.t: test/self/%.c test/self/selftest.h $(HARNESS) $(HARNESS_HDRS) config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(HARNESS) $(LDFLAGS) $(LIBS)
+
+test/meta/%.t: test/meta/%.c $(HARNESS) $(HARNESS_HDRS) config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(HARNESS) $(LDFLAGS) $(LIBS)
+
+$(SUPERVISE): runner/*.c runner/*.h src/timeutil.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ runner/*.c $(LDFLAGS)
+
+bench/%.o: bench/%.c bench/*.h $(HARNESS_HDRS) config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 bench/libbench.a: $(BENCH_LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BENCH): bench/twbench.o bench/libbench.a src/libharness.a
+$(BENCH): bench/twbench.o bench/libbench.a $(HARNESS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
 
-test/self/bench.t: test/self/bench.c test/self/selftest.h bench/libbench.a src/libharness.a bench/*.h src/*.h config-host.h
-	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) -o $@ $< bench/libbench.a src/libharness.a $(LDFLAGS) $(LIBS)
+test/self/bench.t: test/self/bench.c test/self/selftest.h bench/libbench.a $(HARNESS) bench/*.h $(HARNESS_HDRS) config-host.h
+	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) -o $@ $< bench/libbench.a $(HARNESS) $(LDFLAGS) $(LIBS)
 
-tools/%: tools/%.c src/timeutil.h config-host.h
+guest/%: guest/%.c src/timeutil.h config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 selftest: all
-	scripts/selftest.sh
+	test/selftest.sh
 
 check: all
-	scripts/selftest.sh
+	test/selftest.sh
 	./runtests.sh
 
 # Kernel builds and guest runs, minutes each: by hand, never in CI.
@@ -85,20 +104,21 @@ mutation-score coverage:
 	@if [ -z "$(KSRC)" ]; then \
 		echo "make $@: set KSRC to a kernel source tree (make $@ KSRC=~/linux-source-7.3)" >&2; exit 2; \
 	fi
-	tools/$@ $(if $(filter mutation-score,$@),$(MUTATION_ARGS),$(COVERAGE_ARGS)) $(KSRC)
+	kernels/$@ $(if $(filter mutation-score,$@),$(MUTATION_ARGS),$(COVERAGE_ARGS)) $(KSRC)
 
 # BENCH_ARGS: twbench's options and workloads (bench/twbench -h).
 BENCH_OUT ?= results/bench/$(shell uname -r)
 bench: $(BENCH)
 	$(BENCH) -o $(BENCH_OUT) $(BENCH_ARGS)
 	@if command -v gnuplot >/dev/null 2>&1; then \
-		tools/bench-plot $(BENCH_OUT)/bench.json; \
+		bench/plot $(BENCH_OUT)/bench.json; \
 	else \
 		echo "make bench: no gnuplot, no plot (scripts/install-deps.sh --bench)"; \
 	fi
 
 clean:
-	rm -f src/*.o src/libharness.a test/*.t test/self/*.t $(SUPERVISE) $(TOOLS) $(BENCH) bench/*.o bench/libbench.a
+	rm -f src/*.o src/race/*.o $(HARNESS) test/lib/*.o $(TESTLIB) test/*.t test/self/*.t \
+		test/meta/*.t $(SUPERVISE) $(GUEST_TOOLS) $(BENCH) bench/*.o bench/libbench.a
 
 distclean: clean
 	rm -f config-host.mak config-host.h

@@ -8,7 +8,7 @@
 #                                  case of it (fanin_local.defer)
 #   ./runtests.sh --help           the options
 #
-# Each program runs under src/run/supervise: its own process group, a timeout
+# Each program runs under runner/supervise: its own process group, a timeout
 # (SIGINT, then SIGKILL, then "cannot be killed" with the kernel stacks), the
 # kernel log marked around each case (root) and the taint sampled (everyone).
 # This script turns the program's TAP, the supervisor's result and the kernel
@@ -32,12 +32,12 @@ DEFAULT_TIMEOUT=180		# seconds per program, plus 16 per second of -d
 TIMEOUT_PER_DURATION=16		# 7 ring profiles x 2, with slack
 
 # The environment can point the runner elsewhere; the meta tests
-# (scripts/runner-selftest.sh) use this to run fake programs.
+# (test/meta/runner.sh) use this to run fake programs.
 testdir=${TW_TESTDIR:-$top/test}
-supervise=${TW_SUPERVISE:-$top/src/run/supervise}
+supervise=${TW_SUPERVISE:-$top/runner/supervise}
 known_issues=${TW_KNOWN_ISSUES:-$top/test/known-issues}
 exclude_file=${TW_EXCLUDE:-$top/test/exclude}
-kmsg_patterns=${TW_KMSG_PATTERNS:-$top/scripts/kmsg-patterns}
+kmsg_patterns=${TW_KMSG_PATTERNS:-$top/runner/kmsg-patterns}
 sysctl_dir=${TW_SYSCTL_DIR:-/proc/sys/kernel}
 kernel=${TW_KERNEL_RELEASE:-$(uname -r)}
 kill_grace=${TW_KILL_GRACE:-5}
@@ -82,14 +82,14 @@ the kernel log checked per case, and writes the results.
                          migration of the test's threads (TW_JITTER=1, -j)
       --fault-inject     let tests inject allocation failures (TW_FAULT_INJECT=1,
                          -F; needs root and fault injection in the kernel; on
-                         by default in guests, see tools/vm-init)
+                         by default in guests, see guest/init)
       --results-dir DIR  default results/\$(uname -r)
       --known-issues F   known kernel bugs (default test/known-issues)
       --exclude F        tests not to run (default test/exclude)
       --bisect           exit for git bisect run: 0 good, 1 bad, 125 cannot test;
                          known issues are ignored (a known bug is still a bug)
 
-On another kernel, in qemu (tools/vm-run; tools/vm-run --help for more):
+On another kernel, in qemu (guest/vm-run; guest/vm-run --help for more):
       --kernel IMAGE     boot IMAGE (bzImage, or vmlinux with PVH) with the suite
                          in an initramfs and run this selection there; results in
                          results/<its uname -r>/, with console.log and vm.json
@@ -102,7 +102,7 @@ On another kernel, in qemu (tools/vm-run; tools/vm-run --help for more):
 
 Verdicts: pass, fail, skip, xfail (a known issue failed as expected), xpass
 (a known issue passed: update test/known-issues), hang, crash. A kernel
-WARNING/BUG/KASAN/... (scripts/kmsg-patterns, needs root) or a new taint
+WARNING/BUG/KASAN/... (runner/kmsg-patterns, needs root) or a new taint
 (letters $BAD_TAINT) during a case fails it.
 
 Exit status: 0 all passed, skipped or xfailed; 1 a fail, hang, crash or xpass;
@@ -134,7 +134,7 @@ is_number() {
 
 # ---- options ---------------------------------------------------------------
 
-# --kernel IMAGE: the run happens in qemu. tools/vm-run takes the VM's
+# --kernel IMAGE: the run happens in qemu. guest/vm-run takes the VM's
 # options (and --results-dir: the results land on the host); the rest is
 # for this script in the guest.
 kernel_mode() {
@@ -167,7 +167,7 @@ kernel_mode() {
 		shift
 	done
 	[ -n "$km_image" ] || return 0
-	eval "exec \"\$top/tools/vm-run\" $km_vm $(shell_quote "$km_image") -- $km_rest"
+	eval "exec \"\$top/guest/vm-run\" $km_vm $(shell_quote "$km_image") -- $km_rest"
 }
 
 # shell_quote WORD: one word for eval.
@@ -524,7 +524,7 @@ parse_tap() {
 }
 
 # Per section of the kernel log excerpt (start, then each case): the first
-# record matching scripts/kmsg-patterns and the taint letters it added.
+# record matching runner/kmsg-patterns and the taint letters it added.
 scan_kmsg() {
 	awk -v tab="$tab" -v patterns="$kmsg_patterns" '
 	BEGIN {
@@ -1109,7 +1109,7 @@ END {
 
 # $TW_REPORT_HOOK RESULTS_DIR [FILES...]: run after the reports were
 # rewritten, with the files of the program that just finished. The guest
-# of tools/vm-run ships the results to the host with it, program by
+# of guest/vm-run ships the results to the host with it, program by
 # program, so a kernel that dies mid-run leaves what finished before.
 report_hook() {
 	[ -n "${TW_REPORT_HOOK:-}" ] || return 0

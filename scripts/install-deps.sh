@@ -4,9 +4,9 @@
 # Installs what building and running the suite needs on Debian/Ubuntu.
 #   scripts/install-deps.sh          build and run: gcc, make, pkg-config, liburing-dev
 #   scripts/install-deps.sh --guest  also what guests need: qemu-system-x86, busybox-static,
-#                                    debian-archive-keyring (tools/get-kernel)
-#   scripts/install-deps.sh --coverage  also lcov (tools/coverage: gcov reports)
-#   scripts/install-deps.sh --bench  also gnuplot-nox (tools/bench-plot, make bench's PNG)
+#                                    debian-archive-keyring (kernels/get-kernel)
+#   scripts/install-deps.sh --coverage  also lcov (kernels/coverage: gcov reports)
+#   scripts/install-deps.sh --bench  also gnuplot-nox (bench/plot, make bench's PNG)
 # Needs root (apt-get). Prints the packages and exits 1 when it cannot install them.
 set -eu
 

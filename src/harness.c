@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "jitter.h"
+#include "race/jitter.h"
 
 #define EXIT_SKIP		77
 #define EXIT_HANG		3

@@ -19,7 +19,7 @@
  *              message through the registered index; unregistering it
  *              (through itself, 6.3+) ends the ring.
  * In half the rounds (seeded) the parent's close is fuzzy-synchronised
- * (src/fuzzy.h) with the submits of the parent's first sender: placed at a
+ * (src/race/fuzzy.h) with the submits of the parent's first sender: placed at a
  * seeded point of the window around one submit (io_msg_ring's lookup of the
  * target fd, io_msg_ring_data / io_msg_remote_post), instead of after a
  * random delay; -v counts the rounds in which the close landed in a submit.
@@ -35,9 +35,9 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "load.h"
-#include "msgsend.h"
-#include "ringfd.h"
+#include "lib/load.h"
+#include "lib/msgsend.h"
+#include "lib/ringfd.h"
 
 #define SENDERS_MAX	8		/* per process */
 #define TARGET_CQ	32768		/* holds every message of a round */

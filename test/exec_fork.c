@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "fdpass.h"
+#include "lib/fdpass.h"
 
 #define EXEC_ARG	"--exec-image"	/* argv[1] of the re-exec'd image */
 #define NREADS		8

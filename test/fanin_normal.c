@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "chan.h"
+#include "lib/chan.h"
 #include "wait_check.h"
 
 #define NRINGS		2

@@ -3,7 +3,7 @@
  * Fault injection: io_uring's fan-in and ring set-up/teardown under
  * injected allocation failures, aimed at this test's own tasks only. Runs
  * only when asked (-F, TW_FAULT_INJECT=1, runtests.sh --fault-inject; on by
- * default in tools/vm-run guests), as root, on a kernel with fault
+ * default in guest/vm-run guests), as root, on a kernel with fault
  * injection (CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC,
  * FAULT_INJECTION_DEBUG_FS, debugfs at /sys/kernel/debug); else a skip
  * that says which is missing. Every debugfs setting it changes is restored.
@@ -28,14 +28,14 @@
  *            a seeded stride until the sequence has fewer than n allocations.
  *            Set-up may only fail with -ENOMEM/-EAGAIN; each request ends with
  *            its result or one of those; every ring's teardown finishes.
- * A kernel splat is the runner's to see (scripts/kmsg-patterns).
+ * A kernel splat is the runner's to see (runner/kmsg-patterns).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "faultinj.h"
+#include "race/faultinj.h"
 #include "harness.h"
 
 #define PRODUCERS_MAX	8

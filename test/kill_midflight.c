@@ -2,7 +2,7 @@
 /*
  * Kill mid-flight: child processes, each with one ring per thread in the
  * case's profile plus one ring of another taskrun mode, keep a request mix
- * in flight (src/load.h: MSG_RING between their rings, polls and reads fed
+ * in flight (test/lib/load.h: MSG_RING between their rings, polls and reads fed
  * by a writer thread, timeouts, io-wq requests, links, and a pending set
  * only teardown ends). The parent SIGKILLs them at seeded random points,
  * some still in set-up. A kill drives do_exit -> io_uring_files_cancel
@@ -15,7 +15,7 @@
  *  - the teardown of every one of its rings finishes within the deadline
  *    (teardown probes; else: io_uring kthreads and workers system-wide);
  *  - while the child lives, every CQE has a result its request may have.
- * Race widening (src/fuzzy.h): ring thread 0 of each child keeps doing a
+ * Race widening (src/race/fuzzy.h): ring thread 0 of each child keeps doing a
  * racy step - a submit of the mix (io_uring_enter -> io_submit_sqes), or
  * the close of a scratch ring with requests pending (io_uring_release ->
  * io_ring_ctx_wait_and_kill) - and for half the children the SIGKILL is
@@ -32,9 +32,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fuzzy.h"
+#include "race/fuzzy.h"
 #include "harness.h"
-#include "load.h"
+#include "lib/load.h"
 
 #define KIDS_MAX		3
 #define RING_THREADS_MAX	8	/* rings of the case's profile per child */

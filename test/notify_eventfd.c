@@ -3,9 +3,9 @@
  * A registered eventfd (plain, and async fed from io-wq workers) wakes an
  * owner asleep in poll() on it whenever work reaches its ring: on
  * DEFER_TASKRUN rings when local work is queued (io_req_local_work_add), on
- * other rings when the CQE is posted. Rounds and checks: src/notify.c.
+ * other rings when the CQE is posted. Rounds and checks: test/lib/notify.c.
  */
-#include "notify.h"
+#include "lib/notify.h"
 
 static enum verdict run(struct tcase *tc)
 {

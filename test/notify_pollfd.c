@@ -5,9 +5,9 @@
  * is woken whenever work reaches the ring - also work queued from a wake-up
  * handler. On DEFER_TASKRUN rings that work is local task_work, which
  * io_uring_poll() reports as EPOLLIN; the wake-up for sleepers came with
- * io_local_work_wake_poll() (Linux 7.3). Rounds and checks: src/notify.c.
+ * io_local_work_wake_poll() (Linux 7.3). Rounds and checks: test/lib/notify.c.
  */
-#include "notify.h"
+#include "lib/notify.h"
 
 static enum verdict run(struct tcase *tc)
 {

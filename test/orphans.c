@@ -2,9 +2,9 @@
 /*
  * Orphans: a task with work pending on a ring exits while the ring lives on
  * in a survivor. Each round an owner leaves reads, polls, a tracked poll,
- * timeouts and a NOP pending (src/pending.h), may reap some CQEs itself, and
+ * timeouts and a NOP pending (test/lib/pending.h), may reap some CQEs itself, and
  * exits; the survivor completes the work before, during and after the exit,
- * sends MSG_RING into the ring, and accounts every CQE (src/orphan.c): one
+ * sends MSG_RING into the ring, and accounts every CQE (test/lib/orphan.c): one
  * for each request that can still post, with a result listed below; what
  * cannot post must be cleaned up by the ring's teardown. Exit kinds:
  *   thread-exit   the submitting thread exits, its process keeps the ring
@@ -54,7 +54,7 @@
  *    true, sqd) cancels all; io_uring_enter() is -EOWNERDEAD from then on.
  * MSG_RING into other rings is posted directly (io_post_aux_cqe()): always.
  * Half the rounds fuzzy-synchronise the firing during the exit with the exit
- * itself (src/fuzzy.h; its duration measured per exit kind in earlier
+ * itself (src/race/fuzzy.h; its duration measured per exit kind in earlier
  * rounds): placed anywhere from just before do_exit()/exec to its end.
  * The survivor waits on an eventfd registered on the ring: io_uring_enter()
  * refuses it (-EEXIST, -EOWNERDEAD above), and polling a DEFER ring fd with a
@@ -67,8 +67,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "fdpass.h"
-#include "orphan.h"
+#include "lib/fdpass.h"
+#include "lib/orphan.h"
 
 #define EXEC_EXIT_ENV	"TW_ORPHANS_EXEC_EXIT"	/* set: main() exits at once */
 

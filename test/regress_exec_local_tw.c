@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fdpass.h"
+#include "lib/fdpass.h"
 #include "harness.h"
 
 /* Set for the exec'd submitter: "<ready write fd> <hold read fd>". */

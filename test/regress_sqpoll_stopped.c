@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fdpass.h"
+#include "lib/fdpass.h"
 #include "harness.h"
 #include "regress.h"
 

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "mstream.h"
+#include "lib/mstream.h"
 
 #define MAX_HELPERS	MSTREAMS	/* one per multishot stream */
 #define RECORDS		48	/* per multishot stream and round */
@@ -461,7 +461,7 @@ static void phase_cancel(struct kinds *k)
 		cancel_race(k, (enum cancel_mode)(i % CANCEL_MODES));
 }
 
-/* The multishot streams (src/mstream.c), each fed by its own helper. */
+/* The multishot streams (test/lib/mstream.c), each fed by its own helper. */
 static void record_consumed(void *arg, unsigned stream)
 {
 	struct kinds *k = arg;

@@ -15,7 +15,7 @@
  *    new ring says so (IORING_SQ_TASKRUN, or IORING_SQ_CQ_OVERFLOW for an
  *    overflowed CQE); once all is run and reaped, TASKRUN is clear.
  * In half the cases (seeded) every resize is fuzzy-synchronised
- * (src/fuzzy.h) with a submit of sender 0: its MSG_RINGs land at a seeded
+ * (src/race/fuzzy.h) with a submit of sender 0: its MSG_RINGs land at a seeded
  * point of the resize, from just before the new rings are swapped in to
  * just after.
  */
@@ -23,7 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fuzzy.h"
+#include "race/fuzzy.h"
 #include "harness.h"
 
 #define REG_RESIZE_RINGS	33	/* IORING_REGISTER_RESIZE_RINGS (6.13) */

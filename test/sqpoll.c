@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "fdpass.h"
+#include "lib/fdpass.h"
 #include "wait_check.h"
 
 enum mode { M_BUSY, M_IDLE, M_ASLEEP, M_SHARED, M_EXIT, M_COUNT };

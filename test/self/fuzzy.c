@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Self-test of the fuzzy synchronisation (src/fuzzy.c): two threads race a
+ * Self-test of the fuzzy synchronisation (src/race/fuzzy.c): two threads race a
  * long step (A) against a short one (B). After calibration the measured
  * durations must be about right, the chosen positions must cover the whole
  * window, the offsets that really happened must follow them across the
@@ -12,7 +12,7 @@
 #include "selftest.h"
 #include <sched.h>
 
-#include "fuzzy.h"
+#include "race/fuzzy.h"
 
 #define STEP_A_NS	(40 * NSEC_PER_USEC)
 #define STEP_B_NS	(10 * NSEC_PER_USEC)

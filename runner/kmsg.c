@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel's view of a test run. Before the program starts, the /dev/kmsg
+ * reader is put at the end of the log and a begin marker is written; at each
+ * "# case NAME:" line a case marker is written and the taint sampled; after
+ * the run, an end marker, then every record between the markers is saved,
+ * split per case, with the taint bits each case added. The shell judges the
+ * records (runner/kmsg-patterns) and the taint.
+ *
+ * The split is by time, as we read the program's output: what a case does in
+ * its first microseconds (before we read its "# case" line) counts against
+ * the case before it, and work a case leaves to kernel threads (a ring's
+ * exit work) may count against the case after it.
+ *
+ * Reading the log needs CAP_SYSLOG (or dmesg_restrict=0) and the markers need
+ * write access to /dev/kmsg - in practice root. Without both the log is not
+ * checked (the excerpt says why) and only the taint, readable by anyone,
+ * is: a weaker check, since taint bits are sticky.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervise.h"
+
+#define KMSG_RECORD_MAX		8192	/* a record and its dictionary fit */
+#define KMSG_SAVE_MAX		20000	/* records kept in an excerpt */
+
+/* /proc/sys/kernel/tainted bit order (Documentation/admin-guide/tainted-kernels.rst). */
+static const char taint_chars[] = "PFSRMBUDAWCIOELKXTNJ";
+
+unsigned long taint_read(void)
+{
+	const char *dir = getenv("TW_SYSCTL_DIR");	/* self-tests fake the sysctls */
+	char path[512], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tainted", dir && *dir ? dir : "/proc/sys/kernel");
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoul(buf, NULL, 0);
+}
+
+const char *taint_letters(unsigned long mask, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (unsigned bit = 0; bit < 8 * sizeof(mask) && n + 1 < len; bit++)
+		if (mask & (1ul << bit))
+			buf[n++] = bit < sizeof(taint_chars) - 1 ? taint_chars[bit] : '?';
+	buf[n] = 0;
+	return buf;
+}
+
+static void mark(struct kmsg *k, const char *what, const char *name)
+{
+	char rec[512];
+	int n;
+
+	if (k->wfd < 0)
+		return;
+	/* <5>: notice. One write() is one record. */
+	n = snprintf(rec, sizeof(rec), "<5>tw-runtests[%s]: %s %s\n", k->id, what, name);
+	if (n > 0 && write(k->wfd, rec, (size_t)n) < 0)
+		snprintf(k->off_reason, sizeof(k->off_reason), "marker write failed: %s",
+			 strerror(errno));
+}
+
+void kmsg_open(struct kmsg *k, const char *label)
+{
+	struct timespec ts;
+
+	memset(k, 0, sizeof(*k));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(k->id, sizeof(k->id), "%d.%lx", (int)getpid(),
+		 (unsigned long)(ts.tv_sec * 1000000 + ts.tv_nsec / 1000));
+	snprintf(k->label, sizeof(k->label), "%s", label);
+	k->taint_start = taint_read();
+	k->wfd = -1;
+	k->rfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (k->rfd < 0) {
+		snprintf(k->off_reason, sizeof(k->off_reason), "cannot read /dev/kmsg: %s",
+			 strerror(errno));
+		return;
+	}
+	/* Only records from now on: older ones belong to someone else. */
+	lseek(k->rfd, 0, SEEK_END);
+	k->wfd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (k->wfd < 0) {
+		/* Without case markers records cannot be attributed: off. */
+		snprintf(k->off_reason, sizeof(k->off_reason), "cannot write /dev/kmsg: %s",
+			 strerror(errno));
+		close(k->rfd);
+		k->rfd = -1;
+		return;
+	}
+	mark(k, "begin", k->label);
+}
+
+void kmsg_case(struct kmsg *k, const char *name)
+{
+	if (k->ncases == k->cap) {
+		unsigned cap = k->cap ? 2 * k->cap : 16;
+		struct case_mark *c = realloc(k->cases, cap * sizeof(*c));
+
+		if (!c)
+			return;
+		k->cases = c;
+		k->cap = cap;
+	}
+	snprintf(k->cases[k->ncases].name, CASE_NAME_MAX, "%s", name);
+	k->cases[k->ncases].taint = taint_read();
+	k->ncases++;
+	mark(k, "case", name);
+}
+
+/* Section header: the taint at its start and the bits added before the next. */
+static void header(FILE *f, const char *what, unsigned long taint, unsigned long next)
+{
+	char letters[72];
+	unsigned long added = next & ~taint;
+
+	fprintf(f, "# %s taint 0x%lx new 0x%lx %s\n", what, taint, added,
+		added ? taint_letters(added, letters, sizeof(letters)) : "-");
+}
+
+static void case_headers(struct kmsg *k, FILE *f, unsigned *next, unsigned upto)
+{
+	for (; *next < upto && *next < k->ncases; (*next)++) {
+		char what[CASE_NAME_MAX + 8];
+		unsigned i = *next;
+
+		snprintf(what, sizeof(what), "case %s", k->cases[i].name);
+		header(f, what, k->cases[i].taint,
+		       i + 1 < k->ncases ? k->cases[i + 1].taint : k->taint_end);
+	}
+}
+
+/* Our own marker? Returns its text after the tag, or NULL. */
+static const char *our_marker(const struct kmsg *k, const char *msg)
+{
+	char tag[80];
+	size_t n = (size_t)snprintf(tag, sizeof(tag), "tw-runtests[%s]: ", k->id);
+
+	return strncmp(msg, tag, n) ? NULL : msg + n;
+}
+
+/* Which case does this case marker name? Index into k->cases, or ncases. */
+static unsigned case_index(const struct kmsg *k, unsigned from, const char *name)
+{
+	for (unsigned i = from; i < k->ncases; i++)
+		if (!strcmp(k->cases[i].name, name))
+			return i;
+	return k->ncases;
+}
+
+static void copy_records(struct kmsg *k, FILE *f)
+{
+	char *rec = malloc(KMSG_RECORD_MAX);
+	unsigned next = 0, dropped = 0;
+	bool started = false;		/* seen our begin marker */
+
+	if (!rec)
+		return;
+	for (;;) {
+		unsigned long long seq, usec;
+		const char *text, *mine;
+		unsigned prio;
+		ssize_t n = read(k->rfd, rec, KMSG_RECORD_MAX - 1);
+		char *semi, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EPIPE) {
+			/* Overwritten before we read it - maybe our begin
+			 * marker too: keep what comes rather than nothing. */
+			k->lost++;
+			started = true;
+			continue;
+		}
+		if (n <= 0)
+			break;		/* EAGAIN: nothing more */
+		rec[n] = 0;
+		semi = strchr(rec, ';');
+		if (!semi || sscanf(rec, "%u,%llu,%llu", &prio, &seq, &usec) != 3)
+			continue;
+		text = semi + 1;
+		nl = strchr(semi, '\n');
+		if (nl)
+			*nl = 0;	/* the " KEY=value" dictionary lines follow */
+		mine = our_marker(k, text);
+		if (mine) {
+			started = true;
+			if (!strncmp(mine, "case ", 5))
+				case_headers(k, f, &next, case_index(k, next, mine + 5) + 1);
+			else if (!strncmp(mine, "end ", 4))
+				break;
+			continue;
+		}
+		if (!started)
+			continue;	/* only what follows our begin marker */
+		if (k->records >= KMSG_SAVE_MAX) {
+			dropped++;
+			continue;
+		}
+		fprintf(f, "[%5llu.%06llu] %s\n", usec / 1000000, usec % 1000000, text);
+		k->records++;
+	}
+	case_headers(k, f, &next, k->ncases);
+	if (dropped)
+		fprintf(f, "# %u more records not saved\n", dropped);
+	if (k->lost)
+		fprintf(f, "# %u records overwritten before they could be read\n", k->lost);
+	free(rec);
+}
+
+void kmsg_free(struct kmsg *k)
+{
+	free(k->cases);
+	k->cases = NULL;
+	k->ncases = k->cap = 0;
+}
+
+int kmsg_finish(struct kmsg *k, const char *path)
+{
+	FILE *f;
+
+	k->taint_end = taint_read();
+	mark(k, "end", k->label);
+	if (!path)
+		return 0;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "# kernel log during %s: the records after marker tw-runtests[%s], "
+		"per case with the taint bits it added\n", k->label, k->id);
+	if (k->rfd < 0)
+		fprintf(f, "# kmsg: not checked (%s); only the taint is\n", k->off_reason);
+	header(f, "start", k->taint_start, k->ncases ? k->cases[0].taint : k->taint_end);
+	if (k->rfd >= 0)
+		copy_records(k, f);
+	else
+		case_headers(k, f, &(unsigned){ 0 }, k->ncases);
+	fprintf(f, "# end taint 0x%lx\n", k->taint_end);
+	fclose(f);
+	return 0;
+}

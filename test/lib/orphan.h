@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Orphan rounds: an owner task leaves work pending on a ring (pending.h),
+ * may reap some of it, and goes away while a survivor keeps the ring. The
+ * survivor completes the work before, during and after the exit, sends
+ * MSG_RING into the ring, accounts every CQE in two ledgers (must post /
+ * may be stranded), and proves with a teardown probe that the ring's
+ * teardown cleans up whatever could not post. The scenario (test/orphans.c)
+ * says how the owner goes away and what the kernel may post then.
+ */
+#ifndef TW_ORPHAN_H
+#define TW_ORPHAN_H
+
+#include "race/fuzzy.h"
+#include "harness.h"
+#include "pending.h"
+
+#define ORPHAN_RING_CQ	256	/* a round posts < 40 CQEs: it never overflows */
+
+enum orphan_kind { EXIT_THREAD, EXIT_PROCESS, EXIT_EXEC, EXIT_FDPASS, EXIT_KINDS };
+extern const char *const orphan_kind_names[EXIT_KINDS];
+
+/* What the kernel may post for the owner's requests (and MSG_RING). */
+struct orphan_expect {
+	bool cancel;		/* reads, polls: -ECANCELED as well */
+	bool kill_timeouts;	/* timeouts: -ECANCELED as well as -ETIME */
+	bool strand;		/* reads, polls, timeouts may never post */
+	bool msg_strand;	/* MSG_RING into the ring may never post */
+};
+
+/* NULL if the kernel may post res for a request of this pending_channel,
+ * else what it may post. */
+typedef const char *(*orphan_check_fn)(const struct orphan_expect *e, unsigned channel,
+				       uint32_t seq, int32_t res);
+
+/* One round, in MAP_SHARED memory: the owner may be another process. */
+struct orphan_round {
+	struct tcase *tc;
+	enum orphan_kind kind;
+	unsigned no, owner_reaped, cancelled;
+	struct orphan_expect exp;
+	orphan_check_fn check;
+	struct ledger *must, *may;
+	struct pending work;
+	struct tring ring;		/* the survivor's view of the ring */
+	struct teardown_probe probe;
+	int ring_efd;			/* registered on the ring: the survivor waits on it */
+	int sock[2], owner_fd;		/* fd-passed: how the ring is handed over */
+	struct io_uring_params params;	/* fd-passed: for io_uring_queue_mmap() */
+	bool via_getfd, abort, owner_failed, owner_reaps_again;
+	uint32_t msg_seq;
+	char why[160];
+	struct tw_event submitted, go, exiting, ring_ready, ring_taken;
+	struct fuzzy *race;		/* NULL, or the owner's exit (A) vs the firing (B) */
+	int64_t exit_ns, fire_ns[2];	/* the owner's exit began; the firing began, ended */
+};
+
+struct orphans {
+	struct tcase *tc;
+	struct orphan_round *rd;
+	struct tring src;	/* the survivor's: MSG_RING source, tracked poll target */
+	struct rng rng;
+	/* from the scenario */
+	struct orphan_expect (*expect)(const struct profile *p, enum orphan_kind k);
+	orphan_check_fn check;
+	void *(*owner_thread)(struct tw_thread *t);	/* EXIT_THREAD */
+	int (*owner_child[EXIT_KINDS])(void *rd);	/* the others, in a forked child */
+	struct fuzzy *race;		/* per exit kind, across rounds (MAP_SHARED) */
+	/* totals */
+	unsigned rounds[EXIT_KINDS];
+	unsigned raced[2], fired_before_exit[2];	/* [fuzzy] */
+	int64_t stranded;
+};
+
+/*
+ * The owner's life, in the thread or child: enable the ring (so becoming
+ * its submitter_task) if asked, leave the work pending, reap until its NOP,
+ * wait for the go, maybe run task_work once more. The caller then exits.
+ */
+void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable);
+
+enum verdict orphans_init(struct orphans *o, struct tcase *tc);
+/* One round of one exit kind: V_PASS, or the case's verdict. */
+enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no);
+void orphans_fini(struct orphans *o);
+
+#endif

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A fake test for the runner's meta tests (test/meta/runner.sh): each
+ * case does what $TW_FAKE says, so every verdict runtests.sh can give is
+ * produced on demand, through the real harness. It is a fixture, not a
+ * self-test: test/selftest.sh does not run fake_*.t by itself.
+ *
+ * The scenario is named after the program (fake_verdicts, or a symlink's
+ * name), with two cases: NAME.default and NAME.coop.
+ *
+ * TW_FAKE: comma-separated PATTERN=BEHAVIOUR, PATTERN a glob on the case name
+ * ("*.coop"); a bare BEHAVIOUR is "*=BEHAVIOUR". First match wins; default pass.
+ *   pass, fail, skip
+ *   hang          waits for an event nobody sets: the case reports its own hang
+ *   stuck         blocks in pause(): only the harness watchdog ends it
+ *   block         the whole program stops (the case pauses; the harness waits
+ *                 longer than the runner's timeout): SIGINT ends it
+ *   block_noint   as block, and the whole program ignores SIGINT: needs SIGKILL
+ *   crash         SIGSEGV in the case
+ *   kill_program  the case kills the test program itself with SIGSEGV
+ *   splat         writes a fake kernel WARNING to /dev/kmsg (root), then passes
+ *   taint         sets W in $TW_SYSCTL_DIR/tainted (a fake sysctl dir), passes
+ */
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define TAINT_WARN	(1ul << 9)	/* 'W' */
+
+/* The behaviour TW_FAKE gives this case. */
+static const char *behaviour(const char *case_name, char *buf, size_t len)
+{
+	const char *spec = getenv("TW_FAKE");
+	char *copy, *save = NULL, *item;
+
+	snprintf(buf, len, "pass");
+	if (!spec)
+		return buf;
+	copy = strdup(spec);
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		const char *pattern = eq ? item : "*";
+
+		if (eq)
+			*eq = 0;
+		if (fnmatch(pattern, case_name, 0) == 0) {
+			snprintf(buf, len, "%s", eq ? eq + 1 : item);
+			break;
+		}
+	}
+	free(copy);
+	return buf;
+}
+
+static enum verdict fake_splat(struct tcase *tc)
+{
+	/* What the runner must catch: the first line of a kernel WARN(). */
+	static const char splat[] = "<4>WARNING: CPU: 0 PID: 1 at fake/selftest.c:1 "
+				    "tw_selftest_fake+0x0/0x0 (fake, from the runner's self-test)\n";
+	int fd;
+
+	if (!is_root())
+		return tc_skip(tc, "needs root to write /dev/kmsg");
+	fd = open("/dev/kmsg", O_WRONLY);
+	if (fd < 0 || write(fd, splat, sizeof(splat) - 1) < 0)
+		return tc_fail(tc, "cannot write /dev/kmsg: %s", strerror(errno));
+	close(fd);
+	return V_PASS;
+}
+
+static enum verdict fake_taint(struct tcase *tc)
+{
+	const char *dir = getenv("TW_SYSCTL_DIR");
+	char path[512], buf[32] = "0";
+	unsigned long taint;
+	FILE *f;
+
+	/* Never the real /proc/sys/kernel/tainted: only a fake directory. */
+	if (!dir || !*dir)
+		return tc_fail(tc, "taint needs TW_SYSCTL_DIR (a fake sysctl directory)");
+	snprintf(path, sizeof(path), "%s/tainted", dir);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	taint = strtoul(buf, NULL, 0) | TAINT_WARN;
+	f = fopen(path, "w");
+	if (!f)
+		return tc_fail(tc, "%s: %s", path, strerror(errno));
+	fprintf(f, "%lu\n", taint);
+	fclose(f);
+	return V_PASS;
+}
+
+static enum verdict run(struct tcase *tc)
+{
+	char what[32];
+	struct tw_event never = { 0 };
+	struct deadline dl = tc_deadline(tc);
+
+	behaviour(tc->name, what, sizeof(what));
+	if (!strcmp(what, "pass"))
+		return V_PASS;
+	if (!strcmp(what, "fail"))
+		/* Quotes, markup and a backslash: the reports must escape them. */
+		return tc_fail(tc, "fake failure: expected \"1\" <one> & seen 2 \\ done");
+	if (!strcmp(what, "skip"))
+		return tc_skip(tc, "fake skip: the kernel lacks \"it\"");
+	if (!strcmp(what, "hang")) {
+		if (tw_event_wait(&never, &dl))
+			return tc_hang(tc, NULL, NULL, "fake: waited for an event nobody sets");
+		return tc_fail(tc, "an event nobody sets was set");
+	}
+	if (!strcmp(what, "stuck") || !strcmp(what, "block") || !strcmp(what, "block_noint")) {
+		for (;;)
+			pause();
+	}
+	if (!strcmp(what, "crash")) {
+		/* The default action, not a sanitizer's handler: a real crash. */
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+	}
+	if (!strcmp(what, "kill_program")) {
+		kill(getppid(), SIGSEGV);
+		for (;;)
+			pause();	/* PDEATHSIG ends us with the harness */
+	}
+	if (!strcmp(what, "splat"))
+		return fake_splat(tc);
+	if (!strcmp(what, "taint"))
+		return fake_taint(tc);
+	return tc_fail(tc, "unknown TW_FAKE behaviour '%s'", what);
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	const char *spec = getenv("TW_FAKE");
+	char name[48];
+	struct scenario sc = {
+		.name = name,
+		.summary = "fake cases for the runner's meta tests (behaviour from $TW_FAKE)",
+		.profiles = PMASK(P_DEFAULT) | PMASK(P_COOP),
+		.run = run,
+		.min_threads = 1,
+	};
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
+	/* block_noint: the harness and every case ignore SIGINT (inherited),
+	 * so only the runner's SIGKILL can stop the program. */
+	if (spec && strstr(spec, "block_noint"))
+		signal(SIGINT, SIG_IGN);
+	return harness_main(argc, argv, &sc);
+}
