@@ -113,24 +113,9 @@ kernel (with --bisect: 125 for each).
 EOF
 }
 
-say() { printf '%s\n' "$*"; }
-warn() { printf 'runtests.sh: %s\n' "$*" >&2; }
-
-# usage_error MSG: exit 2 (128 under --bisect: git bisect run then stops
-# rather than calling the commit bad).
-usage_error() {
-	warn "$*"
-	warn "try ./runtests.sh --help"
-	[ "$bisect" = 1 ] && exit 128
-	exit 2
-}
-
-is_number() {
-	case $1 in
-	'' | *[!0-9.]* | *.*.* | .) return 1 ;;
-	esac
-	return 0
-}
+me=runtests.sh
+# shellcheck source=runner/lib.sh
+. "$top/runner/lib.sh"
 
 # ---- options ---------------------------------------------------------------
 
@@ -160,24 +145,20 @@ kernel_mode() {
 		-h | --help) usage; exit 0 ;;
 		--kernel) km_image=$val ;;
 		--smp | --mem | --append | --accel | --deadline | --silence | --console | --results-dir)
-			km_vm="$km_vm $opt $(shell_quote "$val")" ;;
+			km_vm="$km_vm $opt $(quote "$val")" ;;
 		--user | --bench) km_vm="$km_vm $opt" ;;
-		*) km_rest="$km_rest $(shell_quote "$1")" ;;
+		*) km_rest="$km_rest $(quote "$1")" ;;
 		esac
 		shift
 	done
 	[ -n "$km_image" ] || return 0
-	eval "exec \"\$top/guest/vm-run\" $km_vm $(shell_quote "$km_image") -- $km_rest"
-}
-
-# shell_quote WORD: one word for eval.
-shell_quote() {
-	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+	eval "exec \"\$top/guest/vm-run\" $km_vm $(quote "$km_image") -- $km_rest"
 }
 
 parse_args() {
 	for arg; do
-		[ "$arg" = --bisect ] && bisect=1
+		# usage_error: 128 makes git bisect run stop, not call the commit bad.
+		[ "$arg" = --bisect ] && bisect=1 usage_status=128
 	done
 	while [ $# -gt 0 ]; do
 		opt=$1

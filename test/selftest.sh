@@ -15,7 +15,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp "${TMPDIR:-/tmp}/selftest.XXXXXX") || exit 1
 trap 'rm -f "$out"' EXIT
 
-say() { printf '%s\n' "$*"; }
+# shellcheck source=runner/lib.sh
+. "$top/runner/lib.sh"
 
 say "TAP version 13"
 n=0

@@ -16,22 +16,13 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 bench=$top/bench
 fixtures=$top/test/meta/bench-runs
 
-say() { printf '%s\n' "$*"; }
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-selftest.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
-
-fail() {
-	say "$*"
-	if [ -s "$work/out" ]; then
-		say "output:"
-		sed 's/^/  | /' "$work/out"
-	fi
-	exit 1
-}
 
 # run ARGS...: output (stdout and stderr) in $work/out, status in $rc.
 run() {
@@ -39,12 +30,6 @@ run() {
 	rc=$?
 }
 
-expect() {
-	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
-	if [ $# -ge 2 ]; then
-		grep -Eq -- "$2" "$work/out" || fail "no line matching: $2"
-	fi
-}
 
 # The table row of WORKLOAD MODE PRODUCERS, its columns squeezed to one blank.
 table_row() {
@@ -165,6 +150,5 @@ check_plot_errors() {
 }
 
 checks=${TW_CHECKS:-"compare_flags compare_one_sided compare_header compare_markdown compare_usage plot_png plot_errors"}
-. "$top/test/meta/lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

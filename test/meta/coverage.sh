@@ -17,9 +17,9 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 cov=$top/kernels/coverage
-
-say() { printf '%s\n' "$*"; }
 
 for t in gcc lcov genhtml gcov; do
 	command -v "$t" >/dev/null 2>&1 || { say "1..0 # SKIP $t not installed (scripts/install-deps.sh --coverage)"; exit 77; }
@@ -121,23 +121,10 @@ exit "\${FAKE_VM_STATUS:-0}"
 EOF
 chmod +x "$work/fake-build-kernel" "$work/fake-vm-run"
 
-fail() {
-	say "FAIL: $*"
-	exit 1
-}
-run() { # ARGS...: the output in $work/out.txt, the status in $st
+run() { # ARGS...: the output in $work/out, the status in $rc
 	TW_BUILD_KERNEL=$work/fake-build-kernel TW_VM_RUN=$work/fake-vm-run \
-		sh "$cov" "$@" >"$work/out.txt" 2>&1
-	st=$?
-}
-expect_status() {
-	[ "$st" = "$1" ] || { cat "$work/out.txt"; fail "exit status $st, expected $1"; }
-}
-expect_line() { # REGEX [FILE]
-	grep -Eq -- "$1" "${2:-$work/out.txt}" || { cat "${2:-$work/out.txt}"; fail "no line matching: $1"; }
-}
-no_line() { # REGEX [FILE]
-	! grep -Eq -- "$1" "${2:-$work/out.txt}" || { cat "${2:-$work/out.txt}"; fail "a line matches: $1"; }
+		sh "$cov" "$@" >"$work/out" 2>&1
+	rc=$?
 }
 
 # ---- checks -------------------------------------------------------------------
@@ -219,6 +206,5 @@ checks=${TW_CHECKS:-"usage_errors report tree_switch failures"}
 before_check() {
 	rm -rf "$work/r"
 }
-. "$top/test/meta/lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

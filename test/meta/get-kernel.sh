@@ -11,13 +11,13 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 gk=$top/kernels/get-kernel
 # Nothing listens on port 9 (discard) here: connections are refused at once.
 dead_mirror=http://127.0.0.1:9/debian
 # A command, may be two words ("busybox sh"): expanded unquoted on purpose.
 gk_sh=${TW_SH:-sh}
-
-say() { printf '%s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/get-kernel-selftest.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
@@ -31,16 +31,6 @@ run() {
 	rc=$?
 }
 
-fail() {
-	say "$*"
-	say "stdout:"
-	sed 's/^/  | /' "$work/out"
-	say "stderr:"
-	sed 's/^/  | /' "$work/err"
-	exit 1
-}
-
-expect_status() { [ "$rc" = "$1" ] || fail "exit status $rc, expected $1"; }
 expect_out() { [ "$(cat "$work/out")" = "$1" ] || fail "printed '$(cat "$work/out")', expected '$1'"; }
 expect_err() { grep -Eq -- "$1" "$work/err" || fail "no message matching: $1"; }
 # The failure is one line (with the usage hint for usage errors).
@@ -165,6 +155,5 @@ checks=${TW_CHECKS:-"help usage_errors cached_offline unknown_version offline_no
 before_check() {
 	rm -rf "$work/cache"
 }
-. "$top/test/meta/lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

@@ -26,21 +26,12 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 guest=$top/guest
-
-say() { printf '%s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vm-selftest.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
-
-fail() {
-	say "$*"
-	if [ -s "$work/out" ]; then
-		say "output:"
-		sed 's/^/  | /' "$work/out"
-	fi
-	exit 1
-}
 
 # vm ARGS...: guest/vm-run with a private static build (the user's
 # build-static/ is left alone), output in $work/out, status in $rc.
@@ -49,12 +40,6 @@ vm() {
 	rc=$?
 }
 
-expect() {
-	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
-	if [ $# -ge 2 ]; then
-		grep -Eq -- "$2" "$work/out" || fail "no line matching: $2"
-	fi
-}
 
 # ---- bad input and usage ----------------------------------------------------------
 
@@ -657,6 +642,5 @@ check_boot() {
 }
 
 checks=${TW_CHECKS:-"usage bad_input not_a_kernel kimage mkcpio watch bundles verdicts bench_verdicts fake_qemu bench_fake_qemu lost_case boot"}
-. "$top/test/meta/lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

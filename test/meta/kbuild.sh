@@ -16,13 +16,14 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 bk=$top/kernels/build-kernel
 br=$top/kernels/bisect-run
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kbuild-selftest.XXXXXX") || exit 1
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
-say() { printf '%s\n' "$*"; }
 n=0
 failed=0
 ok() { n=$((n + 1)); say "ok $n - $*"; }

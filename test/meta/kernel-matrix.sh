@@ -12,12 +12,12 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 km=$top/kernels/kernel-matrix
 python=$(command -v python3 || true)
 # A command, may be two words ("busybox sh"): expanded unquoted on purpose.
 km_sh=${TW_SH:-sh}
-
-say() { printf '%s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kernel-matrix-selftest.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
@@ -101,29 +101,9 @@ run() {
 	rc=$?
 }
 
-fail() {
-	say "$*"
-	say "output:"
-	sed 's/^/  | /' "$work/out"
-	exit 1
-}
-
-expect_status() { [ "$rc" = "$1" ] || fail "exit status $rc, expected $1"; }
-expect_line() { grep -Eq -- "$1" "$work/out" || fail "no line matching: $1"; }
-no_line() { ! grep -Eq -- "$1" "$work/out" || fail "unexpected line matching: $1"; }
-
 # expect_json FILE FIXED-STRING: the matrix JSON has it (one entry a line).
 expect_json() {
 	grep -qF -- "$2" "$1" || { sed 's/^/  json| /' "$1"; fail "$1 lacks: $2"; }
-}
-
-valid_json() {
-	if [ -n "$python" ]; then
-		"$python" -m json.tool "$1" >/dev/null 2>"$work/err" || fail "$1 is not JSON: $(cat "$work/err")"
-	else
-		head -n 1 "$1" | grep -qx '{' || fail "$1 is not one object"
-		tail -n 1 "$1" | grep -qx '}' || fail "$1 is not one object"
-	fi
 }
 
 # Three kernels that agree on fanin_local.default and differ elsewhere.
@@ -277,6 +257,5 @@ checks=${TW_CHECKS:-"help usage_errors run diff_why repeat show_merge"}
 before_check() {
 	rm -rf "$work/images" "$work/m" "$work/n" "$work/a" "$work/b" "$work/c" "$work/merged"
 }
-. "$top/test/meta/lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

@@ -1,6 +1,19 @@
 # SPDX-License-Identifier: MIT
 #
-# The driver the meta tests (test/meta/*.sh) share: sourced, not run.
+# What the meta tests (test/meta/*.sh) share: sourced, not run, right
+# after they set $top. It brings runner/lib.sh (say, warn, ...), fail and
+# the driver, run_checks.
+#
+# The command under test runs through the meta test's own run(), which
+# leaves its output in $work/out (and $work/err, if kept apart) and its
+# exit status in $rc; the helpers below judge that:
+#   fail TEXT...        the check failed: why, and what the command printed
+#   expect_status N     it exited N
+#   expect_line ERE [F] a line of its output (or of file F) matches
+#   no_line ERE [F]     no line does
+#   expect N [ERE]      both of the first two
+#   valid_json F        F is JSON (python3's parser where there is one,
+#                       else: one object over whole lines)
 #
 # run_checks CHECK...: runs each function check_CHECK in a subshell, its
 # output kept in $work/check.out, and prints TAP: "ok N - CHECK (Ss)",
@@ -9,6 +22,46 @@
 # check's name first, e.g. to clear scratch files) and $checks_note (a
 # line printed as a TAP comment after the header). Returns 0 when all
 # passed. Needs $work (a scratch directory).
+
+# shellcheck source=runner/lib.sh
+. "$top/runner/lib.sh"
+
+fail() {
+	say "$*"
+	for meta_f in out err; do
+		[ -s "$work/$meta_f" ] || continue
+		say "$meta_f:"
+		sed 's/^/  | /' "$work/$meta_f"
+	done
+	exit 1
+}
+
+expect_status() {
+	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
+}
+
+expect_line() {
+	grep -Eq -- "$1" "${2:-$work/out}" || fail "no line matching: $1${2:+ (in $2)}"
+}
+
+no_line() {
+	! grep -Eq -- "$1" "${2:-$work/out}" || fail "a line matches: $1${2:+ (in $2)}"
+}
+
+expect() {
+	expect_status "$1"
+	[ $# -lt 2 ] || expect_line "$2"
+}
+
+valid_json() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -m json.tool "$1" >/dev/null 2>"$work/json.err" ||
+			fail "$1 is not JSON: $(cat "$work/json.err")"
+	else
+		head -n 1 "$1" | grep -qx '{' || fail "$1 is not one object"
+		tail -n 1 "$1" | grep -qx '}' || fail "$1 is not one object"
+	fi
+}
 
 run_checks() {
 	rc_n=0

@@ -15,10 +15,10 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 ms=$top/kernels/mutation-score
 ms_sh=${TW_SH:-sh}
-
-say() { printf '%s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mutation-score-selftest.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
@@ -118,28 +118,14 @@ mkpatches() { # NAME...
 	for p in "$@"; do : >"$work/patches/$p.patch"; done
 }
 
-fail() {
-	say "FAIL: $*"
-	exit 1
-}
-run() { # OUT-DIR ARGS...: mutation-score's output in $work/out.txt, status in $st
+run() { # OUT-DIR ARGS...: mutation-score's output in $work/out, status in $rc
 	o=$1
 	shift
 	[ -n "$o" ] && rm -rf "${work:?}/$o"
 	# shellcheck disable=SC2086 # ms_sh: may be two words
 	TW_BUILD_KERNEL=$work/fake-build-kernel TW_VM_RUN=$work/fake-vm-run \
-		FAKE_CANNED=$work/canned $ms_sh "$ms" --kernel-out "$work/kout" ${o:+-o "$work/$o"} "$@" >"$work/out.txt" 2>&1
-	st=$?
-}
-expect_status() {
-	[ "$st" = "$1" ] || { cat "$work/out.txt"; fail "exit status $st, expected $1"; }
-}
-expect_line() { # REGEX [FILE]: a line of the output (or FILE) matches
-	grep -Eq -- "$1" "${2:-$work/out.txt}" || { cat "${2:-$work/out.txt}"; fail "no line matching: $1"; }
-}
-json_ok() {
-	[ -z "$(command -v python3)" ] && return 0
-	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" || fail "$1 is not JSON"
+		FAKE_CANNED=$work/canned $ms_sh "$ms" --kernel-out "$work/kout" ${o:+-o "$work/$o"} "$@" >"$work/out" 2>&1
+	rc=$?
 }
 
 src=$work/linux
@@ -177,7 +163,7 @@ check_usage_errors() {
 	run "" --show "$work/empty"
 	expect_status 2
 	expect_line 'not a mutation-score directory'
-	[ "$(grep -c . "$work/out.txt")" -le 2 ] || fail "a bad input gives more than two lines"
+	[ "$(grep -c . "$work/out")" -le 2 ] || fail "a bad input gives more than two lines"
 }
 
 base_ok() {
@@ -226,23 +212,23 @@ check_classes() {
 	expect_line '^  survivor: MISSED \(2 cases passed\)$'
 	expect_line 'runtests args: fanin_local --repeat 2' "$work/m/order/args"
 	j=$work/m/mutation.json
-	json_ok "$j"
+	valid_json "$j"
 	expect_line '^  "caught": 9,$' "$j"
 	expect_line '^  "missed": 1,$' "$j"
 	expect_line '"label": "order", "kind": "mutant", .*"status": "caught".*"classes": \{"order": 2\}, "first": \{"case": "fanin_local.defer_flag", "class": "order", "seconds": 0.57' "$j"
 	expect_line '"label": "panic".*"vm_verdict": "panic".*"caught_by": \[\{"case": "orphans.defer", "class": "panic"' "$j"
 	# --show redraws the same table from the directories.
-	sed -n '/^mutation score/,/^results: /p' "$work/out.txt" | sed '$d' >"$work/table.txt"
+	sed -n '/^mutation score/,/^results: /p' "$work/out" | sed '$d' >"$work/table.txt"
 	run "" --show "$work/m"
 	expect_status 0
-	diff "$work/table.txt" "$work/out.txt" || fail "--show differs from the run's table"
-	diff "$work/m/mutation.txt" "$work/out.txt" || fail "mutation.txt differs from the table"
+	diff "$work/table.txt" "$work/out" || fail "--show differs from the run's table"
+	diff "$work/m/mutation.txt" "$work/out" || fail "mutation.txt differs from the table"
 	# --update writes both files again, the same.
 	cp "$work/m/mutation.json" "$work/json.1"
 	rm -f "$work/m/mutation.txt"
 	run "" --update "$work/m"
 	expect_status 0
-	diff "$work/m/mutation.txt" "$work/out.txt" || fail "--update: mutation.txt differs from the table"
+	diff "$work/m/mutation.txt" "$work/out" || fail "--update: mutation.txt differs from the table"
 	diff "$work/json.1" "$work/m/mutation.json" || fail "--update wrote another mutation.json"
 }
 
@@ -261,7 +247,7 @@ check_not_scored() {
 	expect_line 'the build failed: .*/nobuild-y/build.log'
 	expect_line '^  noboot +no-boot '
 	grep -q boom "$work/m/nobuild-y/build.log" || fail "the failed build's log was not kept"
-	json_ok "$work/m/mutation.json"
+	valid_json "$work/m/mutation.json"
 }
 
 check_base_fails() {
@@ -283,8 +269,8 @@ EOF
 	chmod +x "$work/fake-build-base-fails"
 	rm -rf "$work/n"
 	TW_BUILD_KERNEL=$work/fake-build-base-fails TW_VM_RUN=$work/fake-vm-run \
-		sh "$ms" --kernel-out "$work/kout" -o "$work/n" --patches "$work/patches" "$src" >"$work/out.txt" 2>&1
-	st=$?
+		sh "$ms" --kernel-out "$work/kout" -o "$work/n" --patches "$work/patches" "$src" >"$work/out" 2>&1
+	rc=$?
 	expect_status 3
 	expect_line 'the unpatched kernel cannot be tested \(build-failed'
 }
@@ -333,6 +319,5 @@ checks=${TW_CHECKS:-"help usage_errors classes not_scored base_fails prebuilt lo
 before_check() {
 	rm -rf "$work/canned" "$work/m" "$work/n" "$work/kout"
 }
-. "$top/test/meta/lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

@@ -25,14 +25,14 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_abort=0
 export ASAN_OPTIONS
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
 fake=$top/test/meta/fake_verdicts.t
 # A command, may be two words ("busybox sh"): expanded unquoted on purpose.
 runner_sh=${TW_SH:-sh}
 python=$(command -v python3 || true)
 xmllint=$(command -v xmllint || true)
 runner_path=$PATH
-
-say() { printf '%s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/runner-selftest.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
@@ -64,25 +64,8 @@ run() {
 	rc=$?
 }
 
-fail() {
-	say "$*"
-	say "runner output:"
-	sed 's/^/  | /' "$work/out"
-	exit 1
-}
 
-expect_status() {
-	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
-}
 
-# expect_line ERE: a line of the terminal output matches.
-expect_line() {
-	grep -Eq -- "$1" "$work/out" || fail "no terminal line matching: $1"
-}
-
-no_line() {
-	! grep -Eq -- "$1" "$work/out" || fail "unexpected terminal line matching: $1"
-}
 
 # expect_json NAME RESULT [TEXT]: the entry of NAME has this result (and TEXT
 # somewhere in it). The writer puts each test on one line.
@@ -556,6 +539,5 @@ checks=${TW_CHECKS:-"usage_errors list pass fail skip hang_in_case hang_watchdog
 	exclude repeat_and_single_case everything bisect io_uring_disabled verbose
 	results_dir_safety interrupt"}
 checks_note="runtests.sh under '$runner_sh'${TW_BUSYBOX:+ with only busybox on its PATH}"
-. "$top/test/meta/lib.sh"
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks
