@@ -46,6 +46,7 @@ kill_wait=${TW_KILL_WAIT:-10}
 # Options.
 verbose=0
 list_only=0
+describe=0
 bisect=0
 repeat=1
 duration=
@@ -72,6 +73,8 @@ the kernel log checked per case, and writes the results.
 
   -h, --help             this text
   -l, --list             list the test cases (and exclusions) and exit
+  -D, --describe         one line per program from its struct scenario, fields
+                         separated by tabs: name, profiles, needs, fix, summary
   -v, --verbose          show each program's output as it runs
       --timeout SECS     per program, 0 for none (default $DEFAULT_TIMEOUT, plus
                          $TIMEOUT_PER_DURATION per second of --duration)
@@ -177,6 +180,7 @@ parse_args() {
 		case $opt in
 		-h | --help) usage; exit 0 ;;
 		-l | --list) list_only=1 ;;
+		-D | --describe) describe=1 ;;
 		-v | --verbose) verbose=1 ;;
 		--bisect) bisect=1 ;;
 		--jitter) export TW_JITTER=1 ;;
@@ -1138,6 +1142,14 @@ list_tests() {
 	done <"$tmp/selection"
 }
 
+# The programs' own description of themselves (-D): the one source of the
+# test table in README and doc/.
+describe_tests() {
+	cut -d' ' -f1 "$tmp/selection" | uniq | while read -r prog; do
+		"$testdir/$prog.t" -D </dev/null || warn "$prog.t cannot describe itself (-D)"
+	done
+}
+
 main() {
 	kernel_mode "$@"
 	parse_args "$@"
@@ -1154,6 +1166,10 @@ main() {
 	select_programs
 	if [ "$list_only" = 1 ]; then
 		list_tests
+		exit 0
+	fi
+	if [ "$describe" = 1 ]; then
+		describe_tests
 		exit 0
 	fi
 	[ -n "$seed" ] || seed=$(new_seed)

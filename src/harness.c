@@ -45,7 +45,7 @@ struct run_opts {
 	unsigned threads;
 	unsigned profile_mask;
 	int verbose;
-	bool list;
+	bool list, describe;
 	bool jitter, fault_inject;
 };
 
@@ -317,7 +317,7 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 	fprintf(f,
 		"%s - %s\n\n"
 		"usage: %s [-s SEED] [-d SECONDS] [-n THREADS] [-p PROFILE[,PROFILE...]]\n"
-		"       [-t HANG_SECONDS] [-j] [-F] [-l] [-v] [-h]\n\n"
+		"       [-t HANG_SECONDS] [-j] [-F] [-l] [-D] [-v] [-h]\n\n"
 		"  -s SEED     replay a run (the seed is printed by every run)\n"
 		"  -d SECONDS  load phase per case (default %.1f); longer is a soak\n"
 		"  -n THREADS  producer threads (default 2 x CPUs, at least %u)\n"
@@ -330,6 +330,8 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 		"  -F          allow fault injection where a test does it (or\n"
 		"              $TW_FAULT_INJECT=1; root and a kernel with fail-nth)\n"
 		"  -l          list the cases and exit\n"
+		"  -D          describe the scenario in one line and exit: name, profiles,\n"
+		"              needs, fix and summary, separated by tabs (- for none)\n"
 		"  -v          verbose\n\n"
 		"profiles:\n",
 		sc->name, sc->summary, prog, DEFAULT_DURATION,
@@ -391,7 +393,7 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 	o->profile_mask = sc->profiles;
 	o->jitter = env_flag("TW_JITTER");
 	o->fault_inject = env_flag("TW_FAULT_INJECT");
-	while ((opt = getopt(argc, argv, "s:d:n:p:t:jFlvh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:d:n:p:t:jFlDvh")) != -1) {
 		switch (opt) {
 		case 's':
 			o->seed = strtoull(optarg, &end, 0);
@@ -434,6 +436,9 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 		case 'l':
 			o->list = true;
 			break;
+		case 'D':
+			o->describe = true;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -457,6 +462,29 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 			o->threads = minthreads;
 	}
 	return 0;
+}
+
+/*
+ * The scenario's metadata, the one source of what runtests.sh --describe and
+ * the documentation's table of tests say about it: one line, tab-separated,
+ * "-" for an empty field.
+ */
+static void describe(const struct scenario *sc)
+{
+	const char *sep = "";
+
+	printf("%s\t", sc->name);
+	for (int i = 0; i < P_COUNT; i++)
+		if (sc->profiles & PMASK(i)) {
+			printf("%s%s", sep, profiles[i].name);
+			sep = ",";
+		}
+	printf("\t%s\t", sc->needs_root ? "root" : "-");
+	if (sc->fix_subject)
+		printf("%s \"%s\"", sc->fix_commit ? sc->fix_commit : "-", sc->fix_subject);
+	else
+		printf("-");
+	printf("\t%s\n", sc->summary);
 }
 
 /* ---- main loop ---------------------------------------------------------- */
@@ -525,6 +553,10 @@ int harness_main(int argc, char **argv, const struct scenario *sc)
 	for (int i = 0; i < P_COUNT; i++)
 		if (o.profile_mask & sc->profiles & PMASK(i))
 			ncases++;
+	if (o.describe) {
+		describe(sc);
+		return 0;
+	}
 	if (o.list) {
 		for (int i = 0; i < P_COUNT; i++)
 			if (o.profile_mask & sc->profiles & PMASK(i))
