@@ -24,7 +24,7 @@ failed=0
 for t in "$top"/test/meta/*.sh "$top"/test/self/*.t; do
 	[ -f "$t" ] || continue
 	case ${t##*/} in
-	fake_* | lib.sh) continue ;;	# fixtures and the meta tests' driver
+	fake_* | lib.sh | *-lib.sh) continue ;;	# fixtures; files the meta tests source
 	esac
 	n=$((n + 1))
 	name=${t#"$top"/}
