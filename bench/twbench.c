@@ -2,15 +2,16 @@
 /*
  * twbench - throughput and latency of io_uring task_work.
  *
- *   bench/twbench [-d SECS] [-w SECS] [-r N] [-p LIST] [-b N] [-W N] [-t SECS]
- *                 [-o DIR] [-q] [-l] [WORKLOAD[.MODE]...]
+ *   bench/twbench [-d SECS] [-w SECS] [-r N] [-p LIST] [-b N] [-c N] [-W N]
+ *                 [-a MODE] [-t SECS] [-o DIR] [-q] [-l] [WORKLOAD[.MODE]...]
  *
- * Runs every selected (workload, mode, producer count) -r times for -d
+ * Measures every selected (workload, mode, producer count) -r times for -d
  * seconds after a -w warm-up, prints a table row per result as it goes and,
  * with -o, writes DIR/bench.txt (the table) and DIR/bench.json. The floors
  * (user_*, epoll_wake) run first, so that each kernel row can be shown next
- * to its reference. Exit: 0 done, 1 a run saw an error (a lost message or
- * wake-up, a failed request), 2 usage, 77 nothing could run.
+ * to its reference. Exit: 0 done, 1 a row saw an error (a lost message or
+ * wake-up, a failed request), 2 usage, 77 nothing could run. doc/benchmark.md
+ * says what each number means and how to compare two runs.
  */
 #include <errno.h>
 #include <getopt.h>
