@@ -19,8 +19,8 @@
 #define BENCH_MAX_PLIST		12
 
 struct bench_opts {
-	double duration_s;		/* measured part of a run */
-	double warmup_s;		/* run, but not counted */
+	double duration_s;		/* the measured interval of each repeat */
+	double warmup_s;		/* before it: workers run, nothing counted */
 	int repeats;
 	int plist[BENCH_MAX_PLIST];	/* producer counts */
 	int nplist;
@@ -32,11 +32,15 @@ struct bench_opts {
 	bool verbose;
 };
 
-/* What a run is doing; the workers read it, the driver writes it. */
+/* What a measurement is doing; the workers read it, the driver writes it. */
 enum bench_phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_STOP };
 
-/* One run of one (workload, mode, producers). */
-struct bench_run {
+/*
+ * One measurement of one (workload, mode, producers): one of a row's -r
+ * repeats. What the driver and the workers share while it lasts, and what
+ * they measured: twbench turns it into one repeat of a struct result.
+ */
+struct measurement {
 	const struct bench_opts *o;
 	const char *workload;
 	const char *mode;
@@ -45,7 +49,7 @@ struct bench_run {
 	int phase;			/* enum bench_phase, atomic */
 	struct tw_barrier ready;	/* workers + the driver */
 
-	/* Filled by the workers when they exit (bench_add_result()). */
+	/* Filled by the workers when they exit (bench_add_tally()). */
 	pthread_mutex_t lock;
 	uint64_t ops;			/* completed while PH_MEASURE */
 	long sleeps;			/* the consumer's, while PH_MEASURE */
@@ -70,7 +74,7 @@ struct workload {
 	/* What kernel path a mode drives, for the report. */
 	const char *(*path)(const char *mode);
 	/* Sets up, calls bench_drive(), tears down. why: a skip's reason. */
-	enum bench_status (*run)(struct bench_run *r, char *why, size_t whylen);
+	enum bench_status (*measure)(struct measurement *meas, char *why, size_t whylen);
 };
 
 extern const struct workload wl_msgring, wl_pingpong, wl_pollwake, wl_epoll_wake,
@@ -95,21 +99,21 @@ bool bench_fault_now(enum bench_fault f);
 /* The driver: wait until the workers are ready (the barrier is sized
  * workers + 1), warm up, measure, set PH_STOP. -ETIMEDOUT if the workers
  * never got ready. */
-int bench_drive(struct bench_run *r);
+int bench_drive(struct measurement *meas);
 
-static inline int bench_phase(const struct bench_run *r)
+static inline int bench_phase(const struct measurement *meas)
 {
-	return __atomic_load_n(&r->phase, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&meas->phase, __ATOMIC_ACQUIRE);
 }
 
-static inline bool bench_measuring(const struct bench_run *r)
+static inline bool bench_measuring(const struct measurement *meas)
 {
-	return bench_phase(r) == PH_MEASURE;
+	return bench_phase(meas) == PH_MEASURE;
 }
 
-static inline bool bench_stopping(const struct bench_run *r)
+static inline bool bench_stopping(const struct measurement *meas)
 {
-	return bench_phase(r) == PH_STOP;
+	return bench_phase(meas) == PH_STOP;
 }
 
 /* A worker's place: the consumer (or owner, or the side that measures a
@@ -118,11 +122,11 @@ static inline bool bench_stopping(const struct bench_run *r)
 
 /* A worker arrives at the start line, pinned first (-a): the consumer to
  * the first allowed CPU, producer i to one of the others. Pinned, a
- * wake-up always crosses CPUs; unpinned, the scheduler decides per run
+ * wake-up always crosses CPUs; unpinned, the scheduler decides each time
  * whether it does, and the numbers of one row jump between two modes. A
  * driver that never comes (setup failed elsewhere) is an error after
  * --hang seconds, not a hang. */
-void bench_worker_ready(struct bench_run *r, int role);
+void bench_worker_ready(struct measurement *meas, int role);
 
 /*
  * How often the consumer went to sleep while measuring: its voluntary
@@ -141,19 +145,19 @@ struct sleep_meter {
 void sleep_meter_tick(struct sleep_meter *m, bool measuring);
 
 /* A worker's tally, merged when it exits; the consumer passes its meter. */
-void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat,
-		      struct sleep_meter *sm);
+void bench_add_tally(struct measurement *meas, uint64_t ops, const struct hist *lat,
+		     struct sleep_meter *sm);
 /* Records an error (the first message is kept) from any thread. */
-void bench_error(struct bench_run *r, const char *fmt, ...)
+void bench_error(struct measurement *meas, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* A producer's next batch: up to -b credits, waiting while the consumer
- * holds them all. 0 when the run stops, or when no credit came back for
+ * holds them all. 0 when the measurement stops, or when no credit came back for
  * --hang seconds (recorded as the error: the consumer stopped reaping). */
-int bench_take_credits(struct bench_run *r, struct tw_credit *c, int producer);
+int bench_take_credits(struct measurement *meas, struct tw_credit *c, int producer);
 
 /* A worker's deadline for one wait: a wait longer than this is a hang. */
-struct deadline bench_wait_deadline(const struct bench_run *r);
+struct deadline bench_wait_deadline(const struct measurement *meas);
 
 /* Threads: start n workers running fn(arg + i * size), join them all. */
 int bench_threads_start(pthread_t *t, int n, void *(*fn)(void *), void *arg, size_t size);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The driver side of a run: phases, the measured interval and the CPU it
- * cost, and the workers' tallies.
+ * The driver side of a measurement: phases, the measured interval and the
+ * CPU it cost, and the workers' tallies.
  */
 #include <errno.h>
 #include <sched.h>
@@ -47,33 +47,33 @@ static void sleep_until(int64_t t_ns)
 		;
 }
 
-static void set_phase(struct bench_run *r, enum bench_phase ph)
+static void set_phase(struct measurement *meas, enum bench_phase ph)
 {
-	__atomic_store_n(&r->phase, ph, __ATOMIC_RELEASE);
+	__atomic_store_n(&meas->phase, ph, __ATOMIC_RELEASE);
 }
 
-int bench_drive(struct bench_run *r)
+int bench_drive(struct measurement *meas)
 {
-	struct deadline dl = bench_wait_deadline(r);
+	struct deadline dl = bench_wait_deadline(meas);
 	int64_t t0, t1;
 	double cpu0;
 
-	if (tw_barrier_wait(&r->ready, &dl)) {
-		bench_error(r, "workers not ready in %d s", r->o->hang_s);
-		set_phase(r, PH_STOP);
+	if (tw_barrier_wait(&meas->ready, &dl)) {
+		bench_error(meas, "workers not ready in %d s", meas->o->hang_s);
+		set_phase(meas, PH_STOP);
 		return -ETIMEDOUT;
 	}
-	r->drove = true;
-	set_phase(r, PH_WARMUP);
-	sleep_until(now_ns() + (int64_t)(r->o->warmup_s * 1e9));
+	meas->drove = true;
+	set_phase(meas, PH_WARMUP);
+	sleep_until(now_ns() + (int64_t)(meas->o->warmup_s * 1e9));
 	cpu0 = rusage_cpu_s();
 	t0 = now_ns();
-	set_phase(r, PH_MEASURE);
-	sleep_until(t0 + (int64_t)(r->o->duration_s * 1e9));
-	set_phase(r, PH_STOP);
+	set_phase(meas, PH_MEASURE);
+	sleep_until(t0 + (int64_t)(meas->o->duration_s * 1e9));
+	set_phase(meas, PH_STOP);
 	t1 = now_ns();
-	r->cpu_s = rusage_cpu_s() - cpu0;
-	r->seconds = (double)(t1 - t0) / 1e9;
+	meas->cpu_s = rusage_cpu_s() - cpu0;
+	meas->seconds = (double)(t1 - t0) / 1e9;
 	return 0;
 }
 
@@ -112,16 +112,17 @@ static void pin(int role)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-void bench_worker_ready(struct bench_run *r, int role)
+void bench_worker_ready(struct measurement *meas, int role)
 {
-	struct deadline dl = bench_wait_deadline(r);
+	struct deadline dl = bench_wait_deadline(meas);
 
-	if (r->o->pin)
+	if (meas->o->pin)
 		pin(role);
 
-	if (tw_barrier_wait(&r->ready, &dl)) {
-		bench_error(r, "a worker waited %d s for the others to be ready", r->o->hang_s);
-		__atomic_store_n(&r->phase, PH_STOP, __ATOMIC_RELEASE);
+	if (tw_barrier_wait(&meas->ready, &dl)) {
+		bench_error(meas, "a worker waited %d s for the others to be ready",
+			    meas->o->hang_s);
+		__atomic_store_n(&meas->phase, PH_STOP, __ATOMIC_RELEASE);
 	}
 }
 
@@ -143,52 +144,52 @@ void sleep_meter_tick(struct sleep_meter *m, bool measuring)
 	}
 }
 
-void bench_add_result(struct bench_run *r, uint64_t ops, const struct hist *lat,
-		      struct sleep_meter *sm)
+void bench_add_tally(struct measurement *meas, uint64_t ops, const struct hist *lat,
+		     struct sleep_meter *sm)
 {
 	if (sm)
 		sleep_meter_tick(sm, false);
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&meas->lock);
 	if (sm && sm->state == 2) {
-		r->sleeps += sm->sleeps;
-		r->slept_measured = true;
+		meas->sleeps += sm->sleeps;
+		meas->slept_measured = true;
 	}
-	r->ops += ops;
+	meas->ops += ops;
 	if (lat)
-		hist_merge(&r->lat, lat);
-	pthread_mutex_unlock(&r->lock);
+		hist_merge(&meas->lat, lat);
+	pthread_mutex_unlock(&meas->lock);
 }
 
-void bench_error(struct bench_run *r, const char *fmt, ...)
+void bench_error(struct measurement *meas, const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&r->lock);
-	if (!r->errors++) {
+	pthread_mutex_lock(&meas->lock);
+	if (!meas->errors++) {
 		va_start(ap, fmt);
-		vsnprintf(r->error, sizeof(r->error), fmt, ap);
+		vsnprintf(meas->error, sizeof(meas->error), fmt, ap);
 		va_end(ap);
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&meas->lock);
 }
 
-int bench_take_credits(struct bench_run *r, struct tw_credit *c, int producer)
+int bench_take_credits(struct measurement *meas, struct tw_credit *c, int producer)
 {
-	struct deadline dl = bench_wait_deadline(r);
-	int n = tw_credit_take(c, r->o->batch, &dl);
+	struct deadline dl = bench_wait_deadline(meas);
+	int n = tw_credit_take(c, meas->o->batch, &dl);
 
 	if (n < 0) {
-		bench_error(r, "producer %d: no credit for %d s: the consumer stopped reaping",
-			    producer, r->o->hang_s);
+		bench_error(meas, "producer %d: no credit for %d s: the consumer stopped reaping",
+			    producer, meas->o->hang_s);
 		return 0;
 	}
 	/* The driver hands out credits to release producers at the stop. */
-	return bench_stopping(r) ? 0 : n;
+	return bench_stopping(meas) ? 0 : n;
 }
 
-struct deadline bench_wait_deadline(const struct bench_run *r)
+struct deadline bench_wait_deadline(const struct measurement *meas)
 {
-	return deadline_in((int64_t)r->o->hang_s * NSEC_PER_SEC);
+	return deadline_in((int64_t)meas->o->hang_s * NSEC_PER_SEC);
 }
 
 int bench_threads_start(pthread_t *t, int n, void *(*fn)(void *), void *arg, size_t size)

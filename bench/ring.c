@@ -34,7 +34,7 @@ int bench_ring_init(struct io_uring *ring, const char *mode, unsigned entries,
 	memset(&p, 0, sizeof(p));
 	p.flags = flags | IORING_SETUP_CQSIZE;
 	p.cq_entries = entries * 4;
-	/* Long enough that the SQ thread stays awake through a run. */
+	/* Long enough that the SQ thread stays awake through a measurement. */
 	p.sq_thread_idle = 1000;
 	ret = io_uring_queue_init_params(entries, ring, &p);
 	if (ret == -EINVAL && (flags & IORING_SETUP_DEFER_TASKRUN))

@@ -8,11 +8,11 @@
 
 #define ACK_SLICE_MS	50
 
-int token_fan_init(struct token_fan *f, struct bench_run *r)
+int token_fan_init(struct token_fan *f, struct measurement *meas)
 {
 	memset(f, 0, sizeof(*f));
-	f->r = r;
-	for (int i = 0; i < r->producers; i++) {
+	f->meas = meas;
+	for (int i = 0; i < meas->producers; i++) {
 		int sv[2];
 
 		/* A socket, not a pipe: sockets take io_uring's nonblocking
@@ -62,22 +62,22 @@ static int wait_ack(struct token_slot *s, uint32_t seq, const struct deadline *d
 static void *producer_main(void *arg)
 {
 	struct token_slot *s = arg;
-	struct bench_run *r = s->fan->r;
+	struct measurement *meas = s->fan->meas;
 	uint32_t seq = 0;
 
-	bench_worker_ready(r, s->id);
-	while (!bench_stopping(r)) {
-		struct deadline dl = bench_wait_deadline(r);
+	bench_worker_ready(meas, s->id);
+	while (!bench_stopping(meas)) {
+		struct deadline dl = bench_wait_deadline(meas);
 
 		__atomic_store_n(&s->t_sent, now_ns(), __ATOMIC_RELEASE);
 		__atomic_store_n(&s->sent, ++seq, __ATOMIC_RELEASE);
 		if (write(s->tx, "t", 1) != 1) {
-			bench_error(r, "producer %d: write: %s", s->id, strerror(errno));
+			bench_error(meas, "producer %d: write: %s", s->id, strerror(errno));
 			break;
 		}
 		if (wait_ack(s, seq, &dl)) {
-			bench_error(r, "producer %d: token %u not seen in %d s: its wake-up was lost",
-				    s->id, seq, r->o->hang_s);
+			bench_error(meas, "producer %d: token %u not seen in %d s: its wake-up was lost",
+				    s->id, seq, meas->o->hang_s);
 			break;
 		}
 	}
@@ -87,12 +87,13 @@ static void *producer_main(void *arg)
 
 int token_producers_start(struct token_fan *f, pthread_t *t)
 {
-	return bench_threads_start(t, f->r->producers, producer_main, f->slot, sizeof(f->slot[0]));
+	return bench_threads_start(t, f->meas->producers, producer_main, f->slot,
+				   sizeof(f->slot[0]));
 }
 
 bool token_producers_done(const struct token_fan *f)
 {
-	return __atomic_load_n(&f->producers_done, __ATOMIC_ACQUIRE) == f->r->producers;
+	return __atomic_load_n(&f->producers_done, __ATOMIC_ACQUIRE) == f->meas->producers;
 }
 
 bool token_seen(struct token_slot *s, int64_t now, struct hist *lat, bool counting)

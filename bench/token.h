@@ -28,15 +28,15 @@ struct token_slot {
 } __attribute__((aligned(64)));
 
 struct token_fan {
-	struct bench_run *r;
+	struct measurement *meas;
 	struct token_slot slot[BENCH_MAX_PRODUCERS];
 	int producers_done;		/* atomic */
 };
 
-/* Socketpairs for r->producers slots: 0 or -errno. */
-int token_fan_init(struct token_fan *f, struct bench_run *r);
+/* Socketpairs for meas->producers slots: 0 or -errno. */
+int token_fan_init(struct token_fan *f, struct measurement *meas);
 void token_fan_exit(struct token_fan *f);
-/* Starts the producers (they wait at r->ready), 0 or -errno. */
+/* Starts the producers (they wait at meas->ready), 0 or -errno. */
 int token_producers_start(struct token_fan *f, pthread_t *t);
 bool token_producers_done(const struct token_fan *f);
 

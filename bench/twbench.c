@@ -2,15 +2,16 @@
 /*
  * twbench - throughput and latency of io_uring task_work.
  *
- *   bench/twbench [-d SECS] [-w SECS] [-r N] [-p LIST] [-b N] [-W N] [-t SECS]
- *                 [-o DIR] [-q] [-l] [WORKLOAD[.MODE]...]
+ *   bench/twbench [-d SECS] [-w SECS] [-r N] [-p LIST] [-b N] [-c N] [-W N]
+ *                 [-a MODE] [-t SECS] [-o DIR] [-q] [-l] [WORKLOAD[.MODE]...]
  *
- * Runs every selected (workload, mode, producer count) -r times for -d
+ * Measures every selected (workload, mode, producer count) -r times for -d
  * seconds after a -w warm-up, prints a table row per result as it goes and,
  * with -o, writes DIR/bench.txt (the table) and DIR/bench.json. The floors
  * (user_*, epoll_wake) run first, so that each kernel row can be shown next
- * to its reference. Exit: 0 done, 1 a run saw an error (a lost message or
- * wake-up, a failed request), 2 usage, 77 nothing could run.
+ * to its reference. Exit: 0 done, 1 a row saw an error (a lost message or
+ * wake-up, a failed request), 2 usage, 77 nothing could run. doc/benchmark.md
+ * says what each number means and how to compare two runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -121,34 +122,37 @@ static bool known(const char *sel)
 	return false;
 }
 
-/* One measured run into res; false when the row is done (skip, error). */
-static bool run_once(const struct bench_opts *o, struct result *res)
+/* One measurement, as the next repeat of res; false when the row is done
+ * (skip, error). */
+static bool measure_once(const struct bench_opts *o, struct result *res)
 {
-	struct bench_run r = {
+	struct measurement meas = {
 		.o = o, .workload = res->w->name, .mode = res->mode, .producers = res->producers,
 	};
 	enum bench_status st;
 
-	pthread_mutex_init(&r.lock, NULL);
-	hist_reset(&r.lat);
-	st = res->w->run(&r, res->reason, sizeof(res->reason));
-	pthread_mutex_destroy(&r.lock);
-	res->errors += r.errors;
-	if (st == BENCH_OK && !r.ops) {
+	pthread_mutex_init(&meas.lock, NULL);
+	hist_reset(&meas.lat);
+	st = res->w->measure(&meas, res->reason, sizeof(res->reason));
+	pthread_mutex_destroy(&meas.lock);
+	res->errors += meas.errors;
+	if (st == BENCH_OK && !meas.ops) {
 		st = BENCH_ERROR;
-		snprintf(res->reason, sizeof(res->reason), "no operation completed in %.2f s", r.seconds);
+		snprintf(res->reason, sizeof(res->reason), "no operation completed in %.2f s",
+			 meas.seconds);
 	}
-	if (st == BENCH_ERROR && r.errors)
-		snprintf(res->reason, sizeof(res->reason), "%s", r.error);
+	if (st == BENCH_ERROR && meas.errors)
+		snprintf(res->reason, sizeof(res->reason), "%s", meas.error);
 	res->status = st;
 	if (st != BENCH_OK)
 		return false;
-	res->ops_s[res->repeats] = (double)r.ops / r.seconds;
-	res->cpu_ns[res->repeats] = r.cpu_s * 1e9 / (double)r.ops;
-	res->sleeps[res->repeats] = r.slept_measured ? (double)r.sleeps / (double)r.ops : -1;
+	res->ops_s[res->repeats] = (double)meas.ops / meas.seconds;
+	res->cpu_ns[res->repeats] = meas.cpu_s * 1e9 / (double)meas.ops;
+	res->sleeps[res->repeats] =
+		meas.slept_measured ? (double)meas.sleeps / (double)meas.ops : -1;
 	res->repeats++;
-	res->ops += r.ops;
-	hist_merge(res->lat, &r.lat);
+	res->ops += meas.ops;
+	hist_merge(res->lat, &meas.lat);
 	return true;
 }
 
@@ -302,26 +306,26 @@ int main(int argc, char **argv)
 			if (!selected(argv + optind, argc - optind, w, w->modes[m]))
 				continue;
 			for (int pi = 0; pi < (w->fan_in ? o.nplist : 1); pi++) {
-				struct result *r = &res[n];
+				struct result *row = &res[n];
 
 				if (n == MAX_RESULTS)
 					break;
-				*r = (struct result){ .w = w, .mode = w->modes[m],
-						      .producers = w->fan_in ? o.plist[pi] : 1,
-						      .lat = hist_new() };
-				for (int k = 0; k < o.repeats && run_once(&o, r); k++)
+				*row = (struct result){ .w = w, .mode = w->modes[m],
+							.producers = w->fan_in ? o.plist[pi] : 1,
+							.lat = hist_new() };
+				for (int k = 0; k < o.repeats && measure_once(&o, row); k++)
 					;
-				r->ref = find_ref(res, n, w, r->producers);
+				row->ref = find_ref(res, n, w, row->producers);
 				n++;
-				nok += r->status == BENCH_OK;
-				nerr += r->status == BENCH_ERROR;
+				nok += row->status == BENCH_OK;
+				nerr += row->status == BENCH_ERROR;
 				/* Errors reach the terminal even with -q. */
-				if (!quiet || r->status == BENCH_ERROR) {
-					report_row(quiet ? stderr : stdout, r);
+				if (!quiet || row->status == BENCH_ERROR) {
+					report_row(quiet ? stderr : stdout, row);
 					fflush(stdout);
 				}
 				if (txt)
-					report_row(txt, r);
+					report_row(txt, row);
 			}
 		}
 	}

@@ -29,7 +29,7 @@
 #define WAIT_SLICE_MS	50
 
 struct msgring {
-	struct bench_run *r;
+	struct measurement *meas;
 	int target_fd;
 	int setup_err;
 	char why[160];
@@ -58,7 +58,7 @@ static void reap_send_errors(struct msgring *m, struct io_uring *ring, int id)
 
 	while (!io_uring_peek_cqe(ring, &cqe)) {
 		if (cqe->res < 0)
-			bench_error(m->r, "producer %d: MSG_RING failed: %s", id,
+			bench_error(m->meas, "producer %d: MSG_RING failed: %s", id,
 				    strerror(-cqe->res));
 		io_uring_cqe_seen(ring, cqe);
 	}
@@ -68,18 +68,18 @@ static void *producer_main(void *arg)
 {
 	struct producer *p = arg;
 	struct msgring *m = p->m;
-	struct bench_run *r = m->r;
+	struct measurement *meas = m->meas;
 	struct io_uring ring;
 	uint64_t sent = 0;
 	char why[160];
 	int ret;
 
-	ret = bench_ring_init(&ring, "default", (unsigned)r->o->batch * 2, why, sizeof(why));
+	ret = bench_ring_init(&ring, "default", (unsigned)meas->o->batch * 2, why, sizeof(why));
 	if (ret)
-		bench_error(r, "producer %d: %s", p->id, why);
-	bench_worker_ready(r, p->id);
-	while (!ret && !bench_stopping(r)) {
-		int n = bench_take_credits(r, &m->credit, p->id);
+		bench_error(meas, "producer %d: %s", p->id, why);
+	bench_worker_ready(meas, p->id);
+	while (!ret && !bench_stopping(meas)) {
+		int n = bench_take_credits(meas, &m->credit, p->id);
 		int64_t t;
 
 		if (!n)
@@ -93,7 +93,7 @@ static void *producer_main(void *arg)
 		}
 		ret = io_uring_submit(&ring);
 		if (ret != n) {
-			bench_error(r, "producer %d: submit of %d MSG_RING: %d", p->id, n, ret);
+			bench_error(meas, "producer %d: submit of %d MSG_RING: %d", p->id, n, ret);
 			break;
 		}
 		ret = 0;
@@ -111,19 +111,19 @@ static void *producer_main(void *arg)
 /* Reaps until told to stop and every message sent has arrived. */
 static void consume(struct msgring *m, struct io_uring *ring)
 {
-	struct bench_run *r = m->r;
+	struct measurement *meas = m->meas;
 	struct io_uring_cqe *cqes[256];
 	uint64_t received = 0, ops = 0;
-	struct deadline progress = bench_wait_deadline(r);
+	struct deadline progress = bench_wait_deadline(meas);
 	struct hist *lat = hist_new();
 	struct sleep_meter sm = { 0 };
 	bool stalled = false;		/* FAULT_STALLED_CONSUMER */
 
 	for (;;) {
-		bool stopping = bench_stopping(r);
+		bool stopping = bench_stopping(meas);
 
-		sleep_meter_tick(&sm, bench_measuring(r));
-		unsigned want = stopping ? 1 : (unsigned)r->o->wait_nr;
+		sleep_meter_tick(&sm, bench_measuring(meas));
+		unsigned want = stopping ? 1 : (unsigned)meas->o->wait_nr;
 		unsigned n;
 		int ret;
 
@@ -132,17 +132,17 @@ static void consume(struct msgring *m, struct io_uring *ring)
 			break;
 		ret = bench_ring_wait(ring, want, WAIT_SLICE_MS);
 		if (ret) {
-			bench_error(r, "consumer: wait: %s", strerror(-ret));
+			bench_error(meas, "consumer: wait: %s", strerror(-ret));
 			break;
 		}
 		n = io_uring_peek_batch_cqe(ring, cqes, 256);
 		if (n) {
-			bool counting = bench_measuring(r);
+			bool counting = bench_measuring(meas);
 			int64_t now = now_ns();
 
 			for (unsigned i = 0; i < n; i++) {
 				if (cqes[i]->res != BENCH_MSG_RES)
-					bench_error(r, "consumer: a CQE with res %d (expected the message's %d)",
+					bench_error(meas, "consumer: a CQE with res %d (expected the message's %d)",
 						    cqes[i]->res, BENCH_MSG_RES);
 				else if (counting)
 					hist_record(lat, now - (int64_t)cqes[i]->user_data);
@@ -154,51 +154,51 @@ static void consume(struct msgring *m, struct io_uring *ring)
 			stalled = stalled || bench_fault_now(FAULT_STALLED_CONSUMER);
 			if (!stalled)
 				tw_credit_give(&m->credit, (int32_t)n);
-			progress = bench_wait_deadline(r);
+			progress = bench_wait_deadline(meas);
 		} else if (deadline_passed(&progress)) {
 			uint64_t sent = __atomic_load_n(&m->sent, __ATOMIC_ACQUIRE);
 
-			bench_error(r, "consumer: nothing arrived for %d s; %llu received, %s%llu sent",
-				    r->o->hang_s, (unsigned long long)received,
+			bench_error(meas, "consumer: nothing arrived for %d s; %llu received, %s%llu sent",
+				    meas->o->hang_s, (unsigned long long)received,
 				    __atomic_load_n(&m->producers_done, __ATOMIC_ACQUIRE) ? "" : "at least ",
 				    (unsigned long long)sent);
 			break;
 		}
 	}
-	bench_add_result(r, ops, lat, &sm);
+	bench_add_tally(meas, ops, lat, &sm);
 	hist_free(lat);
 }
 
 static void *consumer_main(void *arg)
 {
 	struct msgring *m = arg;
-	struct bench_run *r = m->r;
+	struct measurement *meas = m->meas;
 	struct io_uring ring;
 
 	/* The consumer creates the ring: a DEFER_TASKRUN ring belongs to the
 	 * task that set it up, the only one that may wait on it. */
-	m->setup_err = bench_ring_init(&ring, r->mode, (unsigned)r->o->window, m->why,
+	m->setup_err = bench_ring_init(&ring, meas->mode, (unsigned)meas->o->window, m->why,
 				       sizeof(m->why));
 	if (!m->setup_err)
 		m->target_fd = ring.ring_fd;
 	tw_event_set(&m->setup_done);
 	if (m->setup_err)
 		return NULL;
-	bench_worker_ready(r, BENCH_CONSUMER);
+	bench_worker_ready(meas, BENCH_CONSUMER);
 	consume(m, &ring);
 	io_uring_queue_exit(&ring);
 	return NULL;
 }
 
-static enum bench_status msgring_run(struct bench_run *r, char *why, size_t whylen)
+static enum bench_status msgring_measure(struct measurement *meas, char *why, size_t whylen)
 {
 	struct producer p[BENCH_MAX_PRODUCERS];
 	pthread_t pt[BENCH_MAX_PRODUCERS], ct;
-	struct msgring m = { .r = r };
-	struct deadline dl = bench_wait_deadline(r);
+	struct msgring m = { .meas = meas };
+	struct deadline dl = bench_wait_deadline(meas);
 
-	tw_credit_init(&m.credit, r->o->window);
-	tw_barrier_init(&r->ready, (uint32_t)r->producers + 2);
+	tw_credit_init(&m.credit, meas->o->window);
+	tw_barrier_init(&meas->ready, (uint32_t)meas->producers + 2);
 	if (pthread_create(&ct, NULL, consumer_main, &m)) {
 		snprintf(why, whylen, "cannot start the consumer thread");
 		return BENCH_ERROR;
@@ -208,20 +208,20 @@ static enum bench_status msgring_run(struct bench_run *r, char *why, size_t whyl
 		snprintf(why, whylen, "%s", m.setup_err ? m.why : "the consumer never set up its ring");
 		return m.setup_err ? BENCH_SKIP : BENCH_ERROR;
 	}
-	for (int i = 0; i < r->producers; i++)
+	for (int i = 0; i < meas->producers; i++)
 		p[i] = (struct producer){ .m = &m, .id = i };
-	if (bench_threads_start(pt, r->producers, producer_main, p, sizeof(p[0]))) {
-		bench_error(r, "cannot start %d producer threads", r->producers);
-		__atomic_store_n(&r->phase, PH_STOP, __ATOMIC_RELEASE);
+	if (bench_threads_start(pt, meas->producers, producer_main, p, sizeof(p[0]))) {
+		bench_error(meas, "cannot start %d producer threads", meas->producers);
+		__atomic_store_n(&meas->phase, PH_STOP, __ATOMIC_RELEASE);
 	} else {
-		bench_drive(r);
+		bench_drive(meas);
 		/* Producers waiting for credit see the stop with these. */
 		tw_credit_give(&m.credit, 1 << 24);
-		bench_threads_join(pt, r->producers);
+		bench_threads_join(pt, meas->producers);
 	}
 	__atomic_store_n(&m.producers_done, 1, __ATOMIC_RELEASE);
 	pthread_join(ct, NULL);
-	return r->errors ? BENCH_ERROR : BENCH_OK;
+	return meas->errors ? BENCH_ERROR : BENCH_OK;
 }
 
 const struct workload wl_msgring = {
@@ -229,5 +229,5 @@ const struct workload wl_msgring = {
 	.modes = { "defer", "default", NULL },
 	.fan_in = true,
 	.path = msgring_path,
-	.run = msgring_run,
+	.measure = msgring_measure,
 };

@@ -25,7 +25,7 @@ struct side {
 } __attribute__((aligned(64)));
 
 struct pingpong {
-	struct bench_run *r;
+	struct measurement *meas;
 	struct side side[2];
 	struct tw_barrier set_up;	/* both rings exist, fds known (+ the driver) */
 	struct tw_barrier done;		/* neither uses the other's fd any more */
@@ -51,15 +51,15 @@ static int send_to(struct side *s, int fd, uint64_t data)
  * --hang seconds in slices, so that a stop is seen. */
 static bool receive(struct side *s, uint64_t *data)
 {
-	struct bench_run *r = s->pp->r;
-	struct deadline dl = bench_wait_deadline(r);
+	struct measurement *meas = s->pp->meas;
+	struct deadline dl = bench_wait_deadline(meas);
 	struct io_uring_cqe *cqe;
 
 	for (;;) {
 		int ret = bench_ring_wait(&s->ring, 1, WAIT_SLICE_MS);
 
 		if (ret) {
-			bench_error(r, "side %d: wait: %s", s->id, strerror(-ret));
+			bench_error(meas, "side %d: wait: %s", s->id, strerror(-ret));
 			return false;
 		}
 		if (!io_uring_peek_cqe(&s->ring, &cqe)) {
@@ -69,15 +69,17 @@ static bool receive(struct side *s, uint64_t *data)
 			io_uring_cqe_seen(&s->ring, cqe);
 			if (res == BENCH_MSG_RES)
 				return true;
-			bench_error(r, "side %d: a CQE with res %d (MSG_RING failed?)", s->id, res);
+			bench_error(meas, "side %d: a CQE with res %d (MSG_RING failed?)",
+				    s->id, res);
 			return false;
 		}
 		/* Side 0 sends only while not stopping and always waits for the
 		 * answer: once stopping, a quiet slice means nothing is in flight. */
-		if (bench_stopping(r) && s->id == 1)
+		if (bench_stopping(meas) && s->id == 1)
 			return false;
 		if (deadline_passed(&dl)) {
-			bench_error(r, "side %d: no message for %d s: lost", s->id, r->o->hang_s);
+			bench_error(meas, "side %d: no message for %d s: lost", s->id,
+				    meas->o->hang_s);
 			return false;
 		}
 	}
@@ -87,30 +89,30 @@ static void *side_main(void *arg)
 {
 	struct side *s = arg;
 	struct pingpong *pp = s->pp;
-	struct bench_run *r = pp->r;
+	struct measurement *meas = pp->meas;
 	struct side *other = &pp->side[!s->id];
 	struct hist *lat = hist_new();
-	struct deadline dl = bench_wait_deadline(r);
+	struct deadline dl = bench_wait_deadline(meas);
 	uint64_t ops = 0, data;
 	struct sleep_meter sm = { 0 };
 
-	s->setup_err = bench_ring_init(&s->ring, r->mode, 8, s->why, sizeof(s->why));
+	s->setup_err = bench_ring_init(&s->ring, meas->mode, 8, s->why, sizeof(s->why));
 	tw_barrier_wait(&pp->set_up, &dl);
 	if (s->setup_err || other->setup_err)
 		goto out;
-	bench_worker_ready(r, s->id == 0 ? BENCH_CONSUMER : 0);
+	bench_worker_ready(meas, s->id == 0 ? BENCH_CONSUMER : 0);
 	if (s->id == 0) {
-		while (!bench_stopping(r)) {
+		while (!bench_stopping(meas)) {
 			int64_t t = now_ns();
 
-			sleep_meter_tick(&sm, bench_measuring(r));
+			sleep_meter_tick(&sm, bench_measuring(meas));
 			if (send_to(s, other->ring.ring_fd, (uint64_t)t)) {
-				bench_error(r, "side 0: MSG_RING submit failed");
+				bench_error(meas, "side 0: MSG_RING submit failed");
 				break;
 			}
 			if (!receive(s, &data))
 				break;
-			if (bench_measuring(r)) {
+			if (bench_measuring(meas)) {
 				hist_record(lat, now_ns() - t);
 				ops++;
 			}
@@ -120,17 +122,17 @@ static void *side_main(void *arg)
 			if (bench_fault_now(FAULT_LOST_REPLY))
 				continue;
 			if (send_to(s, other->ring.ring_fd, data)) {
-				bench_error(r, "side 1: MSG_RING submit failed");
+				bench_error(meas, "side 1: MSG_RING submit failed");
 				break;
 			}
-			if (bench_stopping(r))
+			if (bench_stopping(meas))
 				break;
 		}
 	}
-	bench_add_result(r, ops, lat, s->id == 0 ? &sm : NULL);
+	bench_add_tally(meas, ops, lat, s->id == 0 ? &sm : NULL);
 out:
 	/* Neither ring goes before both sides are done with the other's fd. */
-	dl = bench_wait_deadline(r);
+	dl = bench_wait_deadline(meas);
 	tw_barrier_wait(&pp->done, &dl);
 	if (!s->setup_err)
 		io_uring_queue_exit(&s->ring);
@@ -138,16 +140,16 @@ out:
 	return NULL;
 }
 
-static enum bench_status pingpong_run(struct bench_run *r, char *why, size_t whylen)
+static enum bench_status pingpong_measure(struct measurement *meas, char *why, size_t whylen)
 {
-	struct pingpong pp = { .r = r };
-	struct deadline dl = bench_wait_deadline(r);
+	struct pingpong pp = { .meas = meas };
+	struct deadline dl = bench_wait_deadline(meas);
 	pthread_t t[2];
 	int bad;
 
 	tw_barrier_init(&pp.set_up, 3);
 	tw_barrier_init(&pp.done, 2);
-	tw_barrier_init(&r->ready, 3);
+	tw_barrier_init(&meas->ready, 3);
 	for (int i = 0; i < 2; i++)
 		pp.side[i] = (struct side){ .pp = &pp, .id = i };
 	if (bench_threads_start(t, 2, side_main, pp.side, sizeof(pp.side[0]))) {
@@ -155,16 +157,16 @@ static enum bench_status pingpong_run(struct bench_run *r, char *why, size_t why
 		return BENCH_ERROR;
 	}
 	if (tw_barrier_wait(&pp.set_up, &dl))
-		bench_error(r, "the two sides never set up their rings");
+		bench_error(meas, "the two sides never set up their rings");
 	bad = pp.side[0].setup_err ? 0 : pp.side[1].setup_err ? 1 : -1;
-	if (bad < 0 && !r->errors)
-		bench_drive(r);
+	if (bad < 0 && !meas->errors)
+		bench_drive(meas);
 	bench_threads_join(t, 2);
 	if (bad >= 0) {
 		snprintf(why, whylen, "%s", pp.side[bad].why);
 		return BENCH_SKIP;
 	}
-	return r->errors ? BENCH_ERROR : BENCH_OK;
+	return meas->errors ? BENCH_ERROR : BENCH_OK;
 }
 
 const struct workload wl_pingpong = {
@@ -172,5 +174,5 @@ const struct workload wl_pingpong = {
 	.modes = { "defer", "default", NULL },
 	.fan_in = false,
 	.path = pingpong_path,
-	.run = pingpong_run,
+	.measure = pingpong_measure,
 };

@@ -61,45 +61,45 @@ static void on_cqe(struct token_fan *f, struct io_uring *ring, struct io_uring_c
 		if (token_seen(s, now, lat, counting))
 			*ops += counting;
 	} else if (cqe->res != -ECANCELED) {
-		bench_error(f->r, "owner: poll on socket %d: %s", s->id, strerror(-cqe->res));
+		bench_error(f->meas, "owner: poll on socket %d: %s", s->id, strerror(-cqe->res));
 	}
 	/* Without F_MORE the poll is gone (a CQ overflow, a kernel limit):
 	 * arm it again or that writer starves. */
 	if (!(cqe->flags & IORING_CQE_F_MORE) && cqe->res >= 0 && arm(ring, s))
-		bench_error(f->r, "owner: cannot re-arm the poll of socket %d", s->id);
+		bench_error(f->meas, "owner: cannot re-arm the poll of socket %d", s->id);
 }
 
 static void own(struct token_fan *f, struct io_uring *ring)
 {
-	struct bench_run *r = f->r;
+	struct measurement *meas = f->meas;
 	struct io_uring_cqe *cqes[BENCH_MAX_PRODUCERS];
 	struct hist *lat = hist_new();
 	uint64_t ops = 0;
 	struct sleep_meter sm = { 0 };
 
-	while (!(bench_stopping(r) && token_producers_done(f))) {
+	while (!(bench_stopping(meas) && token_producers_done(f))) {
 		int ret;
 		unsigned n;
 
-		sleep_meter_tick(&sm, bench_measuring(r));
+		sleep_meter_tick(&sm, bench_measuring(meas));
 		ret = bench_ring_wait(ring, 1, WAIT_SLICE_MS);
 		if (ret) {
-			bench_error(r, "owner: wait: %s", strerror(-ret));
+			bench_error(meas, "owner: wait: %s", strerror(-ret));
 			break;
 		}
 		n = io_uring_peek_batch_cqe(ring, cqes, BENCH_MAX_PRODUCERS);
 		if (n) {
-			bool counting = bench_measuring(r);
+			bool counting = bench_measuring(meas);
 			int64_t now = now_ns();
 
 			for (unsigned i = 0; i < n; i++)
 				on_cqe(f, ring, cqes[i], now, lat, counting, &ops);
 			io_uring_cq_advance(ring, n);
 			if (io_uring_sq_ready(ring) && io_uring_submit(ring) < 0)
-				bench_error(r, "owner: re-arm submit failed");
+				bench_error(meas, "owner: re-arm submit failed");
 		}
 	}
-	bench_add_result(r, ops, lat, &sm);
+	bench_add_tally(meas, ops, lat, &sm);
 	hist_free(lat);
 }
 
@@ -114,20 +114,20 @@ struct owner {
 static void *owner_main(void *arg)
 {
 	struct owner *o = arg;
-	struct bench_run *r = o->f->r;
+	struct measurement *meas = o->f->meas;
 	struct io_uring ring;
 	int ret;
 
-	o->setup_err = bench_ring_init(&ring, r->mode, BENCH_MAX_PRODUCERS, o->why,
+	o->setup_err = bench_ring_init(&ring, meas->mode, BENCH_MAX_PRODUCERS, o->why,
 				       sizeof(o->why));
 	o->refused = o->setup_err != 0;
 	if (!o->setup_err) {
-		for (int i = 0; i < r->producers; i++)
+		for (int i = 0; i < meas->producers; i++)
 			arm(&ring, &o->f->slot[i]);
 		ret = io_uring_submit(&ring);
-		if (ret != r->producers) {
+		if (ret != meas->producers) {
 			snprintf(o->why, sizeof(o->why), "arming %d multishot polls: %d",
-				 r->producers, ret);
+				 meas->producers, ret);
 			o->setup_err = ret < 0 ? ret : -EIO;
 			io_uring_queue_exit(&ring);
 		}
@@ -135,27 +135,27 @@ static void *owner_main(void *arg)
 	tw_event_set(&o->setup_done);
 	if (o->setup_err)
 		return NULL;
-	bench_worker_ready(r, BENCH_CONSUMER);
+	bench_worker_ready(meas, BENCH_CONSUMER);
 	own(o->f, &ring);
 	io_uring_queue_exit(&ring);
 	return NULL;
 }
 
 /* The same for both consumers: owner thread, producers, drive, join. */
-static enum bench_status fan_run(struct bench_run *r, void *(*owner_fn)(void *),
-				 char *why, size_t whylen)
+static enum bench_status fan_measure(struct measurement *meas, void *(*owner_fn)(void *),
+				     char *why, size_t whylen)
 {
 	pthread_t pt[BENCH_MAX_PRODUCERS], ot;
 	struct token_fan f;
 	struct owner o = { .f = &f };
-	struct deadline dl = bench_wait_deadline(r);
-	int ret = token_fan_init(&f, r);
+	struct deadline dl = bench_wait_deadline(meas);
+	int ret = token_fan_init(&f, meas);
 
 	if (ret) {
 		snprintf(why, whylen, "socketpair: %s", strerror(-ret));
 		return BENCH_ERROR;
 	}
-	tw_barrier_init(&r->ready, (uint32_t)r->producers + 2);
+	tw_barrier_init(&meas->ready, (uint32_t)meas->producers + 2);
 	if (pthread_create(&ot, NULL, owner_fn, &o)) {
 		token_fan_exit(&f);
 		snprintf(why, whylen, "cannot start the owner thread");
@@ -169,35 +169,35 @@ static enum bench_status fan_run(struct bench_run *r, void *(*owner_fn)(void *),
 		return o.refused ? BENCH_SKIP : BENCH_ERROR;
 	}
 	if (token_producers_start(&f, pt)) {
-		bench_error(r, "cannot start %d producer threads", r->producers);
-		__atomic_store_n(&r->phase, PH_STOP, __ATOMIC_RELEASE);
-		__atomic_store_n(&f.producers_done, r->producers, __ATOMIC_RELEASE);
+		bench_error(meas, "cannot start %d producer threads", meas->producers);
+		__atomic_store_n(&meas->phase, PH_STOP, __ATOMIC_RELEASE);
+		__atomic_store_n(&f.producers_done, meas->producers, __ATOMIC_RELEASE);
 	} else {
-		bench_drive(r);
-		bench_threads_join(pt, r->producers);
+		bench_drive(meas);
+		bench_threads_join(pt, meas->producers);
 	}
 	pthread_join(ot, NULL);
 	token_fan_exit(&f);
-	return r->errors ? BENCH_ERROR : BENCH_OK;
+	return meas->errors ? BENCH_ERROR : BENCH_OK;
 }
 
-static enum bench_status pollwake_run(struct bench_run *r, char *why, size_t whylen)
+static enum bench_status pollwake_measure(struct measurement *meas, char *why, size_t whylen)
 {
-	return fan_run(r, owner_main, why, whylen);
+	return fan_measure(meas, owner_main, why, whylen);
 }
 
 static void *epoll_owner_main(void *arg)
 {
 	struct owner *o = arg;
 	struct token_fan *f = o->f;
-	struct bench_run *r = f->r;
+	struct measurement *meas = f->meas;
 	struct epoll_event ev[BENCH_MAX_PRODUCERS];
 	struct hist *lat;
 	uint64_t ops = 0;
 	struct sleep_meter sm = { 0 };
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
-	for (int i = 0; ep >= 0 && i < r->producers; i++) {
+	for (int i = 0; ep >= 0 && i < meas->producers; i++) {
 		struct epoll_event e = { .events = EPOLLIN | EPOLLET, .data.u32 = (uint32_t)i };
 
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, f->slot[i].rx, &e)) {
@@ -212,31 +212,31 @@ static void *epoll_owner_main(void *arg)
 	tw_event_set(&o->setup_done);
 	if (o->setup_err)
 		return NULL;
-	bench_worker_ready(r, BENCH_CONSUMER);
+	bench_worker_ready(meas, BENCH_CONSUMER);
 	lat = hist_new();
-	while (!(bench_stopping(r) && token_producers_done(f))) {
+	while (!(bench_stopping(meas) && token_producers_done(f))) {
 		int n;
 		bool counting;
 		int64_t now;
 
-		sleep_meter_tick(&sm, bench_measuring(r));
+		sleep_meter_tick(&sm, bench_measuring(meas));
 		n = epoll_wait(ep, ev, BENCH_MAX_PRODUCERS, WAIT_SLICE_MS);
-		counting = bench_measuring(r);
+		counting = bench_measuring(meas);
 		now = now_ns();
 
 		for (int i = 0; i < n; i++)
 			if (token_seen(&f->slot[ev[i].data.u32], now, lat, counting))
 				ops += counting;
 	}
-	bench_add_result(r, ops, lat, &sm);
+	bench_add_tally(meas, ops, lat, &sm);
 	hist_free(lat);
 	close(ep);
 	return NULL;
 }
 
-static enum bench_status epoll_run(struct bench_run *r, char *why, size_t whylen)
+static enum bench_status epoll_measure(struct measurement *meas, char *why, size_t whylen)
 {
-	return fan_run(r, epoll_owner_main, why, whylen);
+	return fan_measure(meas, epoll_owner_main, why, whylen);
 }
 
 const struct workload wl_pollwake = {
@@ -244,7 +244,7 @@ const struct workload wl_pollwake = {
 	.modes = { "default", "coop", "defer", "sqpoll", NULL },
 	.fan_in = true,
 	.path = pollwake_path,
-	.run = pollwake_run,
+	.measure = pollwake_measure,
 };
 
 const struct workload wl_epoll_wake = {
@@ -252,5 +252,5 @@ const struct workload wl_epoll_wake = {
 	.modes = { "epoll", NULL },
 	.fan_in = true,
 	.path = epoll_path,
-	.run = epoll_run,
+	.measure = epoll_measure,
 };

@@ -24,7 +24,7 @@ struct cell {
 };
 
 struct mpsc {
-	struct bench_run *r;
+	struct measurement *meas;
 	struct cell *cell;
 	uint64_t mask;
 	uint64_t head __attribute__((aligned(64)));	/* producers: CAS */
@@ -90,12 +90,12 @@ static void *user_producer_main(void *arg)
 {
 	struct user_producer *p = arg;
 	struct mpsc *q = p->q;
-	struct bench_run *r = q->r;
+	struct measurement *meas = q->meas;
 	uint64_t pushed = 0;
 
-	bench_worker_ready(r, p->id);
-	while (!bench_stopping(r)) {
-		int n = bench_take_credits(r, &q->credit, p->id);
+	bench_worker_ready(meas, p->id);
+	while (!bench_stopping(meas)) {
+		int n = bench_take_credits(meas, &q->credit, p->id);
 		int64_t t;
 
 		if (!n)
@@ -118,17 +118,17 @@ static void *user_producer_main(void *arg)
 
 static void user_consume(struct mpsc *q)
 {
-	struct bench_run *r = q->r;
+	struct measurement *meas = q->meas;
 	struct hist *lat = hist_new();
 	uint64_t popped = 0, ops = 0;
-	struct deadline progress = bench_wait_deadline(r);
+	struct deadline progress = bench_wait_deadline(meas);
 	struct sleep_meter sm = { 0 };
 	bool stalled = false;		/* FAULT_STALLED_CONSUMER */
 
 	for (;;) {
 		int64_t val, now = 0;
 		int32_t n = 0;
-		bool counting = bench_measuring(r);
+		bool counting = bench_measuring(meas);
 
 		sleep_meter_tick(&sm, counting);
 		while (pop(q, &val)) {
@@ -144,15 +144,15 @@ static void user_consume(struct mpsc *q)
 			stalled = stalled || bench_fault_now(FAULT_STALLED_CONSUMER);
 			if (!stalled)
 				tw_credit_give(&q->credit, n);
-			progress = bench_wait_deadline(r);
+			progress = bench_wait_deadline(meas);
 			continue;
 		}
-		if (bench_stopping(r) && __atomic_load_n(&q->producers_done, __ATOMIC_ACQUIRE) &&
+		if (bench_stopping(meas) && __atomic_load_n(&q->producers_done, __ATOMIC_ACQUIRE) &&
 		    popped == __atomic_load_n(&q->pushed, __ATOMIC_ACQUIRE))
 			break;
 		if (deadline_passed(&progress)) {
-			bench_error(r, "consumer: nothing for %d s (%llu popped)", r->o->hang_s,
-				    (unsigned long long)popped);
+			bench_error(meas, "consumer: nothing for %d s (%llu popped)",
+				    meas->o->hang_s, (unsigned long long)popped);
 			break;
 		}
 		__atomic_store_n(&q->sleeping, 1, __ATOMIC_SEQ_CST);
@@ -165,7 +165,7 @@ static void user_consume(struct mpsc *q)
 		}
 		__atomic_store_n(&q->sleeping, 0, __ATOMIC_RELAXED);
 	}
-	bench_add_result(r, ops, lat, &sm);
+	bench_add_tally(meas, ops, lat, &sm);
 	hist_free(lat);
 }
 
@@ -173,19 +173,19 @@ static void *user_consumer_main(void *arg)
 {
 	struct mpsc *q = arg;
 
-	bench_worker_ready(q->r, BENCH_CONSUMER);
+	bench_worker_ready(q->meas, BENCH_CONSUMER);
 	user_consume(q);
 	return NULL;
 }
 
-static enum bench_status user_mpsc_run(struct bench_run *r, char *why, size_t whylen)
+static enum bench_status user_mpsc_measure(struct measurement *meas, char *why, size_t whylen)
 {
 	struct user_producer p[BENCH_MAX_PRODUCERS];
 	pthread_t pt[BENCH_MAX_PRODUCERS], ct;
 	uint64_t cap = 1;
 	struct mpsc *q;
 
-	while (cap < (uint64_t)r->o->window)
+	while (cap < (uint64_t)meas->o->window)
 		cap <<= 1;
 	q = aligned_alloc(64, sizeof(*q));
 	if (!q) {
@@ -202,10 +202,10 @@ static enum bench_status user_mpsc_run(struct bench_run *r, char *why, size_t wh
 	for (uint64_t i = 0; i < cap; i++)
 		q->cell[i].seq = i;
 	q->mask = cap - 1;
-	q->r = r;
-	tw_credit_init(&q->credit, r->o->window);
-	tw_barrier_init(&r->ready, (uint32_t)r->producers + 2);
-	for (int i = 0; i < r->producers; i++)
+	q->meas = meas;
+	tw_credit_init(&q->credit, meas->o->window);
+	tw_barrier_init(&meas->ready, (uint32_t)meas->producers + 2);
+	for (int i = 0; i < meas->producers; i++)
 		p[i] = (struct user_producer){ .q = q, .id = i };
 	if (pthread_create(&ct, NULL, user_consumer_main, q)) {
 		snprintf(why, whylen, "cannot start the consumer thread");
@@ -213,23 +213,23 @@ static enum bench_status user_mpsc_run(struct bench_run *r, char *why, size_t wh
 		free(q);
 		return BENCH_ERROR;
 	}
-	if (bench_threads_start(pt, r->producers, user_producer_main, p, sizeof(p[0]))) {
-		bench_error(r, "cannot start %d producer threads", r->producers);
-		__atomic_store_n(&r->phase, PH_STOP, __ATOMIC_RELEASE);
+	if (bench_threads_start(pt, meas->producers, user_producer_main, p, sizeof(p[0]))) {
+		bench_error(meas, "cannot start %d producer threads", meas->producers);
+		__atomic_store_n(&meas->phase, PH_STOP, __ATOMIC_RELEASE);
 	} else {
-		bench_drive(r);
+		bench_drive(meas);
 		tw_credit_give(&q->credit, 1 << 24);
-		bench_threads_join(pt, r->producers);
+		bench_threads_join(pt, meas->producers);
 	}
 	__atomic_store_n(&q->producers_done, 1, __ATOMIC_RELEASE);
 	pthread_join(ct, NULL);
 	free(q->cell);
 	free(q);
-	return r->errors ? BENCH_ERROR : BENCH_OK;
+	return meas->errors ? BENCH_ERROR : BENCH_OK;
 }
 
 struct turn {
-	struct bench_run *r;
+	struct measurement *meas;
 	uint32_t turn;			/* odd: side 1 to move, even: side 0 */
 };
 
@@ -242,8 +242,8 @@ struct turn_side {
  * when side 1 sees the stop (side 0 always waits for its answer). */
 static bool await_turn(struct turn_side *s, uint32_t *now_turn)
 {
-	struct bench_run *r = s->t->r;
-	struct deadline dl = bench_wait_deadline(r);
+	struct measurement *meas = s->t->meas;
+	struct deadline dl = bench_wait_deadline(meas);
 
 	for (;;) {
 		uint32_t v = __atomic_load_n(&s->t->turn, __ATOMIC_ACQUIRE);
@@ -253,10 +253,10 @@ static bool await_turn(struct turn_side *s, uint32_t *now_turn)
 			*now_turn = v;
 			return true;
 		}
-		if (s->id == 1 && bench_stopping(r))
+		if (s->id == 1 && bench_stopping(meas))
 			return false;
 		if (deadline_passed(&dl)) {
-			bench_error(r, "side %d: no turn for %d s", s->id, r->o->hang_s);
+			bench_error(meas, "side %d: no turn for %d s", s->id, meas->o->hang_s);
 			return false;
 		}
 		futex_wait_until(&s->t->turn, v, &slice);
@@ -266,18 +266,18 @@ static bool await_turn(struct turn_side *s, uint32_t *now_turn)
 static void *turn_main(void *arg)
 {
 	struct turn_side *s = arg;
-	struct bench_run *r = s->t->r;
+	struct measurement *meas = s->t->meas;
 	struct hist *lat = hist_new();
 	uint64_t ops = 0;
 	struct sleep_meter sm = { 0 };
 	uint32_t v;
 
-	bench_worker_ready(r, s->id == 0 ? BENCH_CONSUMER : 0);
-	while (s->id == 1 || !bench_stopping(r)) {
+	bench_worker_ready(meas, s->id == 0 ? BENCH_CONSUMER : 0);
+	while (s->id == 1 || !bench_stopping(meas)) {
 		int64_t t = now_ns();
 
 		if (s->id == 0)
-			sleep_meter_tick(&sm, bench_measuring(r));
+			sleep_meter_tick(&sm, bench_measuring(meas));
 		if (s->id == 0) {
 			/* Hand the turn over, then wait until it comes back. */
 			__atomic_add_fetch(&s->t->turn, 1, __ATOMIC_RELEASE);
@@ -290,30 +290,30 @@ static void *turn_main(void *arg)
 		if (s->id == 1) {
 			__atomic_add_fetch(&s->t->turn, 1, __ATOMIC_RELEASE);
 			futex_wake_all(&s->t->turn);
-		} else if (bench_measuring(r)) {
+		} else if (bench_measuring(meas)) {
 			hist_record(lat, now_ns() - t);
 			ops++;
 		}
 	}
-	bench_add_result(r, ops, lat, s->id == 0 ? &sm : NULL);
+	bench_add_tally(meas, ops, lat, s->id == 0 ? &sm : NULL);
 	hist_free(lat);
 	return NULL;
 }
 
-static enum bench_status user_pingpong_run(struct bench_run *r, char *why, size_t whylen)
+static enum bench_status user_pingpong_measure(struct measurement *meas, char *why, size_t whylen)
 {
-	struct turn t = { .r = r };
+	struct turn t = { .meas = meas };
 	struct turn_side side[2] = { { .t = &t, .id = 0 }, { .t = &t, .id = 1 } };
 	pthread_t th[2];
 
-	tw_barrier_init(&r->ready, 3);
+	tw_barrier_init(&meas->ready, 3);
 	if (bench_threads_start(th, 2, turn_main, side, sizeof(side[0]))) {
 		snprintf(why, whylen, "cannot start two threads");
 		return BENCH_ERROR;
 	}
-	bench_drive(r);
+	bench_drive(meas);
 	bench_threads_join(th, 2);
-	return r->errors ? BENCH_ERROR : BENCH_OK;
+	return meas->errors ? BENCH_ERROR : BENCH_OK;
 }
 
 const struct workload wl_user_mpsc = {
@@ -321,7 +321,7 @@ const struct workload wl_user_mpsc = {
 	.modes = { "user", NULL },
 	.fan_in = true,
 	.path = user_mpsc_path,
-	.run = user_mpsc_run,
+	.measure = user_mpsc_measure,
 };
 
 const struct workload wl_user_pingpong = {
@@ -329,5 +329,5 @@ const struct workload wl_user_pingpong = {
 	.modes = { "user", NULL },
 	.fan_in = false,
 	.path = user_pingpong_path,
-	.run = user_pingpong_run,
+	.measure = user_pingpong_measure,
 };

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Meta tests of the benchmark's tools, on the host, in a second: tools/bench-
-# compare on two canned runs (test/meta/bench-runs/a.json, b.json: a clear
+# Meta tests of the benchmark's tools, on the host, in a second: bench/compare
+# on two canned runs (test/meta/bench-runs/a.json, b.json: a clear
 # regression, changes within the noise, rows only one run has, a TCG run
 # against a host run) flags a ratio only when the runs' min..max ranges do
 # not overlap, lists the one-sided rows, warns about TCG, writes Markdown
@@ -10,8 +10,9 @@
 # gnuplot), next to the JSON by default, and fails clearly without gnuplot
 # or without a result to plot.
 #
-#   test/meta/bench-tools.sh                 prints TAP, exit 0 if all passed
-#   TW_CHECKS="compare_flags" scripts/...     only these checks
+#   test/meta/bench-tools.sh      prints TAP, exit 0 if all passed
+#   TW_CHECKS="compare_flags plot_png" test/meta/bench-tools.sh
+#                                 only these checks
 
 set -u
 
@@ -36,7 +37,7 @@ table_row() {
 	grep -E "^$1 +$2 +$3 " "$work/out" | tr -s ' '
 }
 
-# ---- bench-compare ---------------------------------------------------------------
+# ---- bench/compare ---------------------------------------------------------------
 
 check_compare_flags() {
 	run "$bench/compare" "$fixtures/a.json" "$fixtures/b.json"
@@ -102,7 +103,7 @@ check_compare_markdown() {
 
 check_compare_usage() {
 	run "$bench/compare" "$fixtures/a.json"
-	expect 2 'two bench.json files needed'
+	expect 2 '^bench/compare: two bench.json files needed'
 	run "$bench/compare" "$fixtures/a.json" "$work/no-such.json"
 	expect 2 'no-such.json: cannot read it'
 	run "$bench/compare" /etc/passwd "$fixtures/a.json"
@@ -113,7 +114,7 @@ check_compare_usage() {
 	expect 0 '^Exit status'
 }
 
-# ---- bench-plot ------------------------------------------------------------------
+# ---- bench/plot ------------------------------------------------------------------
 
 need_gnuplot() {
 	command -v gnuplot >/dev/null 2>&1 ||
@@ -139,7 +140,7 @@ check_plot_errors() {
 	expect 3 'tw-no-such-gnuplot not found: install gnuplot-nox'
 	[ -e "$work/x.png" ] && fail "a PNG without gnuplot"
 	run "$bench/plot"
-	expect 2 'no bench.json given'
+	expect 2 '^bench/plot: no bench.json given'
 	run "$bench/plot" /etc/passwd
 	expect 2 'not a bench/twbench bench.json'
 	need_gnuplot

@@ -533,7 +533,7 @@ EOF
 	[ -s "$work/fb/bench.txt" ] || fail "bench.txt did not come back"
 	if command -v gnuplot >/dev/null 2>&1; then
 		[ -s "$work/fb/bench.png" ] || fail "no bench.png (gnuplot is there)"
-		grep -q 'bench-plot' "$work/out" && fail "bench-plot complained"
+		grep -q 'bench/plot' "$work/out" && fail "bench/plot complained"
 	fi
 	grep -q '"mode": "bench"' "$work/fb/vm.json" || fail "vm.json: no bench mode"
 	grep -q '"bench_args": "-d 0.2 msgring"' "$work/fb/vm.json" || fail "vm.json: no bench_args"

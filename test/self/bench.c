@@ -77,30 +77,31 @@ static void check_stats(void)
 	      o.max, e.median);
 }
 
-/* One run of w in mode with p producers: its status, reason in why. */
-static enum bench_status run_row(const struct workload *w, const char *mode, int p,
-				 enum bench_fault f, char *why, size_t len, uint64_t *ops)
+/* One measurement of w in mode with p producers, fault f seeded: its
+ * status, reason in why. */
+static enum bench_status measure_row(const struct workload *w, const char *mode, int p,
+				     enum bench_fault f, char *why, size_t len, uint64_t *ops)
 {
 	struct bench_opts o = {
 		.duration_s = 0.1, .warmup_s = 0.02, .repeats = 1, .batch = 1, .wait_nr = 8, .window = 64,
 		.hang_s = 1,
 	};
-	struct bench_run r = { .o = &o, .workload = w->name, .mode = mode, .producers = p };
+	struct measurement meas = { .o = &o, .workload = w->name, .mode = mode, .producers = p };
 	enum bench_status st;
 
 	/* A stalled consumer is a hang only once producers have waited --hang
-	 * seconds for credit: the run must outlast that. */
+	 * seconds for credit: the measurement must outlast that. */
 	if (f == FAULT_STALLED_CONSUMER)
 		o.duration_s = 1.5;
 	why[0] = 0;
-	pthread_mutex_init(&r.lock, NULL);
+	pthread_mutex_init(&meas.lock, NULL);
 	bench_fault_set(f);
-	st = w->run(&r, why, len);
+	st = w->measure(&meas, why, len);
 	bench_fault_set(FAULT_NONE);
-	if (r.errors)
-		snprintf(why, len, "%s", r.error);
-	*ops = r.ops;
-	pthread_mutex_destroy(&r.lock);
+	if (meas.errors)
+		snprintf(why, len, "%s", meas.error);
+	*ops = meas.ops;
+	pthread_mutex_destroy(&meas.lock);
 	return st;
 }
 
@@ -109,7 +110,7 @@ static void check_loss(const struct workload *w, const char *mode, int p, enum b
 {
 	char why[240];
 	uint64_t ops;
-	enum bench_status st = run_row(w, mode, p, FAULT_NONE, why, sizeof(why), &ops);
+	enum bench_status st = measure_row(w, mode, p, FAULT_NONE, why, sizeof(why), &ops);
 
 	if (st == BENCH_SKIP) {
 		st_skip(w->name, why);
@@ -117,7 +118,7 @@ static void check_loss(const struct workload *w, const char *mode, int p, enum b
 	}
 	st_ok(st == BENCH_OK && ops > 0, "%s.%s P=%d: a clean run is OK (%llu ops)%s%s", w->name,
 	      mode, p, (unsigned long long)ops, why[0] ? ": " : "", why);
-	st = run_row(w, mode, p, f, why, sizeof(why), &ops);
+	st = measure_row(w, mode, p, f, why, sizeof(why), &ops);
 	static const char *const fault_name[] = {
 		[FAULT_LOST_MESSAGE] = "a lost message", [FAULT_LOST_TOKEN] = "a lost token",
 		[FAULT_LOST_REPLY] = "a lost reply", [FAULT_STALLED_CONSUMER] = "a stalled consumer",
