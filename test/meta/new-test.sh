@@ -6,8 +6,9 @@
 # placeholder left; that test built by the project's own rule (make
 # test/NAME.t: the CFLAGS configure chose, -Werror) and run: -l lists a case
 # per profile, -D describes it, and a short run passes or skips cleanly on
-# this kernel. The test is written into test/ (the Makefile's rule builds
-# only there) under a name no test has, and removed at the end.
+# this kernel; and no test in the tree still has a TEMPLATE comment. The
+# test is written into test/ (the Makefile's rule builds only there)
+# under a name no test has, and removed at the end.
 # Prints TAP; exits 0 when every check passed.
 
 set -u
@@ -86,4 +87,11 @@ check_builds_and_runs() {
 	expect_line '^1\.\.7$'
 }
 
-run_checks refused written builds_and_runs
+# A test that went in still saying TEMPLATE was not finished.
+check_no_template_left() {
+	grep -l 'TEMPLATE' "$top"/test/*.c "$top"/test/lib/*.[ch] 2>/dev/null |
+		grep -v "/$name\.c\$" >"$work/out"
+	[ ! -s "$work/out" ] || fail "TEMPLATE comments left in a test: act on them, then delete them"
+}
+
+run_checks refused written builds_and_runs no_template_left
