@@ -7,6 +7,7 @@
 #   make mutation-score KSRC=DIR   seeded kernel bugs the suite catches (slow; not in CI)
 #   make coverage KSRC=DIR         gcov coverage of io_uring's task_work code (slow; not in CI)
 #   make bench      the task_work benchmark on this kernel (bench/twbench; about 2 minutes)
+#   make doc        the tables of tests in README and doc/tests.md, from the tests' structs
 
 -include config-host.mak
 
@@ -95,6 +96,11 @@ check: all
 	test/selftest.sh
 	./runtests.sh
 
+# The tests describe themselves (-D, from their struct scenario); the
+# tables in README and doc/tests.md are written from that.
+doc: $(TESTS)
+	scripts/gen-test-table
+
 # Kernel builds and guest runs, minutes each: by hand, never in CI.
 # KSRC: a kernel source tree (Debian's linux-source-7.3 unpacked, a git
 # checkout); MUTATION_ARGS, COVERAGE_ARGS: the tools' options and, after
@@ -124,5 +130,5 @@ distclean: clean
 	rm -f config-host.mak config-host.h
 	rm -rf results build-static
 
-.PHONY: all guest check selftest clean distclean mutation-score coverage bench
+.PHONY: all guest check selftest clean distclean mutation-score coverage bench doc
 .DELETE_ON_ERROR:
