@@ -5,8 +5,8 @@
  * teardown probe, is closed while threads keep sending it MSG_RING
  * (msgsend.h): in this process by fd number, in a forked child through its
  * inherited copy, which the child closes mid-flight too. The fd sits at a
- * dedicated high number: after close() the lookup (io_assign_file) fails
- * with -EBADF, it never finds another file. The last reference goes
+ * dedicated high number (ringfd.h): after close() the lookup (io_assign_file)
+ * fails with -EBADF, it never finds another file. The last reference goes
  * wherever it is dropped - a close(), the owner's io_uring_enter()
  * returning, a sender's in-flight MSG_RING - into io_uring_release ->
  * io_ring_ctx_wait_and_kill -> io_ring_exit_work (io_uring_try_cancel_requests,
@@ -19,13 +19,14 @@
  *              message through the registered index; unregistering it
  *              (through itself, 6.3+) ends the ring.
  * In half the rounds (seeded) the parent's close is fuzzy-synchronised
- * (src/race/fuzzy.h) with the submits of the parent's first sender: placed at a
- * seeded point of the window around one submit (io_msg_ring's lookup of the
- * target fd, io_msg_ring_data / io_msg_remote_post), instead of after a
- * random delay; -v counts the rounds in which the close landed in a submit.
+ * (src/race/fuzzy.h, msgsend.h) with the submits of the parent's first
+ * sender: placed at a seeded point of the window around one submit
+ * (io_msg_ring's lookup of the target fd, io_msg_ring_data /
+ * io_msg_remote_post), instead of after a random delay; -v counts the rounds
+ * in which the close landed in a submit.
  * Checks: each send completes once with 0 or -EBADF as its fd's state says
  * (msgsend.h); teardown finishes (probe), and not while the registered fd
- * holds the ring.
+ * holds the ring (ringfd.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,38 +100,6 @@ static int child_main(void *arg)
 	return tw_threads_join(rd->tc, th, rd->nsend, NULL, NULL) == V_PASS ? 0 : 1;
 }
 
-/* Calibrate with the close of a dup() of the target (the same fput, not the
- * last reference), then close the target at the seeded point. false: the
- * sender stopped coming (quota used up), the caller closes plainly. */
-static bool close_fuzzy(struct round *rd)
-{
-	struct fuzzy *f = &rd->sh->race;
-	struct deadline dl = tc_deadline(rd->tc);
-	cpu_set_t saved;
-	bool closed = false;
-
-	fuzzy_pin(FUZZY_B, &saved);
-	for (;;) {
-		int copy = dup(rd->fd);
-
-		if (copy < 0 || fuzzy_start(f, FUZZY_B, &dl)) {
-			if (copy >= 0)
-				close(copy);
-			break;
-		}
-		if (fuzzy_racing(f)) {
-			fd_watch_close(&rd->sh->fd[PARENT], rd->fd);
-			closed = true;
-		}
-		close(copy);
-		if (fuzzy_end(f, FUZZY_B, &dl) || closed)
-			break;
-	}
-	fuzzy_stop(f);
-	fuzzy_unpin(&saved);
-	return closed;
-}
-
 /* This process's closer. Plain: the mappings hold the file too, they go first. */
 static void *closer_main(struct tw_thread *t)
 {
@@ -141,8 +110,11 @@ static void *closer_main(struct tw_thread *t)
 		return tc_hang(rd->tc, NULL, NULL, "closer: start barrier"), NULL;
 	if (!rd->registered)
 		tring_unmap(&rd->target);
-	if (rd->fuzzy && close_fuzzy(rd))
-		return NULL;
+	if (rd->fuzzy) {
+		dl = tc_deadline(rd->tc);
+		if (fd_watch_close_fuzzy(&rd->sh->fd[PARENT], rd->fd, &rd->sh->race, &dl))
+			return NULL;
+	}
 	sleep_until_ns(now_ns() + rd->close_delay_ns[PARENT]);
 	fd_watch_close(&rd->sh->fd[PARENT], rd->fd);
 	return NULL;
@@ -154,27 +126,11 @@ static enum verdict owner_setup(struct round *rd, const struct load_idle *idle)
 {
 	const struct tring_opts o = { .cq_entries = TARGET_CQ, .register_fd = rd->registered,
 				      .attach_wq_fd = -1 };
-	struct tring *t = &rd->target;
-	enum verdict v = tring_init(rd->tc, t, "target", rd->tc->prof, &o);
-	int ret;
+	enum verdict v = ringfd_target_init(rd->tc, &rd->target, &o, rd->fd, &rd->probe, idle);
 
-	if (v != V_PASS)
-		return v;
-	ret = tring_move_fd(t, rd->fd);
-	/* The child inherits the fd, not the mappings (they would hold the file). */
-	if (!ret)
-		ret = io_uring_ring_dontfork(&t->ring);
-	if (!ret)
-		ret = probe_arm(&rd->probe, t, load_ud(LOAD_PENDING, LOAD_PENDING_NR));
-	if (!ret)
-		ret = load_prep_pending(t, idle);
-	if (ret >= 0)
-		ret = io_uring_submit(&t->ring);
-	if (ret < 0)
-		return tc_fail(rd->tc, "target: set-up at fd %d with probe and pending set: %s",
-			       rd->fd, strerror(-ret));
-	load_init(&rd->load, t, NULL, NULL, 0);
-	return V_PASS;
+	if (v == V_PASS)
+		load_init(&rd->load, &rd->target, NULL, NULL, 0);
+	return v;
 }
 
 /* Plain: only waits, for more than will come: the close lands inside one or
@@ -246,26 +202,6 @@ static int owner_registered(struct round *rd, struct rng *rng)
 	return 0;
 }
 
-/* Registered, all else gone: the ring lives until the registered fd goes. */
-static int owner_release_registered(struct round *rd)
-{
-	struct deadline dl = deadline_in(rd->alive_check_ns);
-	int ret;
-
-	tring_unmap(&rd->target);
-	/* Neither mapped nor open: the registered index still works. */
-	ret = tring_wait(&rd->target, 1, NSEC_PER_MSEC, 0, NULL);
-	if (ret != -ETIME)
-		return tc_fail(rd->tc, "owner: wait through the registered ring fd alone: %d, "
-			       "expected -ETIME", ret), -1;
-	if (probe_wait(&rd->probe, &dl) != -ETIMEDOUT)
-		return tc_fail(rd->tc, "target torn down while its registered ring fd held it"), -1;
-	/* io_ringfd_unregister: the fput that ends the ring. */
-	if ((ret = tring_unregister_fd(&rd->target)) != 1)
-		return tc_fail(rd->tc, "owner: unregister of the ring fd returned %d", ret), -1;
-	return 0;
-}
-
 /* ---- one round ---------------------------------------------------------- */
 
 static enum verdict one_round(struct round *rd, struct rng *rng)
@@ -299,7 +235,9 @@ static enum verdict one_round(struct round *rd, struct rng *rng)
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return tc_fail(tc, "child: %s", proc_status_str(status, buf, sizeof(buf)));
-	if (rd->registered && owner_release_registered(rd))
+	/* Registered, all else gone: the ring lives until the registered fd goes. */
+	if (rd->registered && ringfd_release_registered(tc, &rd->target, &rd->probe,
+							rd->alive_check_ns))
 		return tc_verdict(tc);
 	/* Every reference is gone: the teardown must finish. */
 	dl = tc_deadline(tc);
@@ -355,7 +293,8 @@ static void round_log(struct round *rd, unsigned n)
 	}
 	tc_log(rd->tc, "round %u: %s fd, closes at %s/+%lld us (parent/child), MSG_RING ok "
 	       "%llu/%llu, EBADF %llu/%llu, teardown %.1f ms%s", n,
-	       rd->registered ? "registered" : "plain", parent, (long long)rd->close_delay_ns[CHILD] / 1000, ok[PARENT], ok[CHILD], ebadf[PARENT],
+	       rd->registered ? "registered" : "plain", parent,
+	       (long long)rd->close_delay_ns[CHILD] / 1000, ok[PARENT], ok[CHILD], ebadf[PARENT],
 	       ebadf[CHILD], ns_to_s(rd->teardown_ns) * 1000,
 	       rd->sh->snd[0].close_in_submit ? ", the close landed in a submit" : "");
 }

@@ -21,6 +21,34 @@ void fd_watch_close(struct fd_watch *w, int fd)
 	futex_wake_all(&w->state);
 }
 
+bool fd_watch_close_fuzzy(struct fd_watch *w, int fd, struct fuzzy *f,
+			  const struct deadline *dl)
+{
+	cpu_set_t saved;
+	bool closed = false;
+
+	fuzzy_pin(FUZZY_B, &saved);
+	for (;;) {
+		int copy = dup(fd);
+
+		if (copy < 0 || fuzzy_start(f, FUZZY_B, dl)) {
+			if (copy >= 0)
+				close(copy);
+			break;
+		}
+		if (fuzzy_racing(f)) {
+			fd_watch_close(w, fd);
+			closed = true;
+		}
+		close(copy);
+		if (fuzzy_end(f, FUZZY_B, dl) || closed)
+			break;
+	}
+	fuzzy_stop(f);
+	fuzzy_unpin(&saved);
+	return closed;
+}
+
 static const char *check_send(uint64_t ud, int32_t res, uint32_t flags, void *arg)
 {
 	struct msg_sender *s = arg;

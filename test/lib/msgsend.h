@@ -27,6 +27,15 @@ struct fd_watch {
 enum fd_state fd_watch_state(struct fd_watch *w);
 /* close(fd), with the state around it. */
 void fd_watch_close(struct fd_watch *w, int fd);
+/*
+ * The same close as racer B of f (the senders' submits are racer A): each
+ * attempt calibrates with the close of a dup() of fd (the same fput, not
+ * the last reference), then fd is closed at the seeded point of the window.
+ * Stops f. false: racer A stopped coming (a sender's quota used up) or the
+ * deadline passed, and fd is still open: the caller closes it plainly.
+ */
+bool fd_watch_close_fuzzy(struct fd_watch *w, int fd, struct fuzzy *f,
+			  const struct deadline *dl);
 
 struct msg_sender {
 	struct tcase *tc;

@@ -28,4 +28,23 @@ void tring_unmap(struct tring *r);
  * closed already): 1 on success, else -errno. Linux 6.3+. */
 int tring_unregister_fd(struct tring *r);
 
+struct load_idle;
+/*
+ * The ring whose references go one at a time ("target", the case's
+ * profile): its fd moved to number fd, its mappings not inherited by a
+ * fork (they would hold the file), a teardown probe armed and the pending
+ * set (load.h, on idle) in flight. V_PASS, a skip, or a failure reported.
+ */
+enum verdict ringfd_target_init(struct tcase *tc, struct tring *t, const struct tring_opts *o,
+				int fd, struct teardown_probe *probe,
+				const struct load_idle *idle);
+/*
+ * Registered, all else gone (the plain fd closed, no fork's copy left):
+ * unmap, show the registered index still works and that the ring outlives
+ * alive_ns (probe), then unregister - the fput that ends the ring.
+ * 0, or -1 with the failure reported.
+ */
+int ringfd_release_registered(struct tcase *tc, struct tring *t, struct teardown_probe *probe,
+			      int64_t alive_ns);
+
 #endif
