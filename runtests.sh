@@ -15,7 +15,7 @@
 # log into one verdict per case - pass, fail, skip, xfail, xpass, hang, crash -
 # prints one line per case and writes results/<uname -r>/: a log and a kernel
 # log excerpt per program, results.tap, results.xml (JUnit) and results.json.
-# The JSON schema is described above write_json below.
+# The JSON schema is in runner/report.awk, the awk programs in runner/*.awk.
 #
 # POSIX sh and busybox tools only: it also runs in a minimal guest.
 
@@ -347,56 +347,7 @@ excluded() {
 # includes it; write '<7.3-rc4' to be precise. '<=X' and the upper end of
 # 'A-B' include all of X.*: '6.1-6.12' is 6.1 up to every 6.12.y.
 kernel_in_range() {
-	awk -v range="$1" -v k="$kernel" '
-	# Sortable key of a version: a.b.c and the -rcN (999: a release).
-	function key(v, last,   n, p, rc) {
-		rc = 999
-		sub(/\.\*$/, "", v)
-		if (match(v, /-rc[0-9]+/))
-			rc = substr(v, RSTART + 3, RLENGTH - 3) + 0
-		else if (v !~ /^[0-9.]+$/ && v !~ /^[0-9.]+[-+]/)
-			return -1
-		# Distro suffixes: 6.1.0-13-amd64, 7.3.4+deb13-cloud-amd64.
-		sub(/[-+].*/, "", v)
-		n = split(v, p, ".")
-		if (last == "bump" && rc != 999)
-			return ((p[1] * 1000 + p[2]) * 1000 + p[3]) * 1000 + rc + 1
-		if (last == "bump")
-			p[n]++
-		if (last != "") {
-			for (i = n + 1; i <= 3; i++)
-				p[i] = 0
-			if (last == "bump" || rc == 999)
-				rc = 0
-		}
-		return ((p[1] * 1000 + p[2]) * 1000 + p[3]) * 1000 + rc
-	}
-	BEGIN {
-		if (range == "*")
-			exit 0
-		# [lo, hi): -1 for no bound.
-		lo = hi = -1
-		if (range ~ /^<=/) hi = key(substr(range, 3), "bump")
-		else if (range ~ /^>=/) lo = key(substr(range, 3), "low")
-		else if (range ~ /^</) hi = key(substr(range, 2), "low")
-		else if (range ~ /^>/) lo = key(substr(range, 2), "bump")
-		else if (match(range, /[0-9]-[0-9]/)) {
-			dash = RSTART + 1	# key() calls match() too
-			lo = key(substr(range, 1, dash - 1), "low")
-			hi = key(substr(range, dash + 1), "bump")
-			if (lo < 0 || hi < 0)
-				lo = hi = -2
-		} else {
-			lo = key(range, "low")
-			hi = key(range, "bump")
-		}
-		kv = key(k, "")
-		if (lo == -2 || (lo < 0 && hi < 0) || kv < 0) {
-			print "runtests.sh: bad kernel range \"" range "\" (or release " k ")" > "/dev/stderr"
-			exit 2
-		}
-		exit !((lo < 0 || kv >= lo) && (hi < 0 || kv < hi))
-	}'
+	awk -v range="$1" -v release="$kernel" -f "$top/runner/version-range.awk"
 }
 
 # known_issue CASE PROGRAM: print the hint if a known kernel bug matches the
@@ -478,67 +429,14 @@ prepare_results_dir() {
 # Parse the program's TAP: "start CASE" for each "# case CASE:" line and
 # "result CASE VERDICT SECONDS REASON" for each test point.
 parse_tap() {
-	awk -v tab="$tab" '
-	/^# case [^ :]+:/ {
-		name = $3
-		sub(/:$/, "", name)
-		print "start" tab name
-		next
-	}
-	/^# [^ ]+: (pass|skip|fail|hang|crash) in [0-9.]+ s$/ {
-		name = $2
-		sub(/:$/, "", name)
-		secs[name] = $(NF - 1)
-		next
-	}
-	/^(not )?ok [0-9]+ [^ ]/ {
-		line = $0
-		verdict = line ~ /^not / ? "fail" : "pass"
-		sub(/^(not )?ok [0-9]+ /, "", line)
-		name = line
-		sub(/ .*/, "", name)
-		rest = substr(line, length(name) + 1)
-		reason = ""
-		if (match(rest, /^ # (SKIP|FAIL|HANG|CRASH)/)) {
-			verdict = tolower(substr(rest, 4, RLENGTH - 3))
-			reason = substr(rest, RLENGTH + 2)
-		}
-		gsub(/\t/, " ", reason)
-		print "result" tab name tab verdict tab (name in secs ? secs[name] : 0) tab reason
-	}' "$1"
+	awk -f "$top/runner/tap.awk" "$1"
 }
 
 # Per section of the kernel log excerpt (start, then each case): the first
 # record matching runner/kmsg-patterns and the taint letters it added.
 scan_kmsg() {
-	awk -v tab="$tab" -v patterns="$kmsg_patterns" '
-	BEGIN {
-		re = ""
-		while ((getline p < patterns) > 0) {
-			if (p ~ /^[ \t]*(#|$)/)
-				continue
-			re = re (re == "" ? "" : "|") "(" p ")"
-		}
-		close(patterns)
-		n = 0
-	}
-	/^# start taint / { sec = "start"; order[++n] = sec; taint[sec] = $7; next }
-	/^# case [^ ]+ taint / { sec = $3; order[++n] = sec; taint[sec] = $8; next }
-	/^\[/ {
-		if (re != "" && n > 0 && $0 ~ re && !(sec in bad)) {
-			line = $0
-			sub(/^\[[^]]*\] /, "", line)
-			gsub(/\t/, " ", line)
-			bad[sec] = line
-		}
-	}
-	END {
-		for (i = 1; i <= n; i++) {
-			s = order[i]
-			print "section" tab s tab (s in bad ? bad[s] : "") tab \
-				(taint[s] == "-" ? "" : taint[s])
-		}
-	}' "$1"
+	awk -v patterns="$kmsg_patterns" -f "$top/runner/kmsg-regex.awk" \
+		-f "$top/runner/kmsg-scan.awk" "$1"
 }
 
 # read_result FILE: the supervisor's key=value result into r_* variables.
@@ -566,169 +464,19 @@ judge() {
 	# The last line of output that is not TAP, via the environment: awk -v
 	# would interpret its backslashes.
 	TW_LASTLINE=$(grep -v '^#' "$5" | grep -v '^[[:space:]]*$' | tail -n 1) \
-	awk -v tab="$tab" -v prog="$1" -v cases="$2" -v tap="$3" -v kscan="$4" \
-		-v status="$r_status" -v code="$r_exit" -v sig="$r_signal" \
-		-v total="$r_seconds" -v limit="$timeout" -v badtaint="$BAD_TAINT" '
-	function add(c) {
-		if (!(c in known)) {
-			known[c] = 1
-			order[++n] = c
-		}
-	}
-	# How the program ended, for the reasons.
-	function how() {
-		if (status == "timeout")
-			return "timed out after " limit " s (stopped by " (sig != "" ? sig : "SIGINT, exit " code) ")"
-		if (status == "unkillable")
-			return "timed out after " limit " s and cannot be killed: stuck in the kernel" \
-				" (stacks in the log)"
-		if (status == "interrupted")
-			return "was interrupted"
-		if (status == "signaled")
-			return "was killed by " sig
-		return "exited with " code
-	}
-	function kernel_reason(c,   r, t) {
-		r = ""
-		if (kbad[c] != "")
-			r = "kernel: " kbad[c]
-		t = ktaint[c]
-		if (t ~ ("[" badtaint "]"))
-			r = r (r == "" ? "" : "; ") "kernel tainted: " t
-		return r
-	}
-	function emit(c, v, s, r,   kr) {
-		kr = kernel_reason(c)
-		if (c == first && kr == "")
-			kr = kernel_reason("start")
-		if (kr != "") {
-			if (v == "pass" || v == "skip") {
-				v = "fail"
-				r = kr
-			} else {
-				r = r "; " kr
-			}
-		}
-		if (v == "fail" || v == "hang" || v == "crash")
-			failed++
-		printf "%s\t%s\t%.2f\t%s\n", c, v, s, r
-	}
-	BEGIN {
-		lastline = ENVIRON["TW_LASTLINE"]
-		n = 0
-		while ((getline line < cases) > 0)
-			if (line != "")
-				add(line)
-		while ((getline line < tap) > 0) {
-			split(line, f, tab)
-			add(f[2])
-			if (f[1] == "start") {
-				if (first == "")
-					first = f[2]
-				running = f[2]
-			} else {
-				res[f[2]] = f[3]
-				secs[f[2]] = f[4]
-				why[f[2]] = f[5]
-				done = f[2]
-				used += f[4]
-				if (running == f[2])
-					running = ""
-			}
-		}
-		while ((getline line < kscan) > 0) {
-			split(line, f, tab)
-			kbad[f[2]] = f[3]
-			ktaint[f[2]] = f[4]
-		}
-		if (first == "")
-			first = n ? order[1] : prog
-		failed = 0
-		if (n == 0) {
-			# No cases known: one verdict for the whole program.
-			if (status == "exited" && code == 0)
-				emit(prog, "pass", total, "")
-			else if (status == "exited" && code == 77)
-				emit(prog, "skip", total, lastline != "" ? lastline : "exit status 77")
-			else if (status == "timeout" || status == "unkillable")
-				emit(prog, "hang", total, "the program " how())
-			else if (status == "signaled")
-				emit(prog, "crash", total, "the program " how())
-			else if (status == "interrupted")
-				emit(prog, "skip", total, "interrupted")
-			else
-				emit(prog, "fail", total, "the program " how() (lastline != "" ? ": " lastline : ""))
-			exit
-		}
-		for (i = 1; i <= n; i++) {
-			c = order[i]
-			if (c in res) {
-				emit(c, res[c], secs[c], why[c])
-			} else if (c == running) {
-				s = total - used
-				if (status == "timeout" || status == "unkillable")
-					emit(c, "hang", s, "no result: the program " how())
-				else if (status == "signaled")
-					emit(c, "crash", s, "no result: the program " how() " during this case")
-				else if (status == "interrupted")
-					emit(c, "skip", s, "interrupted")
-				else
-					emit(c, "fail", s, "no result: the program " how() " during this case")
-			} else if (status == "interrupted") {
-				emit(c, "skip", 0, "not run: interrupted")
-			} else {
-				where = running != "" ? " during " running : done != "" ? " after " done : " before any case"
-				emit(c, "fail", 0, "not run: the program " how() where)
-			}
-		}
-		if (!failed && status == "exited" && code != 0 && code != 77)
-			emit(prog, "fail", 0, "the program exited with " code " though no case failed")
-	}'
+	awk -v prog="$1" -v cases="$2" -v tap="$3" -v kscan="$4" -v status="$r_status" \
+		-v code="$r_exit" -v sig="$r_signal" -v total="$r_seconds" -v limit="$timeout" \
+		-v badtaint="$BAD_TAINT" -f "$top/runner/judge.awk"
 }
 
 # show_diagnostics LOG CASE KMSG: the lines a developer needs under a bad
 # verdict - the FAIL/HANG lines of the case, the supervisor's account, the
 # first kernel records matched - and where the rest is.
 show_diagnostics() {
-	awk -v c="$2" -v whole="$4" '
-	index($0, "# case " c ":") == 1 { in_case = 1; next }
-	/^# case / { if (in_case) exit }
-	in_case || whole {
-		if ($0 ~ /^# (FAIL|HANG|CRASH) / || $0 ~ /^# reproduce:/ ||
-		    $0 ~ /^# supervise: (timeout|SIGINT|still running|interrupted|process .* did not die)/) {
-			print "    " $0
-			stack = $0 ~ /cannot be killed|did not die after SIGKILL/
-			shown++
-		} else if (stack && $0 ~ /^# supervise:   /) {
-			print "    " $0
-			shown++
-		} else {
-			stack = 0
-		}
-		if (shown >= 60) {
-			print "    ..."
-			exit
-		}
-	}' "$1"
+	awk -v c="$2" -v whole="$4" -f "$top/runner/diagnostics.awk" "$1"
 	if [ -s "$3" ]; then
-		awk -v c="$2" -v patterns="$kmsg_patterns" '
-		BEGIN {
-			while ((getline p < patterns) > 0)
-				if (p !~ /^[ \t]*(#|$)/)
-					re = re (re == "" ? "" : "|") "(" p ")"
-		}
-		/^# case / { sec = $3; if (first == "") first = sec }
-		/^\[/ && re != "" && $0 ~ re {
-			if (sec == "")
-				early[++nearly] = $0
-			else if (sec == c && shown++ < 5)
-				print "    kernel: " $0
-		}
-		END {
-			# Records before the first case count against it.
-			for (i = 1; i <= nearly && first == c && i <= 5; i++)
-				print "    kernel: " early[i]
-		}' "$3"
+		awk -v c="$2" -v patterns="$kmsg_patterns" -f "$top/runner/kmsg-regex.awk" \
+			-f "$top/runner/kmsg-case.awk" "$3"
 	fi
 	say "    log: $1"
 }
@@ -798,19 +546,7 @@ run_program() {
 # in_case_order: the judged lines in the program's case order (skips for
 # exclusions were judged first), anything else after them.
 in_case_order() {
-	awk -v tab="$tab" -v cases="$tmp/cases" '
-	BEGIN { while ((getline c < cases) > 0) order[++n] = c }
-	{ split($0, f, tab); line[f[1]] = $0; if (!(f[1] in seen)) { seen[f[1]] = 1; all[++m] = f[1] } }
-	END {
-		for (i = 1; i <= n; i++)
-			if (order[i] in line) {
-				print line[order[i]]
-				done[order[i]] = 1
-			}
-		for (i = 1; i <= m; i++)
-			if (!(all[i] in done))
-				print line[all[i]]
-	}' "$tmp/judged"
+	awk -v cases="$tmp/cases" -f "$top/runner/case-order.awk" "$tmp/judged"
 }
 
 # Known issues, then one record per case, its terminal line and diagnostics.
@@ -870,225 +606,11 @@ show_line() {
 # reason; "-" for none). Rewritten after every program, so a run that takes
 # the machine down leaves the reports of what finished ("complete": false).
 write_reports() {
-	complete=$1
-	awk -v tab="$tab" -v dir="$results_dir" -v kernel="$kernel" -v seed="$seed" \
-		-v duration="$duration" -v limit="$timeout" -v repeat="$repeat" \
-		-v started="$started_at" -v complete="$complete" -v kmsg_state="$kmsg_state" \
-		-v uring="$uring_disabled" -v bisect="$bisect" -F "$tab" \
-		"$report_awk" "$tmp/records"
+	awk -v dir="$results_dir" -v kernel="$kernel" -v seed="$seed" -v duration="$duration" \
+		-v limit="$timeout" -v repeat="$repeat" -v started="$started_at" -v complete="$1" \
+		-v kmsg_state="$kmsg_state" -v uring="$uring_disabled" -v bisect="$bisect" \
+		-f "$top/runner/report.awk" "$tmp/records"
 }
-
-# results.json (schema 1; fields are only ever added, never changed):
-# {
-#   "schema": 1,
-#   "kernel": "<uname -r>",
-#   "seed": "<the -s every program got, as a string: 0x...>",
-#   "duration": <seconds of load per case (-d), or null for the programs' default>,
-#   "timeout": <seconds per program>,
-#   "repeat": <N>,
-#   "started": "<UTC time, ISO 8601>",
-#   "complete": <false while running or if the run was cut short>,
-#   "kmsg": "checked" | "off: <why>" (kernel log check; the taint is always checked),
-#   "io_uring_disabled": "<the sysctl's value>" or null if absent,
-#   "counts": {"pass": N, "fail": N, "skip": N, "xfail": N, "xpass": N, "hang": N, "crash": N},
-#   "tests": [ one per case (a program that cannot list its cases: one for it) and run:
-#     {"name": "<program>.<profile>", "program": "<program>", "profile": "<profile>" or null,
-#      "result": "pass" | "fail" | "skip" | "xfail" | "xpass" | "hang" | "crash",
-#      "seconds": <wall time>, "reason": "<why, empty for a pass>", "iteration": <1..repeat>,
-#      "log": "<file in this directory>" or null, "kmsg": "<file>" or null,
-#      "known_issue": "<the hint>" or null}
-#   ]
-# }
-# shellcheck disable=SC2016 # awk, not shell
-report_awk='
-# Every occurrence of from in s replaced by to. Not gsub(): awks disagree on
-# backslashes and "&" in its replacement text.
-function replace(s, from, to,   out, i) {
-	out = ""
-	while ((i = index(s, from)) > 0) {
-		out = out substr(s, 1, i - 1) to
-		s = substr(s, i + length(from))
-	}
-	return out s
-}
-function jstr(s) {
-	s = replace(s, "\\", "\\\\")
-	s = replace(s, "\"", "\\\"")
-	s = replace(s, "\t", "\\t")
-	gsub(/[\001-\037]/, "", s)
-	return "\"" s "\""
-}
-function jopt(s) { return s == "-" || s == "" ? "null" : jstr(s) }
-function xstr(s) {
-	s = replace(s, "&", "&amp;")
-	s = replace(s, "<", "&lt;")
-	s = replace(s, ">", "&gt;")
-	s = replace(s, "\"", "&quot;")
-	gsub(/[\001-\010\013\014\016-\037]/, "", s)
-	return s
-}
-function ystr(s) { return jstr(s) }
-function attr(k, v) { return " " k "=\"" xstr(v) "\"" }
-function counts_attrs() {
-	return attr("tests", n) attr("failures", fails) attr("errors", errs) \
-		attr("skipped", skips) attr("time", sprintf("%.2f", total))
-}
-function jfield(k, v) { return "\"" k "\": " v }
-function tname(i) { return name[i] (repeat > 1 ? "#" iter[i] : "") }
-# The lines of one case in a program log (the whole log if it has no such case).
-function case_log(file, c,   line, out, on, any, count) {
-	out = ""
-	any = 0
-	while ((getline line < file) > 0) {
-		if (line ~ /^# case /) {
-			on = index(line, "# case " c ":") == 1
-			any = any || on
-		}
-		if (on && count++ < 400)
-			out = out line "\n"
-	}
-	close(file)
-	if (any)
-		return out
-	out = ""
-	count = 0
-	while ((getline line < file) > 0)
-		if (count++ < 400)
-			out = out line "\n"
-	close(file)
-	return out
-}
-# The kernel records of one case (the first case also gets those before it).
-function case_kmsg(file, c,   line, out, pre, sec, first, w) {
-	out = pre = first = sec = ""
-	while ((getline line < file) > 0) {
-		if (line ~ /^# case /) {
-			split(line, w, " ")
-			sec = w[3]
-			if (first == "")
-				first = sec
-		} else if (line ~ /^\[/ && sec == "") {
-			pre = pre line "\n"
-		} else if (line ~ /^\[/ && sec == c) {
-			out = out line "\n"
-		}
-	}
-	close(file)
-	return first == c || first == "" ? pre out : out
-}
-{
-	n++
-	name[n] = $1; prog[n] = $2; prof[n] = $3; res[n] = $4; secs[n] = $5
-	iter[n] = $6; logf[n] = $7; kmsgf[n] = $8; hint[n] = $9; why[n] = $10
-	count[$4]++
-	total += $5
-}
-END {
-	# TAP 13
-	tapf = dir "/results.tap"
-	print "TAP version 13" > tapf
-	print "# io_uring task_work suite on " kernel ", seed " seed > tapf
-	print "1.." n > tapf
-	for (i = 1; i <= n; i++) {
-		r = res[i]
-		if (r == "pass")
-			print "ok " i " - " tname(i) > tapf
-		else if (r == "skip")
-			print "ok " i " - " tname(i) " # SKIP " why[i] > tapf
-		else if (r == "xfail")
-			print "not ok " i " - " tname(i) " # TODO " why[i] > tapf
-		else if (r == "xpass")
-			print "ok " i " - " tname(i) " # TODO " why[i] > tapf
-		else
-			print "not ok " i " - " tname(i) > tapf
-		if (r != "pass") {
-			print "  ---" > tapf
-			print "  result: " r > tapf
-			print "  reason: " ystr(why[i]) > tapf
-			print "  seconds: " secs[i] > tapf
-			if (logf[i] != "-")
-				print "  log: " ystr(logf[i]) > tapf
-			if (kmsgf[i] != "-")
-				print "  kmsg: " ystr(kmsgf[i]) > tapf
-			print "  ..." > tapf
-		}
-	}
-	close(tapf)
-
-	# JUnit: fail and xpass are failures, hang and crash errors, skip and
-	# xfail skipped; a bad case carries its log lines and kernel records.
-	xf = dir "/results.xml"
-	fails = count["fail"] + count["xpass"]
-	errs = count["hang"] + count["crash"]
-	skips = count["skip"] + count["xfail"]
-	print "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" > xf
-	print "<testsuites" attr("name", "io_uring task_work") counts_attrs() ">" > xf
-	print "  <testsuite" attr("name", kernel) counts_attrs() attr("timestamp", started) ">" > xf
-	print "    <properties>" > xf
-	printf "      <property name=\"kernel\" value=\"%s\"/>\n", xstr(kernel) > xf
-	printf "      <property name=\"seed\" value=\"%s\"/>\n", xstr(seed) > xf
-	printf "      <property name=\"kmsg\" value=\"%s\"/>\n", xstr(kmsg_state) > xf
-	print "    </properties>" > xf
-	for (i = 1; i <= n; i++) {
-		r = res[i]
-		printf "    <testcase%s%s%s", attr("classname", prog[i]), attr("name", tname(i)),
-			attr("time", sprintf("%.2f", secs[i])) > xf
-		if (r == "pass") {
-			print "/>" > xf
-			continue
-		}
-		print ">" > xf
-		if (r == "skip" || r == "xfail") {
-			printf "      <skipped message=\"%s\"/>\n", xstr((r == "xfail" ? "xfail: " : "") why[i]) > xf
-		} else {
-			tag = (r == "hang" || r == "crash") ? "error" : "failure"
-			printf "      <%s type=\"%s\" message=\"%s\">", tag, r, xstr(why[i]) > xf
-			if (logf[i] != "-")
-				printf "%s", xstr(case_log(dir "/" logf[i], name[i])) > xf
-			print "</" tag ">" > xf
-			if (kmsgf[i] != "-") {
-				k = case_kmsg(dir "/" kmsgf[i], name[i])
-				if (k != "")
-					printf "      <system-err>%s</system-err>\n", xstr(k) > xf
-			}
-		}
-		print "    </testcase>" > xf
-	}
-	print "  </testsuite>" > xf
-	print "</testsuites>" > xf
-	close(xf)
-
-	jf = dir "/results.json"
-	print "{" > jf
-	print "  \"schema\": 1," > jf
-	print "  \"kernel\": " jstr(kernel) "," > jf
-	print "  \"seed\": " jstr(seed) "," > jf
-	print "  \"duration\": " (duration == "" ? "null" : duration + 0) "," > jf
-	print "  \"timeout\": " limit + 0 "," > jf
-	print "  \"repeat\": " repeat + 0 "," > jf
-	print "  \"started\": " jstr(started) "," > jf
-	print "  \"complete\": " (complete ? "true" : "false") "," > jf
-	print "  \"kmsg\": " jopt(kmsg_state) "," > jf
-	print "  \"io_uring_disabled\": " jopt(uring) "," > jf
-	split("pass fail skip xfail xpass hang crash", kinds, " ")
-	line = ""
-	for (k = 1; k <= 7; k++)
-		line = line (k > 1 ? ", " : "") jfield(kinds[k], count[kinds[k]] + 0)
-	print "  \"counts\": {" line "}," > jf
-	print "  \"tests\": [" > jf
-	for (i = 1; i <= n; i++) {
-		# One test per line: greppable, and diffs of two runs stay readable.
-		print "    {" jfield("name", jstr(name[i])) ", " jfield("program", jstr(prog[i])) ", " \
-			jfield("profile", jopt(prof[i])) ", " jfield("result", jstr(res[i])) ", " \
-			jfield("seconds", sprintf("%.2f", secs[i])) ", " jfield("reason", jstr(why[i])) ", " \
-			jfield("iteration", iter[i] + 0) ", " jfield("log", jopt(logf[i])) ", " \
-			jfield("kmsg", jopt(kmsgf[i])) ", " jfield("known_issue", jopt(hint[i])) \
-			"}" (i < n ? "," : "") > jf
-	}
-	print "  ]" > jf
-	print "}" > jf
-	close(jf)
-}'
 
 # ---- the run -------------------------------------------------------------------
 
@@ -1102,16 +624,7 @@ report_hook() {
 }
 
 summary() {
-	awk -F "$tab" -v dir="$results_dir" '
-	{ n++; c[$4]++ }
-	END {
-		s = ""
-		split("pass fail hang crash xpass xfail skip", order, " ")
-		for (i = 1; i <= 7; i++)
-			if (c[order[i]])
-				s = s (s == "" ? "" : ", ") c[order[i]] " " order[i]
-		printf "%d cases: %s (results in %s)\n", n, s == "" ? "none" : s, dir
-	}' "$tmp/records"
+	awk -v dir="$results_dir" -f "$top/runner/summary.awk" "$tmp/records"
 }
 
 # 0/1 by the records (2 usage, 130 interrupted are decided elsewhere).
