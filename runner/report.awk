@@ -5,7 +5,7 @@
 #
 #   awk -v dir=DIR -v kernel=RELEASE -v seed=S -v duration=SECS -v limit=SECS \
 #       -v repeat=N -v started=TIME -v complete=0|1 -v kmsg_state=STATE \
-#       -v uring=VALUE -v bisect=0|1 -f runner/report.awk RECORDS
+#       -v uring=VALUE -f runner/report.awk RECORDS
 #
 # Reads the run's records, one TAB-separated line per case: name, program,
 # profile, result, seconds, iteration, log, kmsg, known issue, reason ("-"
@@ -15,7 +15,7 @@
 # for the programs' default), the timeout per program, --repeat, the UTC
 # start time, whether the run finished (1) or is still going or was cut
 # short (0), the kernel log check ("checked" or "off: <why>"), the
-# io_uring_disabled sysctl ("" if absent) and --bisect.
+# io_uring_disabled sysctl ("" if absent).
 #
 # results.json (schema 1; fields are only ever added, never changed):
 # {
