@@ -34,7 +34,7 @@ DEFAULT_TIMEOUT=180		# seconds per program, plus 16 per second of -d
 TIMEOUT_PER_DURATION=16		# 7 ring profiles x 2, with slack
 
 # The environment can point the runner elsewhere; the meta tests
-# (test/meta/runner.sh) use this to run fake programs.
+# (test/meta/runner.sh, runner-options.sh) use this to run fake programs.
 testdir=${TW_TESTDIR:-$top/test}
 supervise=${TW_SUPERVISE:-$top/runner/supervise}
 known_issues=${TW_KNOWN_ISSUES:-$top/test/known-issues}
