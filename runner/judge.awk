@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: MIT
+#
+# runner/judge.awk - one verdict per case of a program that ran.
+#
+#   TW_LASTLINE=... awk -v prog=NAME -v cases=F -v tap=F -v kscan=F \
+#       -v status=S -v code=N -v sig=SIG -v total=SECS -v limit=SECS \
+#       -v badtaint=LETTERS -f runner/judge.awk
+#
+# Reads no standard input; its files come as -v variables:
+#   cases     the cases expected to run, one per line (may be empty: a
+#             program that cannot list its cases gets one verdict, as prog)
+#   tap       runner/tap.awk's reading of the program's log
+#   kscan     runner/kmsg-scan.awk's reading of its kernel log excerpt
+# and how the program ended, from the supervisor's result (runner/judge.sh,
+# read_result): status (exited, signaled, timeout, unkillable, interrupted,
+# error), code (exit status), sig (signal name), total (its seconds);
+# limit is the timeout, badtaint the taint letters that fail a case.
+# TW_LASTLINE (environment, not -v: awk -v would interpret backslashes):
+# the program's last line of output that is not TAP, for a skip's reason.
+#
+# Prints one TAB-separated line per case: CASE VERDICT SECONDS REASON, with
+# VERDICT pass, fail, skip, hang or crash. A case without a result is the
+# one the program was in when it ended (hang or crash); the cases after it
+# did not run (fail, "not run: ..."). A kernel record or bad taint during
+# a case fails it (the records before the first case count against it).
+
+function add(c) {
+	if (!(c in known)) {
+		known[c] = 1
+		order[++n] = c
+	}
+}
+# How the program ended, for the reasons.
+function how() {
+	if (status == "timeout")
+		return "timed out after " limit " s (stopped by " (sig != "" ? sig : "SIGINT, exit " code) ")"
+	if (status == "unkillable")
+		return "timed out after " limit " s and cannot be killed: stuck in the kernel" \
+			" (stacks in the log)"
+	if (status == "interrupted")
+		return "was interrupted"
+	if (status == "signaled")
+		return "was killed by " sig
+	return "exited with " code
+}
+function kernel_reason(c,   r, t) {
+	r = ""
+	if (kbad[c] != "")
+		r = "kernel: " kbad[c]
+	t = ktaint[c]
+	if (t ~ ("[" badtaint "]"))
+		r = r (r == "" ? "" : "; ") "kernel tainted: " t
+	return r
+}
+function emit(c, v, s, r,   kr) {
+	kr = kernel_reason(c)
+	if (c == first && kr == "")
+		kr = kernel_reason("start")
+	if (kr != "") {
+		if (v == "pass" || v == "skip") {
+			v = "fail"
+			r = kr
+		} else {
+			r = r "; " kr
+		}
+	}
+	if (v == "fail" || v == "hang" || v == "crash")
+		failed++
+	printf "%s\t%s\t%.2f\t%s\n", c, v, s, r
+}
+# What the files say: the cases in order, their results, the kernel's word.
+function read_inputs(   line, f) {
+	n = 0
+	while ((getline line < cases) > 0)
+		if (line != "")
+			add(line)
+	while ((getline line < tap) > 0) {
+		split(line, f, "\t")
+		add(f[2])
+		if (f[1] == "start") {
+			if (first == "")
+				first = f[2]
+			running = f[2]
+		} else {
+			res[f[2]] = f[3]
+			secs[f[2]] = f[4]
+			why[f[2]] = f[5]
+			done = f[2]
+			used += f[4]
+			if (running == f[2])
+				running = ""
+		}
+	}
+	while ((getline line < kscan) > 0) {
+		split(line, f, "\t")
+		kbad[f[2]] = f[3]
+		ktaint[f[2]] = f[4]
+	}
+	if (first == "")
+		first = n ? order[1] : prog
+}
+# No cases known: one verdict for the whole program.
+function judge_program() {
+	if (status == "exited" && code == 0)
+		emit(prog, "pass", total, "")
+	else if (status == "exited" && code == 77)
+		emit(prog, "skip", total, lastline != "" ? lastline : "exit status 77")
+	else if (status == "timeout" || status == "unkillable")
+		emit(prog, "hang", total, "the program " how())
+	else if (status == "signaled")
+		emit(prog, "crash", total, "the program " how())
+	else if (status == "interrupted")
+		emit(prog, "skip", total, "interrupted")
+	else
+		emit(prog, "fail", total, "the program " how() (lastline != "" ? ": " lastline : ""))
+}
+function judge_cases(   i, c, s, where) {
+	for (i = 1; i <= n; i++) {
+		c = order[i]
+		if (c in res) {
+			emit(c, res[c], secs[c], why[c])
+		} else if (c == running) {
+			s = total - used
+			if (status == "timeout" || status == "unkillable")
+				emit(c, "hang", s, "no result: the program " how())
+			else if (status == "signaled")
+				emit(c, "crash", s, "no result: the program " how() " during this case")
+			else if (status == "interrupted")
+				emit(c, "skip", s, "interrupted")
+			else
+				emit(c, "fail", s, "no result: the program " how() " during this case")
+		} else if (status == "interrupted") {
+			emit(c, "skip", 0, "not run: interrupted")
+		} else {
+			where = running != "" ? " during " running : done != "" ? " after " done : " before any case"
+			emit(c, "fail", 0, "not run: the program " how() where)
+		}
+	}
+	if (!failed && status == "exited" && code != 0 && code != 77)
+		emit(prog, "fail", 0, "the program exited with " code " though no case failed")
+}
+BEGIN {
+	lastline = ENVIRON["TW_LASTLINE"]
+	read_inputs()
+	failed = 0
+	if (n == 0)
+		judge_program()
+	else
+		judge_cases()
+}

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+#
+# runner/kmsg-case.awk - the kernel records that failed a case, for the
+# terminal.
+#
+#   awk -v c=CASE -v patterns=runner/kmsg-patterns -f runner/kmsg-regex.awk \
+#       -f runner/kmsg-case.awk PROGRAM.kmsg
+#
+# Reads the kernel log excerpt of a program (see runner/kmsg-scan.awk) and
+# prints "    kernel: RECORD" for the first five records of case c (-v c)
+# that match a pattern of the file -v patterns. The records before the
+# first case count against it, as in runner/judge.awk.
+
+BEGIN { re = kmsg_regex(patterns) }
+/^# case / { sec = $3; if (first == "") first = sec }
+/^\[/ && re != "" && $0 ~ re {
+	if (sec == "")
+		early[++nearly] = $0
+	else if (sec == c && shown++ < 5)
+		print "    kernel: " $0
+}
+END {
+	for (i = 1; i <= nearly && first == c && i <= 5; i++)
+		print "    kernel: " early[i]
+}

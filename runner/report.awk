@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: MIT
+#
+# runner/report.awk - the three reports of a run: results.tap, results.xml
+# (JUnit) and results.json, written into the results directory.
+#
+#   awk -v dir=DIR -v kernel=RELEASE -v seed=S -v duration=SECS -v limit=SECS \
+#       -v repeat=N -v started=TIME -v complete=0|1 -v kmsg_state=STATE \
+#       -v uring=VALUE -f runner/report.awk RECORDS
+#
+# Reads the run's records, one TAB-separated line per case: name, program,
+# profile, result, seconds, iteration, log, kmsg, known issue, reason ("-"
+# for none; log and kmsg are file names in DIR). Prints nothing; writes
+# DIR/results.tap, DIR/results.xml and DIR/results.json. The -v variables
+# are the run's: the results directory, uname -r, the seed, --duration (""
+# for the programs' default), the timeout per program, --repeat, the UTC
+# start time, whether the run finished (1) or is still going or was cut
+# short (0), the kernel log check ("checked" or "off: <why>"), the
+# io_uring_disabled sysctl ("" if absent).
+#
+# results.json (schema 1; fields are only ever added, never changed):
+# {
+#   "schema": 1,
+#   "kernel": "<uname -r>",
+#   "seed": "<the -s every program got, as a string: 0x...>",
+#   "duration": <seconds of load per case (-d), or null for the programs' default>,
+#   "timeout": <seconds per program>,
+#   "repeat": <N>,
+#   "started": "<UTC time, ISO 8601>",
+#   "complete": <false while running or if the run was cut short>,
+#   "kmsg": "checked" | "off: <why>" (kernel log check; the taint is always checked),
+#   "io_uring_disabled": "<the sysctl's value>" or null if absent,
+#   "counts": {"pass": N, "fail": N, "skip": N, "xfail": N, "xpass": N, "hang": N, "crash": N},
+#   "tests": [ one per case (a program that cannot list its cases: one for it) and run:
+#     {"name": "<program>.<profile>", "program": "<program>", "profile": "<profile>" or null,
+#      "result": "pass" | "fail" | "skip" | "xfail" | "xpass" | "hang" | "crash",
+#      "seconds": <wall time>, "reason": "<why, empty for a pass>", "iteration": <1..repeat>,
+#      "log": "<file in this directory>" or null, "kmsg": "<file>" or null,
+#      "known_issue": "<the hint>" or null}
+#   ]
+# }
+
+BEGIN { FS = "\t" }
+
+# Every occurrence of from in s replaced by to. Not gsub(): awks disagree on
+# backslashes and "&" in its replacement text.
+function replace(s, from, to,   out, i) {
+	out = ""
+	while ((i = index(s, from)) > 0) {
+		out = out substr(s, 1, i - 1) to
+		s = substr(s, i + length(from))
+	}
+	return out s
+}
+function jstr(s) {
+	s = replace(s, "\\", "\\\\")
+	s = replace(s, "\"", "\\\"")
+	s = replace(s, "\t", "\\t")
+	gsub(/[\001-\037]/, "", s)
+	return "\"" s "\""
+}
+function jopt(s) { return s == "-" || s == "" ? "null" : jstr(s) }
+function xstr(s) {
+	s = replace(s, "&", "&amp;")
+	s = replace(s, "<", "&lt;")
+	s = replace(s, ">", "&gt;")
+	s = replace(s, "\"", "&quot;")
+	gsub(/[\001-\010\013\014\016-\037]/, "", s)
+	return s
+}
+function ystr(s) { return jstr(s) }
+function attr(k, v) { return " " k "=\"" xstr(v) "\"" }
+function counts_attrs() {
+	return attr("tests", n) attr("failures", fails) attr("errors", errs) \
+		attr("skipped", skips) attr("time", sprintf("%.2f", total))
+}
+function jfield(k, v) { return "\"" k "\": " v }
+function tname(i) { return name[i] (repeat > 1 ? "#" iter[i] : "") }
+# The lines of one case in a program log (the whole log if it has no such case).
+function case_log(file, c,   line, out, on, any, count) {
+	out = ""
+	any = 0
+	while ((getline line < file) > 0) {
+		if (line ~ /^# case /) {
+			on = index(line, "# case " c ":") == 1
+			any = any || on
+		}
+		if (on && count++ < 400)
+			out = out line "\n"
+	}
+	close(file)
+	if (any)
+		return out
+	out = ""
+	count = 0
+	while ((getline line < file) > 0)
+		if (count++ < 400)
+			out = out line "\n"
+	close(file)
+	return out
+}
+# The kernel records of one case (the first case also gets those before it).
+function case_kmsg(file, c,   line, out, pre, sec, first, w) {
+	out = pre = first = sec = ""
+	while ((getline line < file) > 0) {
+		if (line ~ /^# case /) {
+			split(line, w, " ")
+			sec = w[3]
+			if (first == "")
+				first = sec
+		} else if (line ~ /^\[/ && sec == "") {
+			pre = pre line "\n"
+		} else if (line ~ /^\[/ && sec == c) {
+			out = out line "\n"
+		}
+	}
+	close(file)
+	return first == c || first == "" ? pre out : out
+}
+{
+	n++
+	name[n] = $1; prog[n] = $2; prof[n] = $3; res[n] = $4; secs[n] = $5
+	iter[n] = $6; logf[n] = $7; kmsgf[n] = $8; hint[n] = $9; why[n] = $10
+	count[$4]++
+	total += $5
+}
+END {
+	write_tap(dir "/results.tap")
+	write_junit(dir "/results.xml")
+	write_json(dir "/results.json")
+}
+
+# TAP 13: xfail is "not ok # TODO", xpass "ok # TODO"; a case that did not
+# pass carries a YAML block (result, reason, seconds, its files).
+function write_tap(tapf,   i, r) {
+	print "TAP version 13" > tapf
+	print "# io_uring task_work suite on " kernel ", seed " seed > tapf
+	print "1.." n > tapf
+	for (i = 1; i <= n; i++) {
+		r = res[i]
+		if (r == "pass")
+			print "ok " i " - " tname(i) > tapf
+		else if (r == "skip")
+			print "ok " i " - " tname(i) " # SKIP " why[i] > tapf
+		else if (r == "xfail")
+			print "not ok " i " - " tname(i) " # TODO " why[i] > tapf
+		else if (r == "xpass")
+			print "ok " i " - " tname(i) " # TODO " why[i] > tapf
+		else
+			print "not ok " i " - " tname(i) > tapf
+		if (r != "pass") {
+			print "  ---" > tapf
+			print "  result: " r > tapf
+			print "  reason: " ystr(why[i]) > tapf
+			print "  seconds: " secs[i] > tapf
+			if (logf[i] != "-")
+				print "  log: " ystr(logf[i]) > tapf
+			if (kmsgf[i] != "-")
+				print "  kmsg: " ystr(kmsgf[i]) > tapf
+			print "  ..." > tapf
+		}
+	}
+	close(tapf)
+}
+
+# JUnit: fail and xpass are failures, hang and crash errors, skip and
+# xfail skipped; a bad case carries its log lines and kernel records.
+function write_junit(xf,   i, r, tag, k) {
+	fails = count["fail"] + count["xpass"]
+	errs = count["hang"] + count["crash"]
+	skips = count["skip"] + count["xfail"]
+	print "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" > xf
+	print "<testsuites" attr("name", "io_uring task_work") counts_attrs() ">" > xf
+	print "  <testsuite" attr("name", kernel) counts_attrs() attr("timestamp", started) ">" > xf
+	print "    <properties>" > xf
+	printf "      <property name=\"kernel\" value=\"%s\"/>\n", xstr(kernel) > xf
+	printf "      <property name=\"seed\" value=\"%s\"/>\n", xstr(seed) > xf
+	printf "      <property name=\"kmsg\" value=\"%s\"/>\n", xstr(kmsg_state) > xf
+	print "    </properties>" > xf
+	for (i = 1; i <= n; i++) {
+		r = res[i]
+		printf "    <testcase%s%s%s", attr("classname", prog[i]), attr("name", tname(i)),
+			attr("time", sprintf("%.2f", secs[i])) > xf
+		if (r == "pass") {
+			print "/>" > xf
+			continue
+		}
+		print ">" > xf
+		if (r == "skip" || r == "xfail") {
+			printf "      <skipped message=\"%s\"/>\n", xstr((r == "xfail" ? "xfail: " : "") why[i]) > xf
+		} else {
+			tag = (r == "hang" || r == "crash") ? "error" : "failure"
+			printf "      <%s type=\"%s\" message=\"%s\">", tag, r, xstr(why[i]) > xf
+			if (logf[i] != "-")
+				printf "%s", xstr(case_log(dir "/" logf[i], name[i])) > xf
+			print "</" tag ">" > xf
+			if (kmsgf[i] != "-") {
+				k = case_kmsg(dir "/" kmsgf[i], name[i])
+				if (k != "")
+					printf "      <system-err>%s</system-err>\n", xstr(k) > xf
+			}
+		}
+		print "    </testcase>" > xf
+	}
+	print "  </testsuite>" > xf
+	print "</testsuites>" > xf
+	close(xf)
+}
+
+# results.json, schema 1 (above).
+function write_json(jf,   kinds, line, k, i) {
+	print "{" > jf
+	print "  \"schema\": 1," > jf
+	print "  \"kernel\": " jstr(kernel) "," > jf
+	print "  \"seed\": " jstr(seed) "," > jf
+	print "  \"duration\": " (duration == "" ? "null" : duration + 0) "," > jf
+	print "  \"timeout\": " limit + 0 "," > jf
+	print "  \"repeat\": " repeat + 0 "," > jf
+	print "  \"started\": " jstr(started) "," > jf
+	print "  \"complete\": " (complete ? "true" : "false") "," > jf
+	print "  \"kmsg\": " jopt(kmsg_state) "," > jf
+	print "  \"io_uring_disabled\": " jopt(uring) "," > jf
+	split("pass fail skip xfail xpass hang crash", kinds, " ")
+	line = ""
+	for (k = 1; k <= 7; k++)
+		line = line (k > 1 ? ", " : "") jfield(kinds[k], count[kinds[k]] + 0)
+	print "  \"counts\": {" line "}," > jf
+	print "  \"tests\": [" > jf
+	for (i = 1; i <= n; i++) {
+		# One test per line: greppable, and diffs of two runs stay readable.
+		print "    {" jfield("name", jstr(name[i])) ", " jfield("program", jstr(prog[i])) ", " \
+			jfield("profile", jopt(prof[i])) ", " jfield("result", jstr(res[i])) ", " \
+			jfield("seconds", sprintf("%.2f", secs[i])) ", " jfield("reason", jstr(why[i])) ", " \
+			jfield("iteration", iter[i] + 0) ", " jfield("log", jopt(logf[i])) ", " \
+			jfield("kmsg", jopt(kmsgf[i])) ", " jfield("known_issue", jopt(hint[i])) \
+			"}" (i < n ? "," : "") > jf
+	}
+	print "  ]" > jf
+	print "}" > jf
+	close(jf)
+}

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: MIT
+#
+# runner/summary.awk - the last line of a run: how many cases, by verdict.
+#
+#   awk -v dir=RESULTS-DIR -f runner/summary.awk RECORDS
+#
+# Reads the run's records (one TAB-separated line per case, the verdict in
+# field 4: see runner/report.awk) and prints
+#   "N cases: A pass, B fail, ... (results in DIR)"
+# with the verdicts in a fixed order, those with none left out.
+
+BEGIN { FS = "\t" }
+{ n++; c[$4]++ }
+END {
+	s = ""
+	split("pass fail hang crash xpass xfail skip", order, " ")
+	for (i = 1; i <= 7; i++)
+		if (c[order[i]])
+			s = s (s == "" ? "" : ", ") c[order[i]] " " order[i]
+	printf "%d cases: %s (results in %s)\n", n, s == "" ? "none" : s, dir
+}
