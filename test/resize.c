@@ -25,6 +25,7 @@
 
 #include "race/fuzzy.h"
 #include "harness.h"
+#include "lib/msgseq.h"
 
 #define REG_RESIZE_RINGS	33	/* IORING_REGISTER_RESIZE_RINGS (6.13) */
 #define SQ_ENTRIES		8
@@ -71,6 +72,14 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 	return res == 0 ? NULL : "NOP failed";
 }
 
+static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct resize *z = arg;
+
+	(void)seq;
+	tc_fail(z->tc, "sender %u: MSG_RING to the resized ring: %s", p, strerror(-res));
+}
+
 static void *sender(struct tw_thread *t)
 {
 	struct resize *z = t->arg;
@@ -93,12 +102,8 @@ static void *sender(struct tw_thread *t)
 	}
 	while (!tc_failed(z->tc) && tc_keep_going(z->tc, &z->load_end) && seq + 8 <= PER_STREAM) {
 		uint32_t n = (uint32_t)rng_range(&t->rng, 1, 8);
-		struct io_uring_cqe *cqe;
-		unsigned head, seen = 0;
 
-		for (uint32_t i = 0; i < n; i++)
-			io_uring_prep_msg_ring(tring_sqe(&src), tring_fd(&z->ring), seq + i,
-					       ledger_ud(z->led, t->idx, CH_MSG, seq + i), 0);
+		msgseq_prep(&src, tring_fd(&z->ring), z->led, t->idx, CH_MSG, seq, n);
 		dl = tc_deadline(z->tc);
 		race = race && __atomic_load_n(&z->racing, __ATOMIC_ACQUIRE);
 		if (race && fuzzy_start(&z->race, FUZZY_A, &dl)) {
@@ -110,19 +115,10 @@ static void *sender(struct tw_thread *t)
 			race_over(z);
 			race = false;
 		}
-		if (ret != (int)n || tring_wait_ready(&src, n, &dl)) {
+		if (ret != (int)n || msgseq_reap(&src, z->led, n, &dl, refused, z)) {
 			tc_hang(z->tc, z->led, &src, "sender %u: MSG_RING did not complete", t->idx);
 			break;
 		}
-		io_uring_for_each_cqe(&src.ring, head, cqe) {
-			if (cqe->res < 0)
-				tc_fail(z->tc, "sender %u: MSG_RING to the resized ring: %s", t->idx,
-					strerror(-cqe->res));
-			else
-				ledger_sent(z->led, t->idx, CH_MSG, 1);
-			seen++;
-		}
-		io_uring_cq_advance(&src.ring, seen);
 		seq += n;
 	}
 out_ring:

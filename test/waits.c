@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/msgseq.h"
 
 #define REG_MEM_REGION		34	/* IORING_REGISTER_MEM_REGION (6.13) */
 #define REGION_TYPE_USER	1u	/* IORING_MEM_REGION_TYPE_USER */
@@ -113,27 +114,21 @@ static void foreign_enter(struct waits *w)
 					      sizeof(*w->region)) : want ? -EEXIST : 0;
 }
 
+static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct waits *w = arg;
+
+	(void)p, (void)seq;
+	tc_fail(w->tc, "adder: MSG_RING to the owner failed: %s", strerror(-res));
+}
+
 static void deliver(struct waits *w, struct tring *src, uint32_t seq0, uint32_t n)
 {
 	struct deadline dl = tc_deadline(w->tc);
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		io_uring_prep_msg_ring(tring_sqe(src), w->fd, seq0 + i,
-				       ledger_ud(w->led, 0, 0, seq0 + i), 0);
-	if (io_uring_submit(&src->ring) != (int)n || tring_wait_ready(src, n, &dl)) {
+	msgseq_prep(src, w->fd, w->led, 0, 0, seq0, n);
+	if (io_uring_submit(&src->ring) != (int)n || msgseq_reap(src, w->led, n, &dl, refused, w))
 		tc_hang(w->tc, w->led, src, "adder: %u MSG_RING sends did not complete", n);
-		return;
-	}
-	io_uring_for_each_cqe(&src->ring, head, cqe) {
-		if (cqe->res < 0)
-			tc_fail(w->tc, "adder: MSG_RING to the owner failed: %s", strerror(-cqe->res));
-		else
-			ledger_sent(w->led, 0, 0, 1);
-		seen++;
-	}
-	io_uring_cq_advance(&src->ring, seen);
 }
 
 static void do_job(struct waits *w, struct tring *src, struct rng *rng)

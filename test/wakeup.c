@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/msgseq.h"
 #include "wait_check.h"
 
 #define MAX_MSGS	8	/* lazy completions per adder and round */
@@ -55,12 +56,18 @@ struct wake {
 	pid_t waiter_tid;
 };
 
+static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct wake *w = arg;
+
+	(void)seq;
+	tc_fail(w->tc, "adder %u: MSG_RING to the waiter failed: %s", p, strerror(-res));
+}
+
 static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 {
 	struct plan *pl = &w->plan[t->idx];
 	struct deadline dl = tc_deadline(w->tc);
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 
 	if (w->deliver_at)
 		sleep_until_ns(w->deliver_at);
@@ -68,12 +75,7 @@ static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 	 * that our completions have to wake it. Bounded: then we race it. */
 	while (w->wait_asleep && proc_task_state(w->waiter_tid) != 'S' && !deadline_passed(&dl))
 		sched_yield();
-	for (uint32_t i = 0; i < pl->msgs; i++) {
-		struct io_uring_sqe *sqe = tring_sqe(src);
-
-		io_uring_prep_msg_ring(sqe, tring_fd(&w->ring), i, ledger_ud(w->led, t->idx, CH_MSG, i),
-				       0);
-	}
+	msgseq_prep(src, tring_fd(&w->ring), w->led, t->idx, CH_MSG, 0, pl->msgs);
 	if (pl->msgs && io_uring_submit(&src->ring) != (int)pl->msgs)
 		tc_fail(w->tc, "adder %u: MSG_RING submit failed", t->idx);
 	for (uint32_t j = 0; j < pl->writes; j++) {
@@ -82,17 +84,8 @@ static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 		if (write(w->pipes[t->idx][1], &v, sizeof(v)) != sizeof(v))
 			tc_fail(w->tc, "adder %u: pipe write: %s", t->idx, strerror(errno));
 	}
-	if (pl->msgs && tring_wait_ready(src, pl->msgs, &dl))
+	if (pl->msgs && msgseq_reap(src, w->led, pl->msgs, &dl, refused, w))
 		tc_hang(w->tc, w->led, src, "adder %u: MSG_RING sends did not complete", t->idx);
-	io_uring_for_each_cqe(&src->ring, head, cqe) {
-		if (cqe->res < 0)
-			tc_fail(w->tc, "adder %u: MSG_RING to the waiter failed: %s", t->idx,
-				strerror(-cqe->res));
-		else
-			ledger_sent(w->led, t->idx, CH_MSG, 1);
-		seen++;
-	}
-	io_uring_cq_advance(&src->ring, seen);
 }
 
 static void *adder(struct tw_thread *t)

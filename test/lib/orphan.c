@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
+#include "msgseq.h"
 #include "orphan.h"
 
 #define TIMEOUT_MAX_MS	30	/* most fire once the owner is gone */
@@ -98,42 +99,34 @@ void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable)
 
 /* ---- the survivor --------------------------------------------------- */
 
+static void msg_refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct orphan_round *rd = arg;
+
+	(void)p;
+	if (res != -EOWNERDEAD || !rd->exp.msg_strand)	/* (B) */
+		tc_fail(rd->tc, "%s round %u: MSG_RING %llu into the ring: %s", RD(rd),
+			(unsigned long long)seq, strerror(-res));
+}
+
 /* MSG_RING from the survivor's own ring into the orphaned one. */
 static void send_msgs(struct orphans *o, unsigned n)
 {
 	struct orphan_round *rd = o->rd;
 	struct ledger *l = rd->work.led[PC_MSG];
 	struct deadline dl = tc_deadline(o->tc);
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 
-	for (unsigned i = 0; i < n; i++, rd->msg_seq++) {
-		struct io_uring_sqe *sqe = tring_sqe(&o->src);
-
-		io_uring_prep_msg_ring(sqe, tring_fd(&rd->ring), rd->msg_seq,
-				       ledger_ud(l, SURVIVOR, PC_MSG, rd->msg_seq), 0);
-		io_uring_sqe_set_data64(sqe, rd->msg_seq);
-	}
+	msgseq_prep(&o->src, tring_fd(&rd->ring), l, SURVIVOR, PC_MSG, rd->msg_seq, n);
+	rd->msg_seq += n;
 	if (!n || tc_failed(o->tc))
 		return;
 	if (io_uring_submit(&o->src.ring) != (int)n) {
 		tc_fail(o->tc, "%s round %u: submit of %u MSG_RING failed", RD(rd), n);
 		return;
 	}
-	if (tring_wait_ready(&o->src, n, &dl)) {
+	if (msgseq_reap(&o->src, l, n, &dl, msg_refused, rd))
 		tc_hang(o->tc, l, &o->src, "%s round %u: %u MSG_RING sends did not complete",
 			RD(rd), n);
-		return;
-	}
-	io_uring_for_each_cqe(&o->src.ring, head, cqe) {
-		if (cqe->res == 0)
-			ledger_sent(l, SURVIVOR, PC_MSG, 1);
-		else if (cqe->res != -EOWNERDEAD || !rd->exp.msg_strand)	/* (B) */
-			tc_fail(o->tc, "%s round %u: MSG_RING %llu into the ring: %s", RD(rd),
-				(unsigned long long)cqe->user_data, strerror(-cqe->res));
-		seen++;
-	}
-	io_uring_cq_advance(&o->src.ring, seen);
 }
 
 /* Complete a share of what is still pending: reads, polls, plus MSG_RING. */
