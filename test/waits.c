@@ -27,6 +27,7 @@
 
 #include "harness.h"
 #include "lib/msgseq.h"
+#include "lib/sigtimer.h"
 
 #define REG_MEM_REGION		34	/* IORING_REGISTER_MEM_REGION (6.13) */
 #define REGION_TYPE_USER	1u	/* IORING_MEM_REGION_TYPE_USER */
@@ -74,11 +75,6 @@ struct waits {
 	pid_t owner_tid;
 	bool stop;
 };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
 
 static int enter(int fd, unsigned want, unsigned flags, const void *arg, size_t sz)
 {
@@ -333,7 +329,6 @@ static const char *setup_region(struct waits *w)
 static enum verdict run(struct tcase *tc)
 {
 	struct waits w = { .tc = tc };
-	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
 	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	struct tw_thread thread;
 	const char *why;
@@ -363,13 +358,7 @@ static enum verdict run(struct tcase *tc)
 	if (!w.led)
 		return tc_fail(tc, "out of memory");
 	w.owner_tid = gettid();
-	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_signal }, NULL); /* no SA_RESTART */
-#ifdef sigev_notify_thread_id
-	sev.sigev_notify_thread_id = w.owner_tid;
-#else
-	sev._sigev_un._tid = w.owner_tid;
-#endif
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
+	if (sigtimer_create(&timer, SIGUSR1))
 		return tc_fail(tc, "timer_create: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
 	if (tw_thread_start(tc, &thread, "adder", 1, adder, &w))

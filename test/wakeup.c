@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "lib/msgseq.h"
+#include "lib/sigtimer.h"
 #include "wait_check.h"
 
 #define MAX_MSGS	8	/* lazy completions per adder and round */
@@ -150,11 +151,6 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 }
 
 /* A wait without any timeout, bounded by a signal at the hang deadline. */
-static void on_deadline(int sig)
-{
-	(void)sig;
-}
-
 static int wait_no_timeout(struct wake *w, unsigned want, timer_t timer)
 {
 	struct itimerspec its = { .it_value = ns_to_timespec(w->tc->hang_ns) };
@@ -283,8 +279,6 @@ static void round_trip(struct wake *w, struct rng *rng, uint32_t round, timer_t 
 static enum verdict run(struct tcase *tc)
 {
 	struct wake w = { .tc = tc, .adders = tc->threads };
-	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
-	struct sigaction sa = { .sa_handler = on_deadline };
 	struct tw_thread *threads = calloc(w.adders, sizeof(*threads));
 	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	uint32_t round = 0;
@@ -306,13 +300,7 @@ static enum verdict run(struct tcase *tc)
 		return tc_fail(tc, "out of memory");
 	ledger_set_check(w.led, check_res, NULL);
 	w.waiter_tid = gettid();
-	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: the wait returns -EINTR */
-#ifdef sigev_notify_thread_id
-	sev.sigev_notify_thread_id = w.waiter_tid;
-#else
-	sev._sigev_un._tid = w.waiter_tid;	/* glibc < 2.35 spells it so */
-#endif
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
+	if (sigtimer_create(&timer, SIGUSR1))
 		return tc_fail(tc, "timer_create: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
 	for (unsigned a = 0; a < w.adders; a++) {
