@@ -27,14 +27,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "lib/fdpass.h"
+#include "lib/handover.h"
 
 #define EXEC_ARG	"--exec-image"	/* argv[1] of the re-exec'd image */
 #define NREADS		8
@@ -49,7 +47,7 @@ struct xf {				/* MAP_SHARED: parent, children, threads */
 	struct ledger *led;
 	struct tring ring;		/* the ring of the round (parent's view) */
 	int target_fd;			/* what senders aim at */
-	struct io_uring_params params;
+	struct handover h;		/* the exec'd image's and the fd-passed ring's */
 	int pipes[NREADS][2];
 	char buf[NREADS];
 	struct tw_event ready, taken, submitted;
@@ -57,9 +55,8 @@ struct xf {				/* MAP_SHARED: parent, children, threads */
 	struct tw_counter refused;
 	uint32_t quota;			/* messages each sender delivers */
 	enum { R_EXEC, R_FDPASS, R_DISABLED, R_CLONE, ROUND_KINDS } kind;
-	int sock[2];
-	bool via_getfd, child_failed;
-	int owner_fd, leftover_fd;
+	bool child_failed;
+	int leftover_fd;
 	char why[160];
 };
 
@@ -160,7 +157,7 @@ static unsigned start_senders(struct xf *x, struct tw_thread *th)
 static int exec_child(void *arg)
 {
 	struct xf *x = arg;
-	char fd[16], ud[20], params[2 * sizeof(x->params) + 1];
+	char fd[16], ud[20], params[HANDOVER_HEX_LEN];
 
 	if (tring_enable(&x->ring))
 		return 2;
@@ -185,8 +182,7 @@ static int exec_child(void *arg)
 	fcntl(tring_fd(&x->ring), F_SETFD, 0);
 	snprintf(fd, sizeof(fd), "%d", tring_fd(&x->ring));
 	snprintf(ud, sizeof(ud), "%llx", (unsigned long long)ledger_ud(x->led, 0, EXEC_NOP, 0));
-	for (size_t i = 0; i < sizeof(x->params); i++)
-		sprintf(params + 2 * i, "%02x", ((unsigned char *)&x->params)[i]);
+	handover_to_hex(&x->h, params);
 	tw_event_set(&x->submitted);	/* the writer starts: wake-ups race the exec */
 	execl("/proc/self/exe", "exec_fork", EXEC_ARG, fd, params, ud, (char *)NULL);
 	return 4;
@@ -195,16 +191,12 @@ static int exec_child(void *arg)
 /* The exec'd image: same task, the old mm and io_uring_task gone. */
 static int exec_image(char **argv)
 {
-	struct io_uring_params p;
 	struct io_uring ring;
 	struct io_uring_sqe *sqe;
 	int ret;
 
-	for (size_t i = 0; i < sizeof(p); i++)
-		sscanf(argv[3] + 2 * i, "%2hhx", &((unsigned char *)&p)[i]);
-	if (io_uring_queue_mmap(atoi(argv[2]), &p, &ring))
+	if (handover_map_hex(atoi(argv[2]), argv[3], &ring))
 		return 5;
-	ring.sq.sqe_head = ring.sq.sqe_tail = *ring.sq.ktail;	/* a fresh mapping's view */
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, strtoull(argv[4], NULL, 16));
@@ -242,13 +234,11 @@ static void round_exec(struct xf *x, struct rng *rng)
 	int efd, status, err = 0;
 
 	/* Our own set-up: the exec'd image needs the params to map the ring. */
-	memset(&x->params, 0, sizeof(x->params));
-	x->params.flags = x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED;
-	x->params.sq_thread_idle = 10;
-	err = io_uring_queue_init_params(64, &x->ring.ring, &x->params);
+	err = handover_ring_init(&x->h, &x->ring.ring,
+				 x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED, 0);
 	if (err == -EINVAL || err == -EPERM)
 		return (void)tc_skip(x->tc, "ring (%s): setup flags 0x%x refused: %s",
-				     x->tc->prof->name, x->params.flags, strerror(-err));
+				     x->tc->prof->name, x->h.params.flags, strerror(-err));
 	if (err)
 		return (void)tc_fail(x->tc, "exec round: ring set-up: %s", strerror(-err));
 	x->ring = (struct tring){ .ring = x->ring.ring, .prof = x->tc->prof, .live = true,
@@ -320,17 +310,11 @@ static int fdpass_owner(void *arg)
 	struct io_uring ring;
 	int ret;
 
-	memset(&x->params, 0, sizeof(x->params));
-	x->params.flags = x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE;
-	x->params.cq_entries = 1024;
-	x->params.sq_thread_idle = 10;
-	ret = io_uring_queue_init_params(64, &ring, &x->params);
-	if (!ret) {
-		ret = fdpass_send(x->sock[1], ring.ring_fd);
-		x->via_getfd = ret == -EINVAL;	/* scm_fp_copy(), 6.7+ */
-		x->owner_fd = ring.ring_fd;
-	}
-	if (ret && !x->via_getfd) {
+	ret = handover_ring_init(&x->h, &ring, x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED,
+				 1024);
+	if (!ret)
+		ret = handover_give(&x->h, ring.ring_fd);
+	if (ret) {
 		snprintf(x->why, sizeof(x->why), "ring set-up or SCM_RIGHTS: %s", strerror(-ret));
 		x->child_failed = true;
 	}
@@ -346,28 +330,25 @@ static void round_fdpass(struct xf *x)
 	struct tw_thread th[NSENDERS];
 	struct teardown_probe probe;
 	struct child c;
-	int fd, status;
+	int ret, status;
 
 	x->ready = x->taken = (struct tw_event){ 0 };
 	x->child_failed = false;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, x->sock) ||
-	    proc_spawn(&c, fdpass_owner, x))
+	if (handover_open(&x->h) || proc_spawn(&c, fdpass_owner, x))
 		return (void)tc_fail(x->tc, "fd-passed round: socketpair or fork: %m");
 	if (tw_event_wait(&x->ready, &dl) || x->child_failed) {
 		tc_fail(x->tc, "fd-passed round [%s]: owner: %s", x->tc->prof->name,
 			x->child_failed ? x->why : "never ready");
 		goto out;
 	}
-	fd = x->via_getfd ? fdpass_take(c.pidfd, x->owner_fd) : fdpass_recv(x->sock[0], &dl);
-	if (fd < 0 || io_uring_queue_mmap(fd, &x->params, &x->ring.ring)) {
-		tc_fail(x->tc, "fd-passed round: taking the ring (%s): %s",
-			x->via_getfd ? "pidfd_getfd" : "SCM_RIGHTS",
-			strerror(fd < 0 ? -fd : ENOMEM));
+	ret = handover_take(&x->h, c.pidfd, &dl, &x->ring, x->tc->prof, "passed");
+	if (ret) {
+		tc_fail(x->tc, "fd-passed round: taking the ring (%s): %s", handover_how(&x->h),
+			strerror(-ret));
 		goto out;
 	}
-	x->ring = (struct tring){ .ring = x->ring.ring, .prof = x->tc->prof, .live = true,
-				  .name = "passed" };
 	tw_event_set(&x->taken);
+	handover_close(&x->h);
 	if (proc_reap(&c, &dl, &status) || !WIFEXITED(status) || WEXITSTATUS(status))
 		tc_fail(x->tc, "fd-passed round: the owner did not exit cleanly");
 	/* The owner is dead: the receiver enables the ring, becoming its submitter. */
@@ -402,6 +383,7 @@ static void round_fdpass(struct xf *x)
 out:
 	tw_event_set(&x->taken);
 	proc_kill_reap(&c, &dl, &status);
+	handover_close(&x->h);
 }
 
 /* ---- disabled ---- */
@@ -567,7 +549,7 @@ static enum verdict run(struct tcase *tc)
 		rounds++;
 	} while (tc_verdict(tc) == V_PASS && !deadline_passed(&end));
 	tc_log(tc, "%u rounds; ring handed over by %s", rounds,
-	       x->via_getfd ? "pidfd_getfd (SCM_RIGHTS refused: EINVAL, 6.7+)" : "SCM_RIGHTS");
+	       x->h.via_getfd ? "pidfd_getfd (SCM_RIGHTS refused: EINVAL, 6.7+)" : "SCM_RIGHTS");
 	ledger_free(x->led);
 	return tc_verdict(tc);
 }

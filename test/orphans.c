@@ -67,7 +67,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "lib/fdpass.h"
+#include "lib/handover.h"
 #include "lib/orphan.h"
 
 #define EXEC_EXIT_ENV	"TW_ORPHANS_EXEC_EXIT"	/* set: main() exits at once */
@@ -144,25 +144,17 @@ static int owner_exec(void *arg)
 static int owner_fdpass(void *arg)
 {
 	struct orphan_round *rd = arg;
-	struct io_uring_params *p = &rd->params;
 	struct tring r = { .prof = rd->tc->prof, .name = "orphan" };
 	struct deadline dl = tc_deadline(rd->tc);
 	int ret;
 
-	p->flags = r.prof->setup_flags | IORING_SETUP_CQSIZE;
-	p->cq_entries = ORPHAN_RING_CQ;
-	p->sq_thread_idle = 10;
-	ret = io_uring_queue_init_params(64, &r.ring, p);
+	ret = handover_ring_init(&rd->handover, &r.ring, r.prof->setup_flags, ORPHAN_RING_CQ);
 	if (!ret && !(ret = io_uring_register_eventfd(&r.ring, rd->ring_efd)))
 		ret = io_uring_register_files(&r.ring, &rd->probe.rfd, 1);
 	close(rd->probe.rfd);	/* our copy; the survivor closes its own */
-	if (!ret) {
-		ret = fdpass_send(rd->sock[1], r.ring.ring_fd);
-		/* scm_fp_copy() refuses io_uring files since 6.7 */
-		rd->via_getfd = ret == -EINVAL;
-		rd->owner_fd = r.ring.ring_fd;
-	}
-	if (ret && !rd->via_getfd) {
+	if (!ret)
+		ret = handover_give(&rd->handover, r.ring.ring_fd);
+	if (ret) {
 		tc_fail(rd->tc, "fd-passed round %u: owner: ring set-up or SCM_RIGHTS: %s", rd->no,
 			strerror(-ret));
 		rd->owner_failed = rd->abort = true;

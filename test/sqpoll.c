@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "lib/fdpass.h"
+#include "lib/handover.h"
 #include "wait_check.h"
 
 enum mode { M_BUSY, M_IDLE, M_ASLEEP, M_SHARED, M_EXIT, M_COUNT };
@@ -369,9 +369,8 @@ static enum verdict mode_run(struct sq *s, struct rng *rng, const struct deadlin
  * once, POLLIN or -ECANCELED; the ring's teardown must finish after.
  */
 struct exit_shared {
-	struct io_uring_params params;
+	struct handover h;		/* by pidfd_getfd() */
 	unsigned idle_ms;
-	int ring_fd;
 	struct tw_event armed, go;
 };
 
@@ -385,10 +384,10 @@ static int exit_owner(void *arg)
 	int ret;
 
 	rng_seed(&rng, s->tc->seed, 1 + x->idle_ms);
-	x->params.flags = IORING_SETUP_SQPOLL | IORING_SETUP_CQSIZE;
-	x->params.cq_entries = RING_CQ;
-	x->params.sq_thread_idle = x->idle_ms;
-	ret = io_uring_queue_init_params(256, &r->t.ring, &x->params);
+	x->h.params.flags = IORING_SETUP_SQPOLL | IORING_SETUP_CQSIZE;
+	x->h.params.cq_entries = RING_CQ;
+	x->h.params.sq_thread_idle = x->idle_ms;
+	ret = io_uring_queue_init_params(256, &r->t.ring, &x->h.params);
 	if (ret < 0) {
 		tc_fail(s->tc, "exit: owner: SQPOLL ring set-up: %s", strerror(-ret));
 		return 1;
@@ -403,7 +402,8 @@ static int exit_owner(void *arg)
 	arm(s, r, &rng, false);
 	if (collect(s, 0, 1, false, &rng, "arming: the NOP after the polls"))
 		return 1;
-	x->ring_fd = tring_fd(&r->t);
+	x->h.owner_fd = tring_fd(&r->t);
+	x->h.via_getfd = true;
 	tw_event_set(&x->armed);
 	if (tw_event_wait(&x->go, &dl))
 		tc_hang(s->tc, NULL, NULL, "exit: owner: go signal");
@@ -418,7 +418,8 @@ static void exit_round(struct sq *s, struct rng *rng)
 	unsigned k = (unsigned)rng_below(rng, NEFD + 1);
 	uint64_t one = 1;
 	struct child owner;
-	int status, fd = -1;
+	bool taken = false;
+	int status;
 
 	memset(x, 0, sizeof(*x));
 	memset(r, 0, sizeof(*r));	/* the owner starts from scratch (the CQ too) */
@@ -433,12 +434,8 @@ static void exit_round(struct sq *s, struct rng *rng)
 	}
 	if (tw_event_wait(&x->armed, &dl) == 0) {
 		probe_drop_reader(&s->probe);
-		fd = fdpass_take(owner.pidfd, x->ring_fd);
-		if (fd >= 0 && io_uring_queue_mmap(fd, &x->params, &r->t.ring)) {
-			close(fd);
-			fd = -1;
-		}
-		if (fd < 0)
+		taken = !handover_take(&x->h, owner.pidfd, &dl, &r->t, s->tc->prof, "exit-owner");
+		if (!taken)
 			tc_log(s->tc, "exit: cannot take the ring (pidfd_getfd): teardown only");
 	}
 	/* Fire some polls before the owner exits, the rest while it does. */
@@ -452,8 +449,8 @@ static void exit_round(struct sq *s, struct rng *rng)
 		tc_hang(s->tc, s->led, NULL, "exit: the SQPOLL ring's owner did not exit");
 		return;
 	}
-	while (fd >= 0 && ledger_outstanding(s->led) > 0 && !tc_failed(s->tc)) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	while (taken && ledger_outstanding(s->led) > 0 && !tc_failed(s->tc)) {
+		struct pollfd pfd = { .fd = tring_fd(&r->t), .events = POLLIN };
 
 		if (!reap(s, 0) && deadline_passed(&dl))
 			tc_hang(s->tc, s->led, NULL, "exit: polls of the exited owner's ring did "
@@ -461,7 +458,7 @@ static void exit_round(struct sq *s, struct rng *rng)
 		else if (!io_uring_cq_ready(&r->t.ring))
 			poll(&pfd, 1, 100);	/* the ring fd is readable once a CQE is posted */
 	}
-	if (fd >= 0 && !tc_failed(s->tc)) {
+	if (taken && !tc_failed(s->tc)) {
 		ledger_verify(s->led);
 		io_uring_queue_exit(&r->t.ring);
 	}

@@ -8,12 +8,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdpass.h"
 #include "msgseq.h"
 #include "orphan.h"
 
@@ -147,7 +145,7 @@ static enum verdict round_setup(struct orphans *o, enum orphan_kind kind, unsign
 
 	*rd = (struct orphan_round){ .tc = o->tc, .kind = kind, .no = no, .must = must,
 				     .may = may, .exp = o->expect(o->tc->prof, kind), .check = o->check,
-				     .ring_efd = -1, .sock = { -1, -1 },
+				     .ring_efd = -1, .handover = { .sock = { -1, -1 } },
 				     .probe = { .rfd = -1, .wfd = -1 } };
 	ledger_reset(must);
 	ledger_reset(may);
@@ -161,9 +159,8 @@ static enum verdict round_setup(struct orphans *o, enum orphan_kind kind, unsign
 		ret = probe_create(&rd->probe, "orphaned ring");
 	if (!ret && (rd->ring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		ret = -errno;
-	if (!ret && kind == EXIT_FDPASS &&
-	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, rd->sock) < 0)
-		ret = -errno;
+	if (!ret && kind == EXIT_FDPASS)
+		ret = handover_open(&rd->handover);
 	if (ret)
 		return tc_fail(o->tc, "round set-up: %s", strerror(-ret));
 	if (kind == EXIT_FDPASS)
@@ -184,13 +181,10 @@ static void round_close(struct orphan_round *rd)
 	tring_exit(&rd->ring);
 	pending_close(&rd->work);
 	probe_close(&rd->probe);
-	for (int i = -1; i < 2; i++) {
-		int *fd = i < 0 ? &rd->ring_efd : &rd->sock[i];
-
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-	}
+	handover_close(&rd->handover);
+	if (rd->ring_efd >= 0)
+		close(rd->ring_efd);
+	rd->ring_efd = -1;
 }
 
 /* fd-passed: map the ring the owner created, like any process given its fd. */
@@ -198,26 +192,19 @@ static enum verdict take_ring(struct orphans *o, struct child *c)
 {
 	struct orphan_round *rd = o->rd;
 	struct deadline dl = tc_deadline(o->tc);
-	int fd = -ECANCELED;
+	int ret = -ECANCELED;
 
 	probe_drop_reader(&rd->probe);
 	if (tw_event_wait(&rd->ring_ready, &dl))
 		return tc_hang(o->tc, NULL, NULL, "fd-passed round %u: owner's ring", rd->no);
 	if (!rd->abort)
-		fd = rd->via_getfd ? fdpass_take(c->pidfd, rd->owner_fd) :
-				     fdpass_recv(rd->sock[0], &dl);
-	if (fd >= 0 && io_uring_queue_mmap(fd, &rd->params, &rd->ring.ring)) {
-		close(fd);
-		fd = -ENOMEM;
-	}
-	if (fd < 0) {
+		ret = handover_take(&rd->handover, c->pidfd, &dl, &rd->ring, o->tc->prof, "orphan");
+	if (ret) {
 		rd->abort = true;
 		tw_event_set(&rd->ring_taken);
 		return tc_fail(o->tc, "fd-passed round %u: taking the ring (%s): %s", rd->no,
-			       rd->via_getfd ? "pidfd_getfd" : "SCM_RIGHTS", strerror(-fd));
+			       handover_how(&rd->handover), strerror(-ret));
 	}
-	rd->ring = (struct tring){ .ring = rd->ring.ring, .prof = o->tc->prof, .live = true,
-				   .name = "orphan" };
 	tw_event_set(&rd->ring_taken);
 	return V_PASS;
 }
@@ -271,7 +258,7 @@ static void round_verify(struct orphans *o)
 	tc_log(o->tc, "%s round %u: %u reads, %u polls, %u timeouts, %u MSG_RING; owner reaped "
 	       "%u; %u -ECANCELED, %lld stranded%s", RD(rd), rd->work.nread, rd->work.npoll,
 	       rd->work.ntimeout, rd->msg_seq, rd->owner_reaped, rd->cancelled,
-	       (long long)stranded, rd->via_getfd ? "; SCM_RIGHTS refused, took the fd with "
+	       (long long)stranded, rd->handover.via_getfd ? "; SCM_RIGHTS refused, took the fd with "
 	       "pidfd_getfd()" : "");
 }
 

@@ -13,6 +13,7 @@
 
 #include "race/fuzzy.h"
 #include "harness.h"
+#include "handover.h"
 #include "pending.h"
 
 #define ORPHAN_RING_CQ	256	/* a round posts < 40 CQEs: it never overflows */
@@ -45,9 +46,8 @@ struct orphan_round {
 	struct tring ring;		/* the survivor's view of the ring */
 	struct teardown_probe probe;
 	int ring_efd;			/* registered on the ring: the survivor waits on it */
-	int sock[2], owner_fd;		/* fd-passed: how the ring is handed over */
-	struct io_uring_params params;	/* fd-passed: for io_uring_queue_mmap() */
-	bool via_getfd, abort, owner_failed, owner_reaps_again;
+	struct handover handover;	/* fd-passed: how the ring is handed over */
+	bool abort, owner_failed, owner_reaps_again;
 	uint32_t msg_seq;
 	char why[160];
 	struct tw_event submitted, go, exiting, ring_ready, ring_taken;
