@@ -19,15 +19,11 @@
  * point of the resize, from just before the new rings are swapped in to
  * just after.
  */
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include "race/fuzzy.h"
 #include "harness.h"
 #include "lib/msgseq.h"
+#include "lib/ringmem.h"
 
-#define REG_RESIZE_RINGS	33	/* IORING_REGISTER_RESIZE_RINGS (6.13) */
 #define SQ_ENTRIES		8
 #define PER_STREAM		(1u << 16)
 #define MAX_SNAP		256	/* the largest CQ size used */
@@ -132,41 +128,6 @@ out:
 	return NULL;
 }
 
-/* Map the new rings as liburing would at set-up; keep our SQ positions. */
-static int remap(struct io_uring *ring, struct io_uring_params *p, bool *sq_array_guessed)
-{
-	struct io_uring fresh;
-	size_t sqes = ring->sq.ring_entries * sizeof(struct io_uring_sqe);
-	int ret;
-
-	p->features |= IORING_FEAT_SINGLE_MMAP;	/* every kernel that resizes has it */
-	/*
-	 * Before 7.x the kernel did not fill in sq_off.array on a resize (the
-	 * array is never at 0 without NO_SQARRAY): it follows the CQEs, cache
-	 * line aligned (rings_size()).
-	 */
-	if (!p->sq_off.array) {
-		p->sq_off.array = (p->cq_off.cqes + p->cq_entries * sizeof(struct io_uring_cqe) + 63) &
-				  ~63u;
-		*sq_array_guessed = true;
-	}
-	ret = io_uring_queue_mmap(ring->ring_fd, p, &fresh);
-	if (ret)
-		return ret;
-	munmap(ring->sq.sqes, sqes);
-	if (ring->cq.ring_ptr != ring->sq.ring_ptr)
-		munmap(ring->cq.ring_ptr, ring->cq.ring_sz);
-	munmap(ring->sq.ring_ptr, ring->sq.ring_sz);
-	fresh.sq.sqe_head = ring->sq.sqe_head;
-	fresh.sq.sqe_tail = ring->sq.sqe_tail;
-	ring->sq = fresh.sq;
-	ring->cq = fresh.cq;
-	/* The kernel filled the array slots of the SQEs it carried over only. */
-	for (unsigned i = 0; i < ring->sq.ring_entries; i++)
-		ring->sq.array[i] = i;
-	return 0;
-}
-
 /* Publish k NOPs to the kernel without entering: the resize must carry them. */
 static unsigned publish_nops(struct resize *z, unsigned k)
 {
@@ -180,8 +141,7 @@ static unsigned publish_nops(struct resize *z, unsigned k)
 		ledger_sent(z->led, z->owner, CH_NOP, 1);
 		z->nops++;
 	}
-	ring->sq.sqe_head = ring->sq.sqe_tail;
-	__atomic_store_n(ring->sq.ktail, ring->sq.sqe_tail, __ATOMIC_RELEASE);
+	ringmem_publish(ring);
 	return k;
 }
 
@@ -206,7 +166,7 @@ static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
 		race = false;
 	}
 	z->raced += race && fuzzy_racing(&z->race);
-	ret = syscall(__NR_io_uring_register, ring->ring_fd, REG_RESIZE_RINGS, &p, 1) < 0 ? -errno : 0;
+	ret = ringmem_resize(ring, &p);
 	if (race && fuzzy_end(&z->race, FUZZY_B, &dl))
 		race_over(z);
 	if (ret == -EINVAL && !z->resizes && !z->refused)
@@ -219,7 +179,7 @@ static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
 	} else if (ready > cq) {
 		tc_fail(z->tc, "resize CQ %u -> %u succeeded with %u CQEs unreaped (expected -EOVERFLOW)",
 			ring->cq.ring_entries, cq, ready);
-	} else if ((ret = remap(ring, &p, &z->sq_array_guessed))) {
+	} else if ((ret = ringmem_remap(ring, &p, &z->sq_array_guessed))) {
 		tc_fail(z->tc, "mmap of the resized rings: %s", strerror(-ret));
 	} else {
 		z->resizes++;
