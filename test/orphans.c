@@ -111,11 +111,58 @@ static const char *expect_check(const struct orphan_expect *e, unsigned c, uint3
 	return "no CQE on this channel";
 }
 
+static int owner_reap_until_sync(struct orphan_round *rd, struct tring *r)
+{
+	struct deadline dl = tc_deadline(rd->tc);
+	int ret = pending_reap_until_sync(&rd->work, r, &dl, &rd->owner_reaped);
+
+	if (ret == -ETIMEDOUT)
+		tc_hang(rd->tc, rd->must, r, "%s round %u: owner: its NOP never completed",
+			RD(rd));
+	else if (ret)
+		tc_fail(rd->tc, "%s round %u: owner: wait: %s", RD(rd),
+			strerror(-ret));
+	return ret;
+}
+
+/* Enable the ring (its submitter from now on), leave work pending, wait for
+ * the go, maybe run task_work once more; then the caller exits. */
+static void owner_run(struct orphan_round *rd, struct tring *r, bool enable)
+{
+	struct deadline dl = tc_deadline(rd->tc);
+	int ret = enable ? tring_enable(r) : 0;
+	unsigned n;
+
+	if (ret < 0)
+		tc_fail(rd->tc, "%s round %u: io_uring_enable_rings: %s", RD(rd), strerror(-ret));
+	n = ret < 0 ? 0 : pending_prep(&rd->work, r);
+	if (n && (ret = io_uring_submit(&r->ring)) != (int)n)
+		tc_fail(rd->tc, "%s round %u: owner: submit of %u: %d", RD(rd), n, ret);
+	else if (n)
+		pending_sent(&rd->work);
+	rd->owner_failed = tc_failed(rd->tc) || owner_reap_until_sync(rd, r);
+	tw_event_set(&rd->submitted);
+	if (!rd->owner_failed && tw_event_wait(&rd->go, &dl))
+		tc_hang(rd->tc, NULL, NULL, "%s round %u: owner: no go", RD(rd));
+	else if (!rd->owner_failed && rd->owner_reaps_again) {
+		tring_get_events(r);	/* task_work / DEFER local work, normal mode */
+		rd->owner_reaped += pending_reap(&rd->work, r, NULL);
+	}
+	tw_event_set(&rd->exiting);	/* not reaping any more: the survivor takes over */
+	/* Fuzzy: the exit (the caller's return) is the step; the survivor marks
+	 * its end when it sees it. */
+	if (rd->race) {
+		fuzzy_pin(FUZZY_A, NULL);	/* it exits: no mask to restore */
+		fuzzy_start(rd->race, FUZZY_A, &dl);
+	}
+	rd->exit_ns = now_ns();
+}
+
 static void *owner_thread(struct tw_thread *t)
 {
 	struct orphan_round *rd = t->arg;
 
-	orphan_owner_run(rd, &rd->ring, true);
+	owner_run(rd, &rd->ring, true);
 	return NULL;	/* do_exit() of this thread only */
 }
 
@@ -123,7 +170,7 @@ static int owner_process(void *arg)
 {
 	struct orphan_round *rd = arg;
 
-	orphan_owner_run(rd, &rd->ring, true);
+	owner_run(rd, &rd->ring, true);
 	return 0;	/* _exit(): do_exit() of the whole process */
 }
 
@@ -132,7 +179,7 @@ static int owner_exec(void *arg)
 	struct orphan_round *rd = arg;
 	char *argv[] = { "orphans-exec-exit", NULL };
 
-	orphan_owner_run(rd, &rd->ring, true);
+	owner_run(rd, &rd->ring, true);
 	setenv(EXEC_EXIT_ENV, "1", 1);
 	execv("/proc/self/exe", argv);
 	tc_fail(rd->tc, "exec round %u: execv(/proc/self/exe): %s", rd->no, strerror(errno));
@@ -164,7 +211,7 @@ static int owner_fdpass(void *arg)
 		tc_hang(rd->tc, NULL, NULL, "fd-passed round %u: owner: ring not taken", rd->no);
 	else if (!rd->abort) {
 		r.live = true;
-		orphan_owner_run(rd, &r, false);
+		owner_run(rd, &r, false);
 	}
 	tw_event_set(&rd->submitted);
 	tw_event_set(&rd->exiting);

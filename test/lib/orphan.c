@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Orphan rounds (see orphan.h): the owner's part, and the survivor's, which
- * runs the round and checks it. Why each step is there: test/orphans.c.
+ * Orphan rounds (see orphan.h): the survivor's part, which runs the round
+ * and checks it. Why each step is there: test/orphans.c.
  */
 #include <errno.h>
 #include <poll.h>
@@ -22,9 +22,6 @@
 
 enum { OWNER, SURVIVOR };	/* ledger producers */
 
-/* Messages start with the round: "%s round %u" and RD(rd). */
-#define RD(rd)		orphan_kind_names[(rd)->kind], (rd)->no
-
 const char *const orphan_kind_names[EXIT_KINDS] = {
 	"thread-exit", "process-exit", "exec", "fd-passed",
 };
@@ -44,55 +41,6 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 	snprintf(rd->why, sizeof(rd->why), "%s round %u, %s: want %s", RD(rd),
 		 c < PC_COUNT ? pending_channel_names[c] : "?", want);
 	return rd->why;
-}
-
-/* ---- the owner ------------------------------------------------------ */
-
-static int owner_reap_until_sync(struct orphan_round *rd, struct tring *r)
-{
-	struct deadline dl = tc_deadline(rd->tc);
-	int ret = pending_reap_until_sync(&rd->work, r, &dl, &rd->owner_reaped);
-
-	if (ret == -ETIMEDOUT)
-		tc_hang(rd->tc, rd->must, r, "%s round %u: owner: its NOP never completed",
-			RD(rd));
-	else if (ret)
-		tc_fail(rd->tc, "%s round %u: owner: wait: %s", RD(rd),
-			strerror(-ret));
-	return ret;
-}
-
-/* Enable the ring (its submitter from now on), leave work pending, wait for
- * the go, maybe run task_work once more; then the caller exits. */
-void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable)
-{
-	struct deadline dl = tc_deadline(rd->tc);
-	int ret = enable ? tring_enable(r) : 0;
-	unsigned n;
-
-	if (ret < 0)
-		tc_fail(rd->tc, "%s round %u: io_uring_enable_rings: %s", RD(rd), strerror(-ret));
-	n = ret < 0 ? 0 : pending_prep(&rd->work, r);
-	if (n && (ret = io_uring_submit(&r->ring)) != (int)n)
-		tc_fail(rd->tc, "%s round %u: owner: submit of %u: %d", RD(rd), n, ret);
-	else if (n)
-		pending_sent(&rd->work);
-	rd->owner_failed = tc_failed(rd->tc) || owner_reap_until_sync(rd, r);
-	tw_event_set(&rd->submitted);
-	if (!rd->owner_failed && tw_event_wait(&rd->go, &dl))
-		tc_hang(rd->tc, NULL, NULL, "%s round %u: owner: no go", RD(rd));
-	else if (!rd->owner_failed && rd->owner_reaps_again) {
-		tring_get_events(r);	/* task_work / DEFER local work, normal mode */
-		rd->owner_reaped += pending_reap(&rd->work, r, NULL);
-	}
-	tw_event_set(&rd->exiting);	/* not reaping any more: the survivor takes over */
-	/* Fuzzy: the exit (the caller's return) is the step; the survivor marks
-	 * its end when it sees it. */
-	if (rd->race) {
-		fuzzy_pin(FUZZY_A, NULL);	/* it exits: no mask to restore */
-		fuzzy_start(rd->race, FUZZY_A, &dl);
-	}
-	rd->exit_ns = now_ns();
 }
 
 /* ---- the survivor --------------------------------------------------- */
@@ -367,15 +315,9 @@ enum verdict orphans_init(struct orphans *o, struct tcase *tc)
 	if (tring_init(tc, &o->src, "survivor", &profiles[P_DEFAULT], NULL) != V_PASS)
 		return tc_verdict(tc);
 	o->rd = proc_shared_alloc(sizeof(*o->rd));
-	if (!o->rd) {
-		o->rd = NULL;
-		return tc_fail(tc, "mmap: %s", strerror(errno));
-	}
 	o->race = proc_shared_alloc(sizeof(*o->race) * EXIT_KINDS);
-	if (!o->race) {
-		o->race = NULL;
+	if (!o->rd || !o->race)
 		return tc_fail(tc, "mmap: %s", strerror(errno));
-	}
 	for (int k = 0; k < EXIT_KINDS; k++)
 		fuzzy_init(&o->race[k], tc->seed ^ (0xe817ULL << 16 | (unsigned)k),
 			   ORPHAN_RACE_CALIBRATE);
