@@ -24,7 +24,6 @@
  * ledger producer), reads in data order, NOPs in submission order, no lost
  * wake-up, every ring's teardown finishes, the exiting child is reaped.
  */
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -100,8 +99,10 @@ static void *writer(struct tw_thread *t)
 		struct sring *r = &s->rings[(i - SQ_NEFD) / SQ_NPIPE];
 		unsigned p = (i - SQ_NEFD) % SQ_NPIPE;
 
-		if (write(r->pipe_w[p], &r->rec_written[p], 8) != 8)
-			tc_fail(s->tc, "writer: pipe write: %s", strerror(errno));
+		int err = chan_write(&r->pipe[p], r->rec_written[p]);
+
+		if (err)
+			tc_fail(s->tc, "writer: pipe write: %s", strerror(-err));
 		if (++r->rec_written[p] == r->rec_goal[p])
 			todo[k] = todo[--n];
 	}
@@ -160,12 +161,10 @@ static enum verdict mode_run(struct sq *s, struct rng *rng, const struct deadlin
 		snprintf(name, sizeof(name), "%s%u", sq_mode_names[s->mode], i);
 		v = tring_init(s->tc, &s->rings[i].t, name, s->tc->prof, &o);
 		for (unsigned p = 0; p < SQ_NPIPE && v == V_PASS; p++) {
-			int fds[2];
+			int err = chan_open(&s->rings[i].pipe[p], CHAN_PIPE_READ);
 
-			if (pipe2(fds, O_CLOEXEC))
-				return tc_fail(s->tc, "pipe2: %s", strerror(errno));
-			s->rings[i].pipe_r[p] = fds[0];
-			s->rings[i].pipe_w[p] = fds[1];
+			if (err)
+				return tc_fail(s->tc, "pipe2: %s", strerror(-err));
 		}
 	}
 	if (v != V_PASS)
@@ -182,10 +181,8 @@ static enum verdict mode_run(struct sq *s, struct rng *rng, const struct deadlin
 	for (unsigned i = 0; i < s->nrings; i++) {
 		wait_check_overflow(s->tc, &s->rings[i].t);
 		rings[i] = s->rings[i].t;
-		for (unsigned p = 0; p < SQ_NPIPE; p++) {
-			close(s->rings[i].pipe_r[p]);
-			close(s->rings[i].pipe_w[p]);
-		}
+		for (unsigned p = 0; p < SQ_NPIPE; p++)
+			chan_close(&s->rings[i].pipe[p]);
 	}
 	tring_exit_proven(s->tc, rings, s->nrings, PROBE_UD);
 	return tc_verdict(s->tc);

@@ -79,8 +79,8 @@ void sq_arm(struct sq *s, struct sring *r, struct rng *rng, bool reads)
 		for (unsigned i = 0; i < r->reads[p]; i++) {
 			uint32_t seq = r->seq[SQ_NEFD + p];
 
-			io_uring_prep_read(sqe_get(s, r, SQ_NEFD + p), r->pipe_r[p],
-					   &r->buf[p][seq % SQ_MAX_READS], 8, 0);
+			chan_prep(&r->pipe[p], sqe_get(s, r, SQ_NEFD + p),
+				  &r->buf[p][seq % SQ_MAX_READS]);
 		}
 	}
 	sq_queue_nops(s, r, 1);

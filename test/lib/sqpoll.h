@@ -13,6 +13,7 @@
 #define TW_SQPOLL_H
 
 #include "harness.h"
+#include "chan.h"
 
 enum sq_mode { M_BUSY, M_IDLE, M_ASLEEP, M_SHARED, M_EXIT, M_COUNT };
 extern const char *const sq_mode_names[M_COUNT];
@@ -34,7 +35,7 @@ struct sring {
 	uint64_t rec_written[SQ_NPIPE];	/* writers: records written so far */
 	uint64_t rec_goal[SQ_NPIPE];	/* ... and to write this round */
 	unsigned reads[SQ_NPIPE];	/* reads armed this round */
-	int pipe_r[SQ_NPIPE], pipe_w[SQ_NPIPE];
+	struct chan pipe[SQ_NPIPE];	/* records: 8 bytes each, in order */
 	uint64_t buf[SQ_NPIPE][SQ_MAX_READS];
 };
 
