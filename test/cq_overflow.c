@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/msgseq.h"
 
 #define ROUND_NS	(250 * NSEC_PER_MSEC)
 #define PER_STREAM	4096
@@ -67,30 +68,26 @@ static int64_t outstanding(struct flood *f)
 	return ledger_outstanding(f->led) + ledger_outstanding(f->polls);
 }
 
+/* Only a failed allocation of the overflow entry may refuse a message. */
+static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct flood *f = arg;
+
+	(void)seq;
+	if (res == -EOVERFLOW)
+		__atomic_add_fetch(&f->eoverflow, 1, __ATOMIC_RELAXED);
+	else
+		tc_fail(f->tc, "sender %u: MSG_RING into the full CQ: %s (expected 0)", p,
+			strerror(-res));
+}
+
 static void send_batch(struct flood *f, struct tring *src, unsigned p, uint32_t seq, uint32_t n)
 {
 	struct deadline dl = tc_deadline(f->tc);
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		io_uring_prep_msg_ring(tring_sqe(src), tring_fd(&f->target), seq + i,
-				       ledger_ud(f->led, p, CH_MSG, seq + i), 0);
-	if (io_uring_submit(&src->ring) != (int)n || tring_wait_ready(src, n, &dl)) {
+	msgseq_prep(src, tring_fd(&f->target), f->led, p, CH_MSG, seq, n);
+	if (io_uring_submit(&src->ring) != (int)n || msgseq_reap(src, f->led, n, &dl, refused, f))
 		tc_hang(f->tc, f->led, src, "sender %u: %u MSG_RING did not complete", p, n);
-		return;
-	}
-	io_uring_for_each_cqe(&src->ring, head, cqe) {
-		if (cqe->res == 0)
-			ledger_sent(f->led, p, CH_MSG, 1);
-		else if (cqe->res == -EOVERFLOW)
-			__atomic_add_fetch(&f->eoverflow, 1, __ATOMIC_RELAXED);
-		else
-			tc_fail(f->tc, "sender %u: MSG_RING into the full CQ: %s (expected 0)", p,
-				strerror(-cqe->res));
-		seen++;
-	}
-	io_uring_cq_advance(&src->ring, seen);
 }
 
 static bool burst_over(struct flood *f, unsigned p)

@@ -21,106 +21,18 @@
  *            the shared fd table from a ring it creates there, submits NOPs
  *            on it directly (not SINGLE_ISSUER), and exits; its ring stays
  *            in the shared table. Nothing lost, no hang.
- * Every ring's teardown is proven by a probe.
+ * Every ring's teardown is proven by a probe. The sender threads, the
+ * children and the exec'd image are in test/lib/exec_fork.c.
  */
 #include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "lib/fdpass.h"
+#include "lib/exec_fork.h"
 
-#define EXEC_ARG	"--exec-image"	/* argv[1] of the re-exec'd image */
-#define NREADS		8
-#define NSENDERS	3		/* < NREADS: the ledger has NREADS producers */
 #define PROBE_UD	0x0dull
-#define EXEC_NOP	1		/* ledger channels of the exec round */
-#define CLONE_NOP	1		/* ... and of the clone round */
-#define IMAGE_OWNERDEAD	10		/* exec'd image's exit: submit said -EOWNERDEAD */
-
-struct xf {				/* MAP_SHARED: parent, children, threads */
-	struct tcase *tc;
-	struct ledger *led;
-	struct tring ring;		/* the ring of the round (parent's view) */
-	int target_fd;			/* what senders aim at */
-	struct io_uring_params params;
-	int pipes[NREADS][2];
-	char buf[NREADS];
-	struct tw_event ready, taken, submitted;
-	uint32_t enable_state;		/* 0 disabled, 1 enabling, 2 enabled */
-	struct tw_counter refused;
-	uint32_t quota;			/* messages each sender delivers */
-	enum { R_EXEC, R_FDPASS, R_DISABLED, R_CLONE, ROUND_KINDS } kind;
-	int sock[2];
-	bool via_getfd, child_failed;
-	int owner_fd, leftover_fd;
-	char why[160];
-};
-
-static uint32_t state(struct xf *x)
-{
-	return __atomic_load_n(&x->enable_state, __ATOMIC_ACQUIRE);
-}
-
-/* A sender: its own ring, one MSG_RING at a time, judged by the target's state around it. */
-static void *sender(struct tw_thread *t)
-{
-	struct xf *x = t->arg;
-	struct tring src;
-	uint32_t ok = 0, attempt = 0;
-	bool after_ok = false;
-
-	if (tring_init(x->tc, &src, "sender", &profiles[P_DEFAULT], NULL) != V_PASS)
-		return NULL;
-	while (ok < x->quota && !tc_failed(x->tc)) {
-		struct io_uring_sqe *sqe = tring_sqe(&src);
-		struct deadline dl = tc_deadline(x->tc);
-		uint32_t before = state(x), after;
-		struct __kernel_timespec ts = { 0 };
-		struct io_uring_cqe *cqe;
-		int res;
-
-		/* A refused message reuses the sequence: if it was delivered
-		 * after all, the next one is a duplicate in the ledger. */
-		io_uring_prep_msg_ring(sqe, x->target_fd, attempt++,
-				       ledger_ud(x->led, t->idx, 0, ok), 0);
-		ts.tv_sec = deadline_left(&dl) / NSEC_PER_SEC + 1;
-		if (io_uring_submit(&src.ring) != 1 ||
-		    io_uring_wait_cqe_timeout(&src.ring, &cqe, &ts)) {
-			tc_hang(x->tc, x->led, &src, "sender %u: MSG_RING did not complete",
-				t->idx);
-			break;
-		}
-		res = cqe->res;
-		io_uring_cqe_seen(&src.ring, cqe);
-		after = state(x);
-		if (res == 0) {
-			ledger_sent(x->led, t->idx, 0, 1);
-			ok++;
-			after_ok = true;
-		} else if (res == -EBADFD && !after_ok && before < 2) {
-			tw_counter_add(&x->refused, 1);
-		} else {
-			tc_fail(x->tc, "sender %u [%s]: MSG_RING into the %s ring returned %d "
-				"(%s), expected %s", t->idx, x->tc->prof->name,
-				after == 0 ? "disabled" : before == 2 ? "enabled" : "being enabled",
-				res, strerror(-res), after == 0 ? "-EBADFD" :
-				before == 2 || after_ok ? "0" : "0 or -EBADFD");
-			break;
-		}
-		if (res == 0 && after == 0)
-			tc_fail(x->tc, "sender %u [%s]: MSG_RING into a ring still disabled "
-				"returned 0, expected -EBADFD", t->idx, x->tc->prof->name);
-	}
-	tring_exit(&src);
-	return NULL;
-}
 
 /*
  * Join the senders (they need nothing from us: MSG_RING completes at the
@@ -129,109 +41,26 @@ static void *sender(struct tw_thread *t)
  */
 static void reap_all(struct xf *x, struct tw_thread *th, unsigned n)
 {
-	struct deadline dl = tc_deadline(x->tc);
+	char what[96];
 
 	if (n && tw_threads_join(x->tc, th, n, x->led, &x->ring) != V_PASS)
 		return;
-	while (!tc_failed(x->tc)) {
-		if (ledger_reap(x->led, &x->ring))
-			dl = tc_deadline(x->tc);
-		if (ledger_outstanding(x->led) <= 0)
-			break;
-		if (deadline_passed(&dl)) {
-			tc_hang(x->tc, x->led, &x->ring, "%s: messages did not arrive",
-				x->tc->name);
-			return;
-		}
-		tring_wait(&x->ring, 1, 5 * NSEC_PER_MSEC, 0, NULL);
-	}
+	snprintf(what, sizeof(what), "%s: messages did not arrive", x->tc->name);
+	xf_drain(x, -1, what);
 }
 
-static unsigned start_senders(struct xf *x, struct tw_thread *th)
+/* The ring is closed: its teardown must finish (the probe proves it). */
+static void await_teardown(struct xf *x, struct teardown_probe *probe, const char *round)
 {
-	for (unsigned i = 0; i < NSENDERS; i++)
-		if (tw_thread_start(x->tc, &th[i], "sender", i, sender, x))
-			return tc_fail(x->tc, "pthread_create"), i;
-	return NSENDERS;
+	struct deadline dl = tc_deadline(x->tc);
+
+	if (probe_wait(probe, &dl))
+		tc_hang(x->tc, NULL, NULL, "%s round [%s]: teardown of the ring did not finish",
+			round, x->tc->prof->name);
+	probe_close(probe);
 }
 
 /* ---- exec ---- */
-
-static int exec_child(void *arg)
-{
-	struct xf *x = arg;
-	char fd[16], ud[20], params[2 * sizeof(x->params) + 1];
-
-	if (tring_enable(&x->ring))
-		return 2;
-	for (unsigned i = 0; i < NREADS; i++) {
-		struct io_uring_sqe *sqe = tring_sqe(&x->ring);
-
-		io_uring_prep_read(sqe, x->pipes[i][0], &x->buf[i], 1, 0);
-		/* One stream per read: the writer completes them in any order. */
-		io_uring_sqe_set_data64(sqe, ledger_ud(x->led, i, 0, 0));
-	}
-	if (io_uring_submit(&x->ring.ring) != NREADS)
-		return 3;
-	/* SQPOLL: the exec kills the SQ thread; what it did not fetch is never issued. */
-	for (struct deadline dl = tc_deadline(x->tc);
-	     io_uring_smp_load_acquire(x->ring.ring.sq.khead) != *x->ring.ring.sq.ktail;
-	     sched_yield())
-		if (deadline_passed(&dl))
-			return 7;
-	for (unsigned i = 0; i < NREADS; i++)
-		ledger_sent(x->led, i, 0, 1);
-	/* The image inherits the ring: no FD_CLOEXEC, and how to map it. */
-	fcntl(tring_fd(&x->ring), F_SETFD, 0);
-	snprintf(fd, sizeof(fd), "%d", tring_fd(&x->ring));
-	snprintf(ud, sizeof(ud), "%llx", (unsigned long long)ledger_ud(x->led, 0, EXEC_NOP, 0));
-	for (size_t i = 0; i < sizeof(x->params); i++)
-		sprintf(params + 2 * i, "%02x", ((unsigned char *)&x->params)[i]);
-	tw_event_set(&x->submitted);	/* the writer starts: wake-ups race the exec */
-	execl("/proc/self/exe", "exec_fork", EXEC_ARG, fd, params, ud, (char *)NULL);
-	return 4;
-}
-
-/* The exec'd image: same task, the old mm and io_uring_task gone. */
-static int exec_image(char **argv)
-{
-	struct io_uring_params p;
-	struct io_uring ring;
-	struct io_uring_sqe *sqe;
-	int ret;
-
-	for (size_t i = 0; i < sizeof(p); i++)
-		sscanf(argv[3] + 2 * i, "%2hhx", &((unsigned char *)&p)[i]);
-	if (io_uring_queue_mmap(atoi(argv[2]), &p, &ring))
-		return 5;
-	ring.sq.sqe_head = ring.sq.sqe_tail = *ring.sq.ktail;	/* a fresh mapping's view */
-	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, strtoull(argv[4], NULL, 16));
-	ret = io_uring_submit(&ring);
-	return ret == 1 ? 0 : ret == -EOWNERDEAD ? IMAGE_OWNERDEAD : ret < 0 ? 100 - ret : 6;
-}
-
-/* Reap a ring we may not enter (its submitter is another task): an eventfd says when. */
-static void reap_by_eventfd(struct xf *x, int efd)
-{
-	struct deadline dl = tc_deadline(x->tc);
-	struct pollfd pfd = { .fd = efd, .events = POLLIN };
-	uint64_t cnt;
-
-	while (!tc_failed(x->tc)) {
-		if (ledger_reap(x->led, &x->ring))
-			dl = tc_deadline(x->tc);
-		if (ledger_outstanding(x->led) <= 0)
-			return;
-		if (deadline_passed(&dl)) {
-			tc_hang(x->tc, x->led, &x->ring, "exec round: CQEs of the exec'd task");
-			return;
-		}
-		if (poll(&pfd, 1, 5) > 0 && read(efd, &cnt, 8) < 0)
-			tc_fail(x->tc, "eventfd read: %m");
-	}
-}
 
 static void round_exec(struct xf *x, struct rng *rng)
 {
@@ -242,13 +71,11 @@ static void round_exec(struct xf *x, struct rng *rng)
 	int efd, status, err = 0;
 
 	/* Our own set-up: the exec'd image needs the params to map the ring. */
-	memset(&x->params, 0, sizeof(x->params));
-	x->params.flags = x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED;
-	x->params.sq_thread_idle = 10;
-	err = io_uring_queue_init_params(64, &x->ring.ring, &x->params);
+	err = handover_ring_init(&x->h, &x->ring.ring,
+				 x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED, 0);
 	if (err == -EINVAL || err == -EPERM)
 		return (void)tc_skip(x->tc, "ring (%s): setup flags 0x%x refused: %s",
-				     x->tc->prof->name, x->params.flags, strerror(-err));
+				     x->tc->prof->name, x->h.params.flags, strerror(-err));
 	if (err)
 		return (void)tc_fail(x->tc, "exec round: ring set-up: %s", strerror(-err));
 	x->ring = (struct tring){ .ring = x->ring.ring, .prof = x->tc->prof, .live = true,
@@ -261,17 +88,17 @@ static void round_exec(struct xf *x, struct rng *rng)
 		return;
 	}
 	probe_drop_reader(&probe);	/* the ring's file table holds the only reader */
-	for (unsigned i = 0; i < NREADS && !err; i++)
+	for (unsigned i = 0; i < XF_NREADS && !err; i++)
 		err = pipe2(x->pipes[i], O_CLOEXEC);
 	x->submitted = (struct tw_event){ 0 };
-	if (err || proc_spawn(&c, exec_child, x)) {
+	if (err || proc_spawn(&c, xf_exec_child, x)) {
 		tc_fail(x->tc, "exec round: pipes or fork: %m");
 		return;
 	}
 	if (tw_event_wait(&x->submitted, &dl) == 0) {
 		/* The writer: wake-ups whose task_work races the exec. */
-		for (unsigned i = 0; i < NREADS; i++) {
-			unsigned j = i + (unsigned)rng_below(rng, NREADS - i);
+		for (unsigned i = 0; i < XF_NREADS; i++) {
+			unsigned j = i + (unsigned)rng_below(rng, XF_NREADS - i);
 			int tmp[2];
 
 			memcpy(tmp, x->pipes[j], sizeof(tmp));
@@ -289,23 +116,19 @@ static void round_exec(struct xf *x, struct rng *rng)
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		ledger_sent(x->led, 0, EXEC_NOP, 1);
-	else if (!(WIFEXITED(status) && WEXITSTATUS(status) == IMAGE_OWNERDEAD &&
+		ledger_sent(x->led, 0, XF_EXEC_NOP, 1);
+	else if (!(WIFEXITED(status) && WEXITSTATUS(status) == XF_IMAGE_OWNERDEAD &&
 		   (x->tc->prof->props & PROF_SQPOLL)))
 		tc_fail(x->tc, "exec round [%s]: the child or its exec'd image failed: %s (2 "
 			"enable, 3 submit, 4 exec, 5 mmap, 6 submit after exec, 7 SQ not "
 			"consumed, %d -EOWNERDEAD, 100+errno submit after exec)", x->tc->prof->name,
-			proc_status_str(status, how, sizeof(how)), IMAGE_OWNERDEAD);
-	reap_by_eventfd(x, efd);
+			proc_status_str(status, how, sizeof(how)), XF_IMAGE_OWNERDEAD);
+	xf_drain(x, efd, "exec round: CQEs of the exec'd task");
 	ledger_verify(x->led);
 	tring_exit(&x->ring);
 	close(efd);
-	dl = tc_deadline(x->tc);
-	if (probe_wait(&probe, &dl))
-		tc_hang(x->tc, NULL, NULL, "exec round [%s]: teardown of the ring did not finish",
-			x->tc->prof->name);
-	probe_close(&probe);
-	for (unsigned i = 0; i < NREADS; i++) {
+	await_teardown(x, &probe, "exec");
+	for (unsigned i = 0; i < XF_NREADS; i++) {
 		close(x->pipes[i][0]);
 		close(x->pipes[i][1]);
 	}
@@ -313,61 +136,31 @@ static void round_exec(struct xf *x, struct rng *rng)
 
 /* ---- fd-passed ---- */
 
-static int fdpass_owner(void *arg)
-{
-	struct xf *x = arg;
-	struct deadline dl = tc_deadline(x->tc);
-	struct io_uring ring;
-	int ret;
-
-	memset(&x->params, 0, sizeof(x->params));
-	x->params.flags = x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE;
-	x->params.cq_entries = 1024;
-	x->params.sq_thread_idle = 10;
-	ret = io_uring_queue_init_params(64, &ring, &x->params);
-	if (!ret) {
-		ret = fdpass_send(x->sock[1], ring.ring_fd);
-		x->via_getfd = ret == -EINVAL;	/* scm_fp_copy(), 6.7+ */
-		x->owner_fd = ring.ring_fd;
-	}
-	if (ret && !x->via_getfd) {
-		snprintf(x->why, sizeof(x->why), "ring set-up or SCM_RIGHTS: %s", strerror(-ret));
-		x->child_failed = true;
-	}
-	tw_event_set(&x->ready);
-	if (!x->child_failed && tw_event_wait(&x->taken, &dl))
-		return 1;
-	return x->child_failed;	/* the owner dies: the ring is the receiver's alone */
-}
-
 static void round_fdpass(struct xf *x)
 {
 	struct deadline dl = tc_deadline(x->tc);
-	struct tw_thread th[NSENDERS];
+	struct tw_thread th[XF_NSENDERS];
 	struct teardown_probe probe;
 	struct child c;
-	int fd, status;
+	int ret, status;
 
 	x->ready = x->taken = (struct tw_event){ 0 };
 	x->child_failed = false;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, x->sock) ||
-	    proc_spawn(&c, fdpass_owner, x))
+	if (handover_open(&x->h) || proc_spawn(&c, xf_fdpass_owner, x))
 		return (void)tc_fail(x->tc, "fd-passed round: socketpair or fork: %m");
 	if (tw_event_wait(&x->ready, &dl) || x->child_failed) {
 		tc_fail(x->tc, "fd-passed round [%s]: owner: %s", x->tc->prof->name,
 			x->child_failed ? x->why : "never ready");
 		goto out;
 	}
-	fd = x->via_getfd ? fdpass_take(c.pidfd, x->owner_fd) : fdpass_recv(x->sock[0], &dl);
-	if (fd < 0 || io_uring_queue_mmap(fd, &x->params, &x->ring.ring)) {
-		tc_fail(x->tc, "fd-passed round: taking the ring (%s): %s",
-			x->via_getfd ? "pidfd_getfd" : "SCM_RIGHTS",
-			strerror(fd < 0 ? -fd : ENOMEM));
+	ret = handover_take(&x->h, c.pidfd, &dl, &x->ring, x->tc->prof, "passed");
+	if (ret) {
+		tc_fail(x->tc, "fd-passed round: taking the ring (%s): %s", handover_how(&x->h),
+			strerror(-ret));
 		goto out;
 	}
-	x->ring = (struct tring){ .ring = x->ring.ring, .prof = x->tc->prof, .live = true,
-				  .name = "passed" };
 	tw_event_set(&x->taken);
+	handover_close(&x->h);
 	if (proc_reap(&c, &dl, &status) || !WIFEXITED(status) || WEXITSTATUS(status))
 		tc_fail(x->tc, "fd-passed round: the owner did not exit cleanly");
 	/* The owner is dead: the receiver enables the ring, becoming its submitter. */
@@ -378,30 +171,27 @@ static void round_fdpass(struct xf *x)
 	__atomic_store_n(&x->enable_state, 2, __ATOMIC_RELEASE);
 	/* SQPOLL: the SQ thread was the dead owner's (created at set-up, even
 	 * R_DISABLED): nothing submitted here is ever fetched. MSG_RING only. */
-	for (unsigned i = 0; i < NREADS && !(x->tc->prof->props & PROF_SQPOLL); i++) {
+	for (unsigned i = 0; i < XF_NREADS && !(x->tc->prof->props & PROF_SQPOLL); i++) {
 		struct io_uring_sqe *sqe = tring_sqe(&x->ring);
 
 		io_uring_prep_nop(sqe);
-		io_uring_sqe_set_data64(sqe, ledger_ud(x->led, NSENDERS, 0, i));
-		ledger_sent(x->led, NSENDERS, 0, 1);
+		io_uring_sqe_set_data64(sqe, ledger_ud(x->led, XF_NSENDERS, 0, i));
+		ledger_sent(x->led, XF_NSENDERS, 0, 1);
 	}
 	io_uring_submit(&x->ring.ring);
-	reap_all(x, th, start_senders(x, th));
+	reap_all(x, th, xf_start_senders(x, th));
 	ledger_verify(x->led);
 	/* A probe without a pending read: the SQPOLL ring cannot submit one. */
 	if (probe_create(&probe, "passed") || io_uring_register_files(&x->ring.ring, &probe.rfd, 1))
 		return (void)tc_fail(x->tc, "fd-passed round: cannot arm the teardown probe");
 	probe_drop_reader(&probe);
 	tring_exit(&x->ring);
-	dl = tc_deadline(x->tc);
-	if (probe_wait(&probe, &dl))
-		tc_hang(x->tc, NULL, NULL, "fd-passed round [%s]: teardown of the ring did not "
-			"finish", x->tc->prof->name);
-	probe_close(&probe);
+	await_teardown(x, &probe, "fd-passed");
 	return;
 out:
 	tw_event_set(&x->taken);
 	proc_kill_reap(&c, &dl, &status);
+	handover_close(&x->h);
 }
 
 /* ---- disabled ---- */
@@ -411,7 +201,7 @@ static void round_disabled(struct xf *x, struct rng *rng)
 	const struct tring_opts o = { .extra_flags = IORING_SETUP_R_DISABLED, .attach_wq_fd = -1,
 				      .cq_entries = 1024 };
 	struct deadline dl = tc_deadline(x->tc);
-	struct tw_thread th[NSENDERS];
+	struct tw_thread th[XF_NSENDERS];
 	unsigned n;
 	int ret;
 
@@ -420,9 +210,9 @@ static void round_disabled(struct xf *x, struct rng *rng)
 	x->target_fd = tring_fd(&x->ring);
 	x->enable_state = 0;
 	x->refused = (struct tw_counter){ 0 };
-	n = start_senders(x, th);
+	n = xf_start_senders(x, th);
 	/* Messages are aimed at it while it is disabled: they are refused. */
-	for (uint32_t want = NSENDERS + (uint32_t)rng_below(rng, 8); !tc_failed(x->tc);) {
+	for (uint32_t want = XF_NSENDERS + (uint32_t)rng_below(rng, 8); !tc_failed(x->tc);) {
 		struct deadline tick = deadline_in(10 * NSEC_PER_MSEC);
 
 		/* In ticks: a sender that saw a wrong result stops, and says why. */
@@ -451,34 +241,6 @@ static void round_disabled(struct xf *x, struct rng *rng)
 
 /* ---- clone(CLONE_FILES) ---- */
 
-static int clone_child(struct xf *x)
-{
-	struct io_uring src;
-	struct io_uring_cqe *cqe;
-
-	if (io_uring_queue_init(8, &src, 0))
-		return 2;
-	x->leftover_fd = src.ring_fd;	/* lands in the shared fd table */
-	for (uint32_t i = 0; i < x->quota; i++) {
-		io_uring_prep_msg_ring(io_uring_get_sqe(&src), x->target_fd, i,
-				       ledger_ud(x->led, 0, 0, i), 0);
-		if (io_uring_submit(&src) != 1 || io_uring_wait_cqe(&src, &cqe) || cqe->res)
-			return 3;
-		io_uring_cqe_seen(&src, cqe);
-		ledger_sent(x->led, 0, 0, 1);
-	}
-	/* Not SINGLE_ISSUER: use the parent's ring directly, through the shared SQ. */
-	for (uint32_t i = 0; i < NREADS && !(x->tc->prof->props & PROF_SINGLE_ISSUER); i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&x->ring.ring);
-
-		io_uring_prep_nop(sqe);
-		io_uring_sqe_set_data64(sqe, ledger_ud(x->led, 0, CLONE_NOP, i));
-		ledger_sent(x->led, 0, CLONE_NOP, 1);
-	}
-	io_uring_submit(&x->ring.ring);
-	return 0;	/* exit without closing: src stays in the shared table */
-}
-
 static void round_clone(struct xf *x)
 {
 	struct deadline dl = tc_deadline(x->tc);
@@ -489,11 +251,7 @@ static void round_clone(struct xf *x)
 		return;
 	x->target_fd = tring_fd(&x->ring);
 	x->leftover_fd = -1;
-	fflush(stdout);
-	c.pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
-	if (c.pid == 0)
-		_exit(clone_child(x));
-	if (c.pid < 0 || (c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0)) < 0)
+	if (xf_clone_spawn(x, &c))
 		return (void)tc_fail(x->tc, "clone(CLONE_FILES) or pidfd_open: %m");
 	if (proc_reap(&c, &dl, &status))
 		return (void)tc_hang(x->tc, x->led, &x->ring, "clone round: child did not exit");
@@ -522,13 +280,13 @@ static const char *check(uint64_t ud, int32_t res, uint32_t flags, void *arg)
 		return "unexpected CQE flags";
 	switch (x->kind) {
 	case R_EXEC:	/* io_uring_task_cancel() at exec, or the write first */
-		return c == EXEC_NOP ? (res == 0 ? NULL : "NOP after exec: expected 0") :
+		return c == XF_EXEC_NOP ? (res == 0 ? NULL : "NOP after exec: expected 0") :
 		       res == 1 || res == -ECANCELED ? NULL : "read: expected 1 or -ECANCELED";
 	case R_CLONE:
-		return c == CLONE_NOP ? (res == 0 ? NULL : "NOP: expected 0") :
+		return c == XF_CLONE_NOP ? (res == 0 ? NULL : "NOP: expected 0") :
 		       (uint32_t)res == seq ? NULL : "MSG_RING payload: expected its seq";
 	default:	/* sender payloads are attempt numbers (>= seq); our NOPs 0 */
-		return p == NSENDERS ? (res == 0 ? NULL : "NOP: expected 0") :
+		return p == XF_NSENDERS ? (res == 0 ? NULL : "NOP: expected 0") :
 		       res >= 0 && (uint32_t)res >= seq ? NULL : "MSG_RING payload";
 	}
 }
@@ -546,7 +304,7 @@ static enum verdict run(struct tcase *tc)
 		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	x->tc = tc;
 	x->quota = 64;
-	x->led = ledger_new(tc, "exec_fork", NREADS, 2, 1u << 16, LEDGER_FIFO);
+	x->led = ledger_new(tc, "exec_fork", XF_NREADS, 2, 1u << 16, LEDGER_FIFO);
 	if (!x->led)
 		return tc_fail(tc, "out of memory");
 	ledger_set_check(x->led, check, x);
@@ -567,7 +325,7 @@ static enum verdict run(struct tcase *tc)
 		rounds++;
 	} while (tc_verdict(tc) == V_PASS && !deadline_passed(&end));
 	tc_log(tc, "%u rounds; ring handed over by %s", rounds,
-	       x->via_getfd ? "pidfd_getfd (SCM_RIGHTS refused: EINVAL, 6.7+)" : "SCM_RIGHTS");
+	       x->h.via_getfd ? "pidfd_getfd (SCM_RIGHTS refused: EINVAL, 6.7+)" : "SCM_RIGHTS");
 	ledger_free(x->led);
 	return tc_verdict(tc);
 }
@@ -584,7 +342,7 @@ static const struct scenario exec_fork = {
 int main(int argc, char **argv)
 {
 	/* The exec round's child re-execs this program: the image's part. */
-	if (argc == 5 && !strcmp(argv[1], EXEC_ARG))
-		return exec_image(argv);
+	if (argc == 5 && !strcmp(argv[1], XF_EXEC_ARG))
+		return xf_exec_image(argv);
 	return harness_main(argc, argv, &exec_fork);
 }

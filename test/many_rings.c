@@ -15,10 +15,10 @@
  *  - the other rings are undisturbed, and every ring's teardown finishes.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/chan.h"
 
 #define MAX_RINGS	6
 #define NPIPE		2		/* per ring */
@@ -36,7 +36,7 @@ struct mring {
 	struct tring t;
 	int fd;				/* what the senders aim at */
 	struct tw_credit credit;
-	int pipe_r[NPIPE], pipe_w[NPIPE];
+	struct chan pipe[NPIPE];	/* records: 8 bytes each, in order */
 	uint64_t written[NPIPE];	/* producers (atomic) */
 	uint64_t consumed[NPIPE];	/* owner */
 	uint64_t buf[NPIPE][DEPTH];
@@ -66,7 +66,7 @@ static void arm_read(struct many *m, unsigned ri, unsigned p, unsigned d)
 	struct mring *r = &m->r[ri];
 	struct io_uring_sqe *sqe = tring_sqe(&r->t);
 
-	io_uring_prep_read(sqe, r->pipe_r[p], &r->buf[p][d], 8, 0);
+	chan_prep(&r->pipe[p], sqe, &r->buf[p][d]);
 	io_uring_sqe_set_data64(sqe, ledger_ud(m->reads, ri, p * DEPTH + d, r->rseq[p][d]++));
 	ledger_sent(m->reads, ri, p * DEPTH + d, 1);
 }
@@ -145,6 +145,7 @@ static void *writer(struct tw_thread *t)
 		unsigned ri = (unsigned)rng_below(&t->rng, m->n), p = t->idx;
 		struct mring *r = &m->r[ri];
 		uint64_t w = load64(&r->written[p]);
+		int err;
 
 		/* Writer p feeds pipe p of every ring: records stay in order. The
 		 * victim's pipes are never fed: its reads stay pending. */
@@ -152,8 +153,8 @@ static void *writer(struct tw_thread *t)
 			sched_yield();
 			continue;
 		}
-		if (write(r->pipe_w[p], &w, 8) != 8) {
-			tc_fail(m->tc, "writer: pipe write: %s", strerror(errno));
+		if ((err = chan_write(&r->pipe[p], w))) {
+			tc_fail(m->tc, "writer: pipe write: %s", strerror(-err));
 			break;
 		}
 		__atomic_store_n(&r->written[p], w + 1, __ATOMIC_RELEASE);
@@ -290,12 +291,10 @@ static enum verdict run(struct tcase *tc)
 		r->fd = tring_fd(&r->t);
 		tw_credit_init(&r->credit, MSG_CREDIT);
 		for (unsigned q = 0; q < NPIPE; q++) {
-			int fds[2];
+			int err = chan_open(&r->pipe[q], CHAN_PIPE_READ);
 
-			if (pipe2(fds, O_CLOEXEC))
-				return tc_fail(tc, "pipe2: %s", strerror(errno));
-			r->pipe_r[q] = fds[0];
-			r->pipe_w[q] = fds[1];
+			if (err)
+				return tc_fail(tc, "pipe2: %s", strerror(-err));
 		}
 		m.n++;
 	}

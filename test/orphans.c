@@ -67,7 +67,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "lib/fdpass.h"
+#include "lib/handover.h"
 #include "lib/orphan.h"
 
 #define EXEC_EXIT_ENV	"TW_ORPHANS_EXEC_EXIT"	/* set: main() exits at once */
@@ -111,11 +111,58 @@ static const char *expect_check(const struct orphan_expect *e, unsigned c, uint3
 	return "no CQE on this channel";
 }
 
+static int owner_reap_until_sync(struct orphan_round *rd, struct tring *r)
+{
+	struct deadline dl = tc_deadline(rd->tc);
+	int ret = pending_reap_until_sync(&rd->work, r, &dl, &rd->owner_reaped);
+
+	if (ret == -ETIMEDOUT)
+		tc_hang(rd->tc, rd->must, r, "%s round %u: owner: its NOP never completed",
+			RD(rd));
+	else if (ret)
+		tc_fail(rd->tc, "%s round %u: owner: wait: %s", RD(rd),
+			strerror(-ret));
+	return ret;
+}
+
+/* Enable the ring (its submitter from now on), leave work pending, wait for
+ * the go, maybe run task_work once more; then the caller exits. */
+static void owner_run(struct orphan_round *rd, struct tring *r, bool enable)
+{
+	struct deadline dl = tc_deadline(rd->tc);
+	int ret = enable ? tring_enable(r) : 0;
+	unsigned n;
+
+	if (ret < 0)
+		tc_fail(rd->tc, "%s round %u: io_uring_enable_rings: %s", RD(rd), strerror(-ret));
+	n = ret < 0 ? 0 : pending_prep(&rd->work, r);
+	if (n && (ret = io_uring_submit(&r->ring)) != (int)n)
+		tc_fail(rd->tc, "%s round %u: owner: submit of %u: %d", RD(rd), n, ret);
+	else if (n)
+		pending_sent(&rd->work);
+	rd->owner_failed = tc_failed(rd->tc) || owner_reap_until_sync(rd, r);
+	tw_event_set(&rd->submitted);
+	if (!rd->owner_failed && tw_event_wait(&rd->go, &dl))
+		tc_hang(rd->tc, NULL, NULL, "%s round %u: owner: no go", RD(rd));
+	else if (!rd->owner_failed && rd->owner_reaps_again) {
+		tring_get_events(r);	/* task_work / DEFER local work, normal mode */
+		rd->owner_reaped += pending_reap(&rd->work, r, NULL);
+	}
+	tw_event_set(&rd->exiting);	/* not reaping any more: the survivor takes over */
+	/* Fuzzy: the exit (the caller's return) is the step; the survivor marks
+	 * its end when it sees it. */
+	if (rd->race) {
+		fuzzy_pin(FUZZY_A, NULL);	/* it exits: no mask to restore */
+		fuzzy_start(rd->race, FUZZY_A, &dl);
+	}
+	rd->exit_ns = now_ns();
+}
+
 static void *owner_thread(struct tw_thread *t)
 {
 	struct orphan_round *rd = t->arg;
 
-	orphan_owner_run(rd, &rd->ring, true);
+	owner_run(rd, &rd->ring, true);
 	return NULL;	/* do_exit() of this thread only */
 }
 
@@ -123,7 +170,7 @@ static int owner_process(void *arg)
 {
 	struct orphan_round *rd = arg;
 
-	orphan_owner_run(rd, &rd->ring, true);
+	owner_run(rd, &rd->ring, true);
 	return 0;	/* _exit(): do_exit() of the whole process */
 }
 
@@ -132,7 +179,7 @@ static int owner_exec(void *arg)
 	struct orphan_round *rd = arg;
 	char *argv[] = { "orphans-exec-exit", NULL };
 
-	orphan_owner_run(rd, &rd->ring, true);
+	owner_run(rd, &rd->ring, true);
 	setenv(EXEC_EXIT_ENV, "1", 1);
 	execv("/proc/self/exe", argv);
 	tc_fail(rd->tc, "exec round %u: execv(/proc/self/exe): %s", rd->no, strerror(errno));
@@ -144,25 +191,17 @@ static int owner_exec(void *arg)
 static int owner_fdpass(void *arg)
 {
 	struct orphan_round *rd = arg;
-	struct io_uring_params *p = &rd->params;
 	struct tring r = { .prof = rd->tc->prof, .name = "orphan" };
 	struct deadline dl = tc_deadline(rd->tc);
 	int ret;
 
-	p->flags = r.prof->setup_flags | IORING_SETUP_CQSIZE;
-	p->cq_entries = ORPHAN_RING_CQ;
-	p->sq_thread_idle = 10;
-	ret = io_uring_queue_init_params(64, &r.ring, p);
+	ret = handover_ring_init(&rd->handover, &r.ring, r.prof->setup_flags, ORPHAN_RING_CQ);
 	if (!ret && !(ret = io_uring_register_eventfd(&r.ring, rd->ring_efd)))
 		ret = io_uring_register_files(&r.ring, &rd->probe.rfd, 1);
 	close(rd->probe.rfd);	/* our copy; the survivor closes its own */
-	if (!ret) {
-		ret = fdpass_send(rd->sock[1], r.ring.ring_fd);
-		/* scm_fp_copy() refuses io_uring files since 6.7 */
-		rd->via_getfd = ret == -EINVAL;
-		rd->owner_fd = r.ring.ring_fd;
-	}
-	if (ret && !rd->via_getfd) {
+	if (!ret)
+		ret = handover_give(&rd->handover, r.ring.ring_fd);
+	if (ret) {
 		tc_fail(rd->tc, "fd-passed round %u: owner: ring set-up or SCM_RIGHTS: %s", rd->no,
 			strerror(-ret));
 		rd->owner_failed = rd->abort = true;
@@ -172,7 +211,7 @@ static int owner_fdpass(void *arg)
 		tc_hang(rd->tc, NULL, NULL, "fd-passed round %u: owner: ring not taken", rd->no);
 	else if (!rd->abort) {
 		r.live = true;
-		orphan_owner_run(rd, &r, false);
+		owner_run(rd, &r, false);
 	}
 	tw_event_set(&rd->submitted);
 	tw_event_set(&rd->exiting);

@@ -19,14 +19,11 @@
  * point of the resize, from just before the new rings are swapped in to
  * just after.
  */
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include "race/fuzzy.h"
 #include "harness.h"
+#include "lib/msgseq.h"
+#include "lib/ringmem.h"
 
-#define REG_RESIZE_RINGS	33	/* IORING_REGISTER_RESIZE_RINGS (6.13) */
 #define SQ_ENTRIES		8
 #define PER_STREAM		(1u << 16)
 #define MAX_SNAP		256	/* the largest CQ size used */
@@ -71,6 +68,14 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 	return res == 0 ? NULL : "NOP failed";
 }
 
+static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct resize *z = arg;
+
+	(void)seq;
+	tc_fail(z->tc, "sender %u: MSG_RING to the resized ring: %s", p, strerror(-res));
+}
+
 static void *sender(struct tw_thread *t)
 {
 	struct resize *z = t->arg;
@@ -93,12 +98,8 @@ static void *sender(struct tw_thread *t)
 	}
 	while (!tc_failed(z->tc) && tc_keep_going(z->tc, &z->load_end) && seq + 8 <= PER_STREAM) {
 		uint32_t n = (uint32_t)rng_range(&t->rng, 1, 8);
-		struct io_uring_cqe *cqe;
-		unsigned head, seen = 0;
 
-		for (uint32_t i = 0; i < n; i++)
-			io_uring_prep_msg_ring(tring_sqe(&src), tring_fd(&z->ring), seq + i,
-					       ledger_ud(z->led, t->idx, CH_MSG, seq + i), 0);
+		msgseq_prep(&src, tring_fd(&z->ring), z->led, t->idx, CH_MSG, seq, n);
 		dl = tc_deadline(z->tc);
 		race = race && __atomic_load_n(&z->racing, __ATOMIC_ACQUIRE);
 		if (race && fuzzy_start(&z->race, FUZZY_A, &dl)) {
@@ -110,19 +111,10 @@ static void *sender(struct tw_thread *t)
 			race_over(z);
 			race = false;
 		}
-		if (ret != (int)n || tring_wait_ready(&src, n, &dl)) {
+		if (ret != (int)n || msgseq_reap(&src, z->led, n, &dl, refused, z)) {
 			tc_hang(z->tc, z->led, &src, "sender %u: MSG_RING did not complete", t->idx);
 			break;
 		}
-		io_uring_for_each_cqe(&src.ring, head, cqe) {
-			if (cqe->res < 0)
-				tc_fail(z->tc, "sender %u: MSG_RING to the resized ring: %s", t->idx,
-					strerror(-cqe->res));
-			else
-				ledger_sent(z->led, t->idx, CH_MSG, 1);
-			seen++;
-		}
-		io_uring_cq_advance(&src.ring, seen);
 		seq += n;
 	}
 out_ring:
@@ -134,41 +126,6 @@ out:
 	}
 	tw_counter_add(&z->finished, 1);
 	return NULL;
-}
-
-/* Map the new rings as liburing would at set-up; keep our SQ positions. */
-static int remap(struct io_uring *ring, struct io_uring_params *p, bool *sq_array_guessed)
-{
-	struct io_uring fresh;
-	size_t sqes = ring->sq.ring_entries * sizeof(struct io_uring_sqe);
-	int ret;
-
-	p->features |= IORING_FEAT_SINGLE_MMAP;	/* every kernel that resizes has it */
-	/*
-	 * Before 7.x the kernel did not fill in sq_off.array on a resize (the
-	 * array is never at 0 without NO_SQARRAY): it follows the CQEs, cache
-	 * line aligned (rings_size()).
-	 */
-	if (!p->sq_off.array) {
-		p->sq_off.array = (p->cq_off.cqes + p->cq_entries * sizeof(struct io_uring_cqe) + 63) &
-				  ~63u;
-		*sq_array_guessed = true;
-	}
-	ret = io_uring_queue_mmap(ring->ring_fd, p, &fresh);
-	if (ret)
-		return ret;
-	munmap(ring->sq.sqes, sqes);
-	if (ring->cq.ring_ptr != ring->sq.ring_ptr)
-		munmap(ring->cq.ring_ptr, ring->cq.ring_sz);
-	munmap(ring->sq.ring_ptr, ring->sq.ring_sz);
-	fresh.sq.sqe_head = ring->sq.sqe_head;
-	fresh.sq.sqe_tail = ring->sq.sqe_tail;
-	ring->sq = fresh.sq;
-	ring->cq = fresh.cq;
-	/* The kernel filled the array slots of the SQEs it carried over only. */
-	for (unsigned i = 0; i < ring->sq.ring_entries; i++)
-		ring->sq.array[i] = i;
-	return 0;
 }
 
 /* Publish k NOPs to the kernel without entering: the resize must carry them. */
@@ -184,8 +141,7 @@ static unsigned publish_nops(struct resize *z, unsigned k)
 		ledger_sent(z->led, z->owner, CH_NOP, 1);
 		z->nops++;
 	}
-	ring->sq.sqe_head = ring->sq.sqe_tail;
-	__atomic_store_n(ring->sq.ktail, ring->sq.sqe_tail, __ATOMIC_RELEASE);
+	ringmem_publish(ring);
 	return k;
 }
 
@@ -210,7 +166,7 @@ static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
 		race = false;
 	}
 	z->raced += race && fuzzy_racing(&z->race);
-	ret = syscall(__NR_io_uring_register, ring->ring_fd, REG_RESIZE_RINGS, &p, 1) < 0 ? -errno : 0;
+	ret = ringmem_resize(ring, &p);
 	if (race && fuzzy_end(&z->race, FUZZY_B, &dl))
 		race_over(z);
 	if (ret == -EINVAL && !z->resizes && !z->refused)
@@ -223,7 +179,7 @@ static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
 	} else if (ready > cq) {
 		tc_fail(z->tc, "resize CQ %u -> %u succeeded with %u CQEs unreaped (expected -EOVERFLOW)",
 			ring->cq.ring_entries, cq, ready);
-	} else if ((ret = remap(ring, &p, &z->sq_array_guessed))) {
+	} else if ((ret = ringmem_remap(ring, &p, &z->sq_array_guessed))) {
 		tc_fail(z->tc, "mmap of the resized rings: %s", strerror(-ret));
 	} else {
 		z->resizes++;

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/msgseq.h"
+#include "lib/sigtimer.h"
 
 #define REG_MEM_REGION		34	/* IORING_REGISTER_MEM_REGION (6.13) */
 #define REGION_TYPE_USER	1u	/* IORING_MEM_REGION_TYPE_USER */
@@ -74,11 +76,6 @@ struct waits {
 	bool stop;
 };
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
 static int enter(int fd, unsigned want, unsigned flags, const void *arg, size_t sz)
 {
 	return io_uring_enter2(fd, 0, want, IORING_ENTER_GETEVENTS | flags, (sigset_t *)arg, sz);
@@ -113,27 +110,21 @@ static void foreign_enter(struct waits *w)
 					      sizeof(*w->region)) : want ? -EEXIST : 0;
 }
 
+static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct waits *w = arg;
+
+	(void)p, (void)seq;
+	tc_fail(w->tc, "adder: MSG_RING to the owner failed: %s", strerror(-res));
+}
+
 static void deliver(struct waits *w, struct tring *src, uint32_t seq0, uint32_t n)
 {
 	struct deadline dl = tc_deadline(w->tc);
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		io_uring_prep_msg_ring(tring_sqe(src), w->fd, seq0 + i,
-				       ledger_ud(w->led, 0, 0, seq0 + i), 0);
-	if (io_uring_submit(&src->ring) != (int)n || tring_wait_ready(src, n, &dl)) {
+	msgseq_prep(src, w->fd, w->led, 0, 0, seq0, n);
+	if (io_uring_submit(&src->ring) != (int)n || msgseq_reap(src, w->led, n, &dl, refused, w))
 		tc_hang(w->tc, w->led, src, "adder: %u MSG_RING sends did not complete", n);
-		return;
-	}
-	io_uring_for_each_cqe(&src->ring, head, cqe) {
-		if (cqe->res < 0)
-			tc_fail(w->tc, "adder: MSG_RING to the owner failed: %s", strerror(-cqe->res));
-		else
-			ledger_sent(w->led, 0, 0, 1);
-		seen++;
-	}
-	io_uring_cq_advance(&src->ring, seen);
 }
 
 static void do_job(struct waits *w, struct tring *src, struct rng *rng)
@@ -338,7 +329,6 @@ static const char *setup_region(struct waits *w)
 static enum verdict run(struct tcase *tc)
 {
 	struct waits w = { .tc = tc };
-	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
 	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	struct tw_thread thread;
 	const char *why;
@@ -368,13 +358,7 @@ static enum verdict run(struct tcase *tc)
 	if (!w.led)
 		return tc_fail(tc, "out of memory");
 	w.owner_tid = gettid();
-	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_signal }, NULL); /* no SA_RESTART */
-#ifdef sigev_notify_thread_id
-	sev.sigev_notify_thread_id = w.owner_tid;
-#else
-	sev._sigev_un._tid = w.owner_tid;
-#endif
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
+	if (sigtimer_create(&timer, SIGUSR1))
 		return tc_fail(tc, "timer_create: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
 	if (tw_thread_start(tc, &thread, "adder", 1, adder, &w))

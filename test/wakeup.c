@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/msgseq.h"
+#include "lib/sigtimer.h"
 #include "wait_check.h"
 
 #define MAX_MSGS	8	/* lazy completions per adder and round */
@@ -55,12 +57,18 @@ struct wake {
 	pid_t waiter_tid;
 };
 
+static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct wake *w = arg;
+
+	(void)seq;
+	tc_fail(w->tc, "adder %u: MSG_RING to the waiter failed: %s", p, strerror(-res));
+}
+
 static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 {
 	struct plan *pl = &w->plan[t->idx];
 	struct deadline dl = tc_deadline(w->tc);
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 
 	if (w->deliver_at)
 		sleep_until_ns(w->deliver_at);
@@ -68,12 +76,7 @@ static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 	 * that our completions have to wake it. Bounded: then we race it. */
 	while (w->wait_asleep && proc_task_state(w->waiter_tid) != 'S' && !deadline_passed(&dl))
 		sched_yield();
-	for (uint32_t i = 0; i < pl->msgs; i++) {
-		struct io_uring_sqe *sqe = tring_sqe(src);
-
-		io_uring_prep_msg_ring(sqe, tring_fd(&w->ring), i, ledger_ud(w->led, t->idx, CH_MSG, i),
-				       0);
-	}
+	msgseq_prep(src, tring_fd(&w->ring), w->led, t->idx, CH_MSG, 0, pl->msgs);
 	if (pl->msgs && io_uring_submit(&src->ring) != (int)pl->msgs)
 		tc_fail(w->tc, "adder %u: MSG_RING submit failed", t->idx);
 	for (uint32_t j = 0; j < pl->writes; j++) {
@@ -82,17 +85,8 @@ static void deliver(struct wake *w, struct tw_thread *t, struct tring *src)
 		if (write(w->pipes[t->idx][1], &v, sizeof(v)) != sizeof(v))
 			tc_fail(w->tc, "adder %u: pipe write: %s", t->idx, strerror(errno));
 	}
-	if (pl->msgs && tring_wait_ready(src, pl->msgs, &dl))
+	if (pl->msgs && msgseq_reap(src, w->led, pl->msgs, &dl, refused, w))
 		tc_hang(w->tc, w->led, src, "adder %u: MSG_RING sends did not complete", t->idx);
-	io_uring_for_each_cqe(&src->ring, head, cqe) {
-		if (cqe->res < 0)
-			tc_fail(w->tc, "adder %u: MSG_RING to the waiter failed: %s", t->idx,
-				strerror(-cqe->res));
-		else
-			ledger_sent(w->led, t->idx, CH_MSG, 1);
-		seen++;
-	}
-	io_uring_cq_advance(&src->ring, seen);
 }
 
 static void *adder(struct tw_thread *t)
@@ -157,11 +151,6 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 }
 
 /* A wait without any timeout, bounded by a signal at the hang deadline. */
-static void on_deadline(int sig)
-{
-	(void)sig;
-}
-
 static int wait_no_timeout(struct wake *w, unsigned want, timer_t timer)
 {
 	struct itimerspec its = { .it_value = ns_to_timespec(w->tc->hang_ns) };
@@ -290,8 +279,6 @@ static void round_trip(struct wake *w, struct rng *rng, uint32_t round, timer_t 
 static enum verdict run(struct tcase *tc)
 {
 	struct wake w = { .tc = tc, .adders = tc->threads };
-	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
-	struct sigaction sa = { .sa_handler = on_deadline };
 	struct tw_thread *threads = calloc(w.adders, sizeof(*threads));
 	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	uint32_t round = 0;
@@ -313,13 +300,7 @@ static enum verdict run(struct tcase *tc)
 		return tc_fail(tc, "out of memory");
 	ledger_set_check(w.led, check_res, NULL);
 	w.waiter_tid = gettid();
-	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: the wait returns -EINTR */
-#ifdef sigev_notify_thread_id
-	sev.sigev_notify_thread_id = w.waiter_tid;
-#else
-	sev._sigev_un._tid = w.waiter_tid;	/* glibc < 2.35 spells it so */
-#endif
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
+	if (sigtimer_create(&timer, SIGUSR1))
 		return tc_fail(tc, "timer_create: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
 	for (unsigned a = 0; a < w.adders; a++) {

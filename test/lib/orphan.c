@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * Orphan rounds (see orphan.h): the owner's part, and the survivor's, which
- * runs the round and checks it. Why each step is there: test/orphans.c.
+ * Orphan rounds (see orphan.h): the survivor's part, which runs the round
+ * and checks it. Why each step is there: test/orphans.c.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdpass.h"
+#include "msgseq.h"
 #include "orphan.h"
 
 #define TIMEOUT_MAX_MS	30	/* most fire once the owner is gone */
@@ -22,9 +21,6 @@
 #define ORPHAN_RACE_CALIBRATE	2
 
 enum { OWNER, SURVIVOR };	/* ledger producers */
-
-/* Messages start with the round: "%s round %u" and RD(rd). */
-#define RD(rd)		orphan_kind_names[(rd)->kind], (rd)->no
 
 const char *const orphan_kind_names[EXIT_KINDS] = {
 	"thread-exit", "process-exit", "exec", "fd-passed",
@@ -47,56 +43,17 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 	return rd->why;
 }
 
-/* ---- the owner ------------------------------------------------------ */
-
-static int owner_reap_until_sync(struct orphan_round *rd, struct tring *r)
-{
-	struct deadline dl = tc_deadline(rd->tc);
-	int ret = pending_reap_until_sync(&rd->work, r, &dl, &rd->owner_reaped);
-
-	if (ret == -ETIMEDOUT)
-		tc_hang(rd->tc, rd->must, r, "%s round %u: owner: its NOP never completed",
-			RD(rd));
-	else if (ret)
-		tc_fail(rd->tc, "%s round %u: owner: wait: %s", RD(rd),
-			strerror(-ret));
-	return ret;
-}
-
-/* Enable the ring (its submitter from now on), leave work pending, wait for
- * the go, maybe run task_work once more; then the caller exits. */
-void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable)
-{
-	struct deadline dl = tc_deadline(rd->tc);
-	int ret = enable ? tring_enable(r) : 0;
-	unsigned n;
-
-	if (ret < 0)
-		tc_fail(rd->tc, "%s round %u: io_uring_enable_rings: %s", RD(rd), strerror(-ret));
-	n = ret < 0 ? 0 : pending_prep(&rd->work, r);
-	if (n && (ret = io_uring_submit(&r->ring)) != (int)n)
-		tc_fail(rd->tc, "%s round %u: owner: submit of %u: %d", RD(rd), n, ret);
-	else if (n)
-		pending_sent(&rd->work);
-	rd->owner_failed = tc_failed(rd->tc) || owner_reap_until_sync(rd, r);
-	tw_event_set(&rd->submitted);
-	if (!rd->owner_failed && tw_event_wait(&rd->go, &dl))
-		tc_hang(rd->tc, NULL, NULL, "%s round %u: owner: no go", RD(rd));
-	else if (!rd->owner_failed && rd->owner_reaps_again) {
-		tring_get_events(r);	/* task_work / DEFER local work, normal mode */
-		rd->owner_reaped += pending_reap(&rd->work, r, NULL);
-	}
-	tw_event_set(&rd->exiting);	/* not reaping any more: the survivor takes over */
-	/* Fuzzy: the exit (the caller's return) is the step; the survivor marks
-	 * its end when it sees it. */
-	if (rd->race) {
-		fuzzy_pin(FUZZY_A, NULL);	/* it exits: no mask to restore */
-		fuzzy_start(rd->race, FUZZY_A, &dl);
-	}
-	rd->exit_ns = now_ns();
-}
-
 /* ---- the survivor --------------------------------------------------- */
+
+static void msg_refused(void *arg, unsigned p, uint32_t seq, int32_t res)
+{
+	struct orphan_round *rd = arg;
+
+	(void)p;
+	if (res != -EOWNERDEAD || !rd->exp.msg_strand)	/* (B) */
+		tc_fail(rd->tc, "%s round %u: MSG_RING %llu into the ring: %s", RD(rd),
+			(unsigned long long)seq, strerror(-res));
+}
 
 /* MSG_RING from the survivor's own ring into the orphaned one. */
 static void send_msgs(struct orphans *o, unsigned n)
@@ -104,36 +61,18 @@ static void send_msgs(struct orphans *o, unsigned n)
 	struct orphan_round *rd = o->rd;
 	struct ledger *l = rd->work.led[PC_MSG];
 	struct deadline dl = tc_deadline(o->tc);
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 
-	for (unsigned i = 0; i < n; i++, rd->msg_seq++) {
-		struct io_uring_sqe *sqe = tring_sqe(&o->src);
-
-		io_uring_prep_msg_ring(sqe, tring_fd(&rd->ring), rd->msg_seq,
-				       ledger_ud(l, SURVIVOR, PC_MSG, rd->msg_seq), 0);
-		io_uring_sqe_set_data64(sqe, rd->msg_seq);
-	}
+	msgseq_prep(&o->src, tring_fd(&rd->ring), l, SURVIVOR, PC_MSG, rd->msg_seq, n);
+	rd->msg_seq += n;
 	if (!n || tc_failed(o->tc))
 		return;
 	if (io_uring_submit(&o->src.ring) != (int)n) {
 		tc_fail(o->tc, "%s round %u: submit of %u MSG_RING failed", RD(rd), n);
 		return;
 	}
-	if (tring_wait_ready(&o->src, n, &dl)) {
+	if (msgseq_reap(&o->src, l, n, &dl, msg_refused, rd))
 		tc_hang(o->tc, l, &o->src, "%s round %u: %u MSG_RING sends did not complete",
 			RD(rd), n);
-		return;
-	}
-	io_uring_for_each_cqe(&o->src.ring, head, cqe) {
-		if (cqe->res == 0)
-			ledger_sent(l, SURVIVOR, PC_MSG, 1);
-		else if (cqe->res != -EOWNERDEAD || !rd->exp.msg_strand)	/* (B) */
-			tc_fail(o->tc, "%s round %u: MSG_RING %llu into the ring: %s", RD(rd),
-				(unsigned long long)cqe->user_data, strerror(-cqe->res));
-		seen++;
-	}
-	io_uring_cq_advance(&o->src.ring, seen);
 }
 
 /* Complete a share of what is still pending: reads, polls, plus MSG_RING. */
@@ -154,7 +93,7 @@ static enum verdict round_setup(struct orphans *o, enum orphan_kind kind, unsign
 
 	*rd = (struct orphan_round){ .tc = o->tc, .kind = kind, .no = no, .must = must,
 				     .may = may, .exp = o->expect(o->tc->prof, kind), .check = o->check,
-				     .ring_efd = -1, .sock = { -1, -1 },
+				     .ring_efd = -1, .handover = { .sock = { -1, -1 } },
 				     .probe = { .rfd = -1, .wfd = -1 } };
 	ledger_reset(must);
 	ledger_reset(may);
@@ -168,9 +107,8 @@ static enum verdict round_setup(struct orphans *o, enum orphan_kind kind, unsign
 		ret = probe_create(&rd->probe, "orphaned ring");
 	if (!ret && (rd->ring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		ret = -errno;
-	if (!ret && kind == EXIT_FDPASS &&
-	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, rd->sock) < 0)
-		ret = -errno;
+	if (!ret && kind == EXIT_FDPASS)
+		ret = handover_open(&rd->handover);
 	if (ret)
 		return tc_fail(o->tc, "round set-up: %s", strerror(-ret));
 	if (kind == EXIT_FDPASS)
@@ -191,13 +129,10 @@ static void round_close(struct orphan_round *rd)
 	tring_exit(&rd->ring);
 	pending_close(&rd->work);
 	probe_close(&rd->probe);
-	for (int i = -1; i < 2; i++) {
-		int *fd = i < 0 ? &rd->ring_efd : &rd->sock[i];
-
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-	}
+	handover_close(&rd->handover);
+	if (rd->ring_efd >= 0)
+		close(rd->ring_efd);
+	rd->ring_efd = -1;
 }
 
 /* fd-passed: map the ring the owner created, like any process given its fd. */
@@ -205,26 +140,19 @@ static enum verdict take_ring(struct orphans *o, struct child *c)
 {
 	struct orphan_round *rd = o->rd;
 	struct deadline dl = tc_deadline(o->tc);
-	int fd = -ECANCELED;
+	int ret = -ECANCELED;
 
 	probe_drop_reader(&rd->probe);
 	if (tw_event_wait(&rd->ring_ready, &dl))
 		return tc_hang(o->tc, NULL, NULL, "fd-passed round %u: owner's ring", rd->no);
 	if (!rd->abort)
-		fd = rd->via_getfd ? fdpass_take(c->pidfd, rd->owner_fd) :
-				     fdpass_recv(rd->sock[0], &dl);
-	if (fd >= 0 && io_uring_queue_mmap(fd, &rd->params, &rd->ring.ring)) {
-		close(fd);
-		fd = -ENOMEM;
-	}
-	if (fd < 0) {
+		ret = handover_take(&rd->handover, c->pidfd, &dl, &rd->ring, o->tc->prof, "orphan");
+	if (ret) {
 		rd->abort = true;
 		tw_event_set(&rd->ring_taken);
 		return tc_fail(o->tc, "fd-passed round %u: taking the ring (%s): %s", rd->no,
-			       rd->via_getfd ? "pidfd_getfd" : "SCM_RIGHTS", strerror(-fd));
+			       handover_how(&rd->handover), strerror(-ret));
 	}
-	rd->ring = (struct tring){ .ring = rd->ring.ring, .prof = o->tc->prof, .live = true,
-				   .name = "orphan" };
 	tw_event_set(&rd->ring_taken);
 	return V_PASS;
 }
@@ -278,7 +206,7 @@ static void round_verify(struct orphans *o)
 	tc_log(o->tc, "%s round %u: %u reads, %u polls, %u timeouts, %u MSG_RING; owner reaped "
 	       "%u; %u -ECANCELED, %lld stranded%s", RD(rd), rd->work.nread, rd->work.npoll,
 	       rd->work.ntimeout, rd->msg_seq, rd->owner_reaped, rd->cancelled,
-	       (long long)stranded, rd->via_getfd ? "; SCM_RIGHTS refused, took the fd with "
+	       (long long)stranded, rd->handover.via_getfd ? "; SCM_RIGHTS refused, took the fd with "
 	       "pidfd_getfd()" : "");
 }
 
@@ -387,15 +315,9 @@ enum verdict orphans_init(struct orphans *o, struct tcase *tc)
 	if (tring_init(tc, &o->src, "survivor", &profiles[P_DEFAULT], NULL) != V_PASS)
 		return tc_verdict(tc);
 	o->rd = proc_shared_alloc(sizeof(*o->rd));
-	if (!o->rd) {
-		o->rd = NULL;
-		return tc_fail(tc, "mmap: %s", strerror(errno));
-	}
 	o->race = proc_shared_alloc(sizeof(*o->race) * EXIT_KINDS);
-	if (!o->race) {
-		o->race = NULL;
+	if (!o->rd || !o->race)
 		return tc_fail(tc, "mmap: %s", strerror(errno));
-	}
 	for (int k = 0; k < EXIT_KINDS; k++)
 		fuzzy_init(&o->race[k], tc->seed ^ (0xe817ULL << 16 | (unsigned)k),
 			   ORPHAN_RACE_CALIBRATE);

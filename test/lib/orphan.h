@@ -6,13 +6,15 @@
  * MSG_RING into the ring, accounts every CQE in two ledgers (must post /
  * may be stranded), and proves with a teardown probe that the ring's
  * teardown cleans up whatever could not post. The scenario (test/orphans.c)
- * says how the owner goes away and what the kernel may post then.
+ * is the owner: what it does before it goes away, how it goes away, and
+ * what the kernel may post then.
  */
 #ifndef TW_ORPHAN_H
 #define TW_ORPHAN_H
 
 #include "race/fuzzy.h"
 #include "harness.h"
+#include "handover.h"
 #include "pending.h"
 
 #define ORPHAN_RING_CQ	256	/* a round posts < 40 CQEs: it never overflows */
@@ -45,15 +47,17 @@ struct orphan_round {
 	struct tring ring;		/* the survivor's view of the ring */
 	struct teardown_probe probe;
 	int ring_efd;			/* registered on the ring: the survivor waits on it */
-	int sock[2], owner_fd;		/* fd-passed: how the ring is handed over */
-	struct io_uring_params params;	/* fd-passed: for io_uring_queue_mmap() */
-	bool via_getfd, abort, owner_failed, owner_reaps_again;
+	struct handover handover;	/* fd-passed: how the ring is handed over */
+	bool abort, owner_failed, owner_reaps_again;
 	uint32_t msg_seq;
 	char why[160];
 	struct tw_event submitted, go, exiting, ring_ready, ring_taken;
 	struct fuzzy *race;		/* NULL, or the owner's exit (A) vs the firing (B) */
 	int64_t exit_ns, fire_ns[2];	/* the owner's exit began; the firing began, ended */
 };
+
+/* Messages start with the round: "%s round %u" and RD(rd). */
+#define RD(rd)		orphan_kind_names[(rd)->kind], (rd)->no
 
 struct orphans {
 	struct tcase *tc;
@@ -71,13 +75,6 @@ struct orphans {
 	unsigned raced[2], fired_before_exit[2];	/* [fuzzy] */
 	int64_t stranded;
 };
-
-/*
- * The owner's life, in the thread or child: enable the ring (so becoming
- * its submitter_task) if asked, leave the work pending, reap until its NOP,
- * wait for the go, maybe run task_work once more. The caller then exits.
- */
-void orphan_owner_run(struct orphan_round *rd, struct tring *r, bool enable);
 
 enum verdict orphans_init(struct orphans *o, struct tcase *tc);
 /* One round of one exit kind: V_PASS, or the case's verdict. */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sequenced MSG_RING batches from a sender's own ring into a target ring.
+ * Message seq of stream (p, c) carries res = seq (the payload the target
+ * checks) and user_data ledger_ud(l, p, c, seq), at the target and on the
+ * sender's CQE alike. Each sender CQE says whether the message was queued
+ * at the target (res 0: ledger_sent) or why not (the caller judges that).
+ */
+#ifndef TW_MSGSEQ_H
+#define TW_MSGSEQ_H
+
+#include "harness.h"
+
+/* Queue messages seq .. seq + n - 1 of stream (p, c) to the ring behind fd
+ * (not submitted). */
+void msgseq_prep(struct tring *src, int fd, const struct ledger *l, unsigned p, unsigned c,
+		 uint32_t seq, uint32_t n);
+
+/* A sender CQE whose res is not 0, for message seq of producer p: the
+ * caller's verdict on it. */
+typedef void (*msgseq_refused_fn)(void *arg, unsigned p, uint32_t seq, int32_t res);
+
+/*
+ * Wait by dl for n CQEs on the sender's ring, then account all of its CQEs:
+ * res 0 is ledger_sent() to the stream its user_data names, any other res
+ * goes to refused(). 0, or -ETIMEDOUT with nothing reaped.
+ */
+int msgseq_reap(struct tring *src, struct ledger *l, unsigned n, const struct deadline *dl,
+		msgseq_refused_fn refused, void *arg);
+
+#endif
