@@ -49,3 +49,12 @@ is_number() {
 quote() {
 	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
 }
+
+# abs_path PATH: PATH made absolute against the working directory, without
+# resolving links; PATH need not exist (yet).
+abs_path() {
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "$(pwd)" "$1" ;;
+	esac
+}

@@ -81,7 +81,7 @@ check_usage_errors() {
 		run $args
 		expect_status 2
 		one_line 2
-		expect_err '^usage: '
+		expect_err '^get-kernel: try .*get-kernel --help$'
 	done
 	[ ! -e "$work/cache" ] || fail "a usage error created the cache"
 }

@@ -1,17 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Meta tests of kernels/build-kernel and kernels/bisect-run, without building a
-# kernel: build-kernel runs on a fake kernel tree whose Makefile "configures"
-# and "builds" in milliseconds (bzImage = the sources it depends on), and
-# bisect-run on a small git history with fake build-kernel and vm-run
-# (TW_BUILD_KERNEL, TW_VM_RUN). Checked: usage and input errors and their
-# exit statuses, that SRC is never written (patches go to a hardlinked copy),
-# a patch that does not apply, a fragment symbol that does not stick, a
-# failing build, rebuilds after the patch set changes, each verdict mapping
-# of bisect-run, and a whole `git bisect run` that skips an unbuildable
-# commit and names the bad one. Prints TAP; exits 0 when every check passed.
-# KEEP=1 keeps the scratch directory (for debugging a failing check).
+# Meta tests of kernels/build-kernel, kernels/bisect-run and
+# kernels/bisect-demo, without building a kernel: build-kernel runs on a fake
+# kernel tree whose Makefile "configures" and "builds" in milliseconds
+# (bzImage = the sources it depends on), bisect-run on a small git history
+# with fake build-kernel and vm-run (TW_BUILD_KERNEL, TW_VM_RUN), and
+# bisect-demo on a fake source tree. Checked: usage and input errors and
+# their exit statuses, that SRC is never written (patches go to a hardlinked
+# copy), a patch that does not apply, a fragment symbol that does not stick,
+# a failing build, rebuilds after the patch set changes, each verdict
+# mapping of bisect-run, a whole `git bisect run` that skips an unbuildable
+# commit and names the bad one, and the demo tree's eight commits. Prints
+# TAP; exits 0 when every check passed. KEEP=1 keeps the scratch directory
+# (for debugging a failing check); TW_CHECKS="..." runs only those checks.
 
 set -u
 
@@ -20,43 +22,17 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/test/meta/lib.sh"
 bk=$top/kernels/build-kernel
 br=$top/kernels/bisect-run
+bd=$top/kernels/bisect-demo
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kbuild-selftest.XXXXXX") || exit 1
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); say "ok $n - $*"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	say "not ok $n - $1"
-	shift
-	for line in "$@"; do say "# $line"; done
-	[ -f "$work/out" ] && sed 's/^/# | /' "$work/out"
-}
-
-# run CMD...: output in $work/out (stdout) and $work/err, status in $rc.
+# run CMD...: stdout in $work/stdout, stderr in $work/stderr, both in
+# $work/out (stdout first), status in $rc.
 run() {
-	"$@" >"$work/out" 2>"$work/err" </dev/null
+	"$@" >"$work/stdout" 2>"$work/stderr" </dev/null
 	rc=$?
-	cat "$work/err" >>"$work/out"
-}
-# check NAME STATUS [ERE]: the last run exited STATUS and printed ERE.
-check() {
-	if [ "$rc" != "$2" ]; then
-		not_ok "$1" "exit status $rc, expected $2"
-	elif [ $# -ge 3 ] && ! grep -Eq -- "$3" "$work/out"; then
-		not_ok "$1" "no output line matching: $3"
-	else
-		ok "$1"
-	fi
-}
-# assert NAME COMMAND...: the command succeeds.
-assert() {
-	name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+	cat "$work/stdout" "$work/stderr" >"$work/out"
 }
 
 # ---- a fake kernel tree --------------------------------------------------------
@@ -122,103 +98,13 @@ mkpatch readme README 'readme PATCHED'
 mkpatch broken BROKEN 'yes'
 printf -- '--- a/io_uring/tw.c\n+++ b/io_uring/tw.c\n@@ -1 +1 @@\n-no such line\n+x\n' >"$work/bad.patch"
 
-untouched() { diff -r "$work/pristine" "$ksrc" >/dev/null; }
-
-# ---- build-kernel: usage and input errors ----------------------------------------
-
-run "$bk" --help
-check "build-kernel --help" 0 '^usage: kernels/build-kernel'
-run "$bk"
-check "build-kernel without SRC: usage error" 2 'one kernel source tree expected'
-run "$bk" --frobnicate "$ksrc"
-check "build-kernel unknown option: usage error" 2 'unknown option: --frobnicate'
-run "$bk" -j zero "$ksrc"
-check "build-kernel -j zero: usage error" 2 '-j needs a positive number'
-run "$bk" --out "$work/o" "$work/nonexistent"
-check "missing SRC: bad input" 3 'no such kernel source tree'
-run "$bk" --out "$work/o" "$work"
-check "SRC not a kernel tree: bad input" 3 'not an x86 kernel source tree'
-run "$bk" --fragment no-such-fragment --out "$work/o" "$ksrc"
-check "missing fragment: bad input" 3 'no such config fragment: no-such-fragment'
-run "$bk" --patch "$work/none.patch" --out "$work/o" "$ksrc"
-check "missing patch: bad input" 3 'no such patch'
-run "$bk" --out "$ksrc/build" "$ksrc"
-check "output inside SRC: bad input" 3 'may not be inside the source tree'
-assert "output inside SRC: nothing created in SRC" untouched
-: >"$ksrc/.config"
-run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
-check "SRC with a .config: not clean" 3 'not clean'
-rm -f "$ksrc/.config"
-
-# ---- build-kernel: builds ----------------------------------------------------------
-
-out=$work/out1
-run "$bk" -j 1 --fragment "$frag" --out "$out" "$ksrc"
-check "build: exit 0" 0
-if [ "$(cat "$work/err" >/dev/null; head -n 1 "$work/out")" = "$out/arch/x86/boot/bzImage" ] &&
-	[ "$(grep -vc '^build-kernel: ' "$work/out")" = 1 ]; then
-	ok "build: the bzImage path is the only line on stdout"
-else
-	not_ok "build: the bzImage path is the only line on stdout"
-fi
-assert "build: fragment symbol in .config" grep -qx CONFIG_IO_URING=y "$out/.config"
-assert "build: fragment kept in tw-build/fragments" cmp "$frag" "$out/tw-build/fragments/1-io_uring.config"
-assert "build: build.log kept" grep -q 'cat io_uring/tw.c' "$out/build.log"
-assert "build: SRC untouched" untouched
-
-say 'CONFIG_NO_SUCH_SYMBOL=y' >"$work/unknown.config"
-run "$bk" --fragment "$frag" --fragment "$work/unknown.config" --out "$out" "$ksrc"
-check "symbol that does not stick: exit 5, named" 5 \
-	'CONFIG_NO_SUCH_SYMBOL \(unknown.config\): want "CONFIG_NO_SUCH_SYMBOL=y", have "<no such symbol'
-say '# CONFIG_IO_URING is not set' >"$work/off.config"
-run "$bk" --fragment "$frag" --fragment "$work/off.config" --out "$out" "$ksrc"
-check "later fragment overrides an earlier one" 0
-assert "later fragment: IO_URING off" grep -qx '# CONFIG_IO_URING is not set' "$out/.config"
-
-run "$bk" --fragment "$frag" --patch "$work/tw.patch" --out "$out" "$ksrc"
-check "patched build: exit 0" 0
-assert "patched build: bzImage has the patched source" grep -q 'tw.c PATCHED' "$out/arch/x86/boot/bzImage"
-assert "patched build: SRC untouched" untouched
-assert "patched build: patch kept in tw-build/patches" cmp "$work/tw.patch" "$out/tw-build/patches/1-tw.patch"
-links() { find "$1" -links "$2" | grep -q .; }
-assert "patched build: the scratch copy is made of hard links" links "$ksrc/README" 2
-assert "patched build: the patched file is not linked to SRC" links "$ksrc/io_uring/tw.c" 1
-
-# Another patch set, which does not touch tw.c: the copy of tw.c is SRC's
-# again, older than the bzImage built from the patched one; it must still
-# be rebuilt.
-run "$bk" --fragment "$frag" --patch "$work/readme.patch" --out "$out" "$ksrc"
-check "patch set changed: exit 0" 0
-if grep -q 'tw.c version 1' "$out/arch/x86/boot/bzImage"; then
-	ok "patch set changed: files of the old patches rebuilt"
-else
-	not_ok "patch set changed: files of the old patches rebuilt" "bzImage: $(cat "$out/arch/x86/boot/bzImage")"
-fi
-
-run "$bk" --fragment "$frag" --patch "$work/tw.patch" --out "$out" "$ksrc"
-run "$bk" --fragment "$frag" --out "$out" "$ksrc"
-check "patches dropped: exit 0" 0
-if grep -q 'tw.c version 1' "$out/arch/x86/boot/bzImage"; then
-	ok "patches dropped: patched files rebuilt from SRC"
-else
-	not_ok "patches dropped: patched files rebuilt from SRC" "bzImage: $(cat "$out/arch/x86/boot/bzImage")"
-fi
-
-run "$bk" --fragment "$frag" --patch "$work/tw.patch" --patch "$work/bad.patch" --out "$out" "$ksrc"
-check "patch that does not apply: exit 4, named" 4 'patch does not apply: .*bad.patch'
-assert "patch that does not apply: SRC untouched" untouched
-
-run "$bk" --fragment "$frag" --patch "$work/broken.patch" --out "$out" "$ksrc"
-check "failing build: exit 1 with the log's last lines" 1 'last lines of the log'
-check "failing build: the compiler's error is shown" 1 '^  io_uring/tw.c:1: error: broken on purpose'
-assert "failing build: SRC untouched" untouched
-
-mkdir "$out/tw-build/lock"
-run "$bk" --fragment "$frag" --out "$out" "$ksrc"
-check "output directory busy: bad input" 3 'busy with another build'
-rmdir "$out/tw-build/lock"
-
-# ---- bisect-run ----------------------------------------------------------------------
+# SRC is as it was made.
+untouched() {
+	diff -r "$work/pristine" "$ksrc" >"$work/src.diff" 2>&1 ||
+		fail "SRC was written: $(head -n 5 "$work/src.diff")"
+}
+# inode FILE: its inode number (hard links share it).
+inode() { stat -c %i "$1"; }
 
 # Fake tools: build-kernel "builds" the tree's state file into an image,
 # or fails when the tree has NOBUILD; vm-run says bad when the image says
@@ -262,64 +148,207 @@ first_bad=$(git -C "$tree" rev-parse HEAD)
 say 'BAD, comment' >"$tree/state" && commit "c7 harmless"
 say 'BAD, more' >"$tree/state" && commit "c8 harmless"
 
-run "$br" --help
-check "bisect-run --help" 0 '^usage: kernels/bisect-run'
-run "$br" --frobnicate
-check "bisect-run unknown option: stops the bisection" 128 'unknown option'
-run "$br" -C "$work"
-check "bisect-run outside a git tree: stops the bisection" 128 'not a git tree'
-run "$br" -C "$tree" --patch "$work/none.patch"
-check "bisect-run missing patch: stops the bisection" 128 'no such patch'
-# HEAD is c8 (bad); relative paths are made absolute before the tree is
-# entered.
-cd "$work" || exit 1
-run "$br" -C "$tree" -j 3 --fragment io_uring.config --fragment debug \
-	--patch tw.patch --kernel-out kout --smp 4 --mem 2G -- --repeat 2 fanin_local
-cd "$top" || exit 1
-check "bisect-run: a bad commit" 1 'bad \(exit 1\)'
-if [ "$(tr '\n' ' ' <"$FAKE_LOG.bk")" = "-j 3 --fragment $work/io_uring.config --fragment debug --patch $work/tw.patch --out $work/kout $tree " ]; then
-	ok "bisect-run: build-kernel arguments (paths made absolute)"
-else
-	not_ok "bisect-run: build-kernel arguments (paths made absolute)" "got: $(tr '\n' ' ' <"$FAKE_LOG.bk")"
-fi
-head=$(git -C "$tree" rev-parse --short=12 HEAD)
-res=$tree/.git/tw-bisect/results/$head
-if [ "$(tr '\n' ' ' <"$FAKE_LOG.vm")" = "--smp 4 --mem 2G --results-dir $res $FAKE_LOG.img/bzImage -- --repeat 2 fanin_local " ]; then
-	ok "bisect-run: vm-run arguments"
-else
-	not_ok "bisect-run: vm-run arguments" "got: $(tr '\n' ' ' <"$FAKE_LOG.vm")"
-fi
-assert "bisect-run: a line in GIT_DIR/tw-bisect/log" grep -q "$head bad .*c8 harmless" "$tree/.git/tw-bisect/log"
+# A source tree for bisect-demo: the files its commits touch, and a patch.
+demo_src=$work/demo-src
+mkdir -p "$demo_src/io_uring" "$demo_src/Documentation/networking"
+printf 'VERSION = 7\nPATCHLEVEL = 3\nSUBLEVEL = 4\n' >"$demo_src/Makefile"
+printf 'static int __io_run_local_work_loop(void)\n{\n}\nvoid tctx_task_work(void)\n{\n}\n' >"$demo_src/io_uring/tw.c"
+printf 'static int min_wait;\n' >"$demo_src/io_uring/wait.c"
+printf 'void io_uring_free_tctx(void)\n{\n}\n' >"$demo_src/io_uring/tctx.c"
+printf '#include <linux/llist.h>\n' >"$demo_src/io_uring/mpscq.h"
+say 'zcrx' >"$demo_src/Documentation/networking/iou-zcrx.rst"
+cp -a "$demo_src" "$work/demo-pristine"
+printf -- '--- a/io_uring/wait.c\n+++ b/io_uring/wait.c\n@@ -1 +1,2 @@\n static int min_wait;\n+int seeded_bug;\n' >"$work/demo.patch"
 
-verdict() { # NAME FAKE_BK FAKE_VM EXPECTED ERE
-	run env FAKE_BK="$2" FAKE_VM="$3" "$br" -C "$tree" fanin_local
-	check "$1" "$4" "$5"
+# ---- build-kernel ------------------------------------------------------------
+
+check_bk_usage() {
+	run "$bk" --help
+	expect 0 '^usage: kernels/build-kernel'
+	run "$bk"
+	expect 2 'one kernel source tree expected'
+	run "$bk" --frobnicate "$ksrc"
+	expect 2 'unknown option: --frobnicate'
+	run "$bk" -j zero "$ksrc"
+	expect 2 '-j needs a positive number'
 }
-verdict "vm-run pass: good" "" 0 0 'good \(exit 0\)'
-verdict "vm-run fail/hang/panic: bad" "" 1 1 'bad \(exit 1\)'
-verdict "vm-run never reached the suite: skip" "" 3 125 'skip \(exit 125\): the guest never reached'
-verdict "kernel without io_uring: skip" "" 5 125 'skip \(exit 125\): this kernel has no io_uring'
-verdict "vm-run usage error: stop" "" 2 128 'vm-run refused its input'
-verdict "vm-run bad input: stop" "" 4 128 'vm-run refused its input'
-verdict "vm-run interrupted: stop" "" 130 128 'vm-run ended with exit status 130'
-verdict "build fails: skip" 1 "" 125 'skip \(exit 125\): the build failed'
-verdict "patch does not apply: skip" 4 "" 125 'skip \(exit 125\): a patch does not apply'
-verdict "fragment symbol lost: skip" 5 "" 125 'skip \(exit 125\): the configuration lost'
-verdict "build-kernel bad input: stop" 3 "" 128 'build-kernel refused its input'
+
+check_bk_bad_input() {
+	run "$bk" --out "$work/o" "$work/nonexistent"
+	expect 3 'no such kernel source tree'
+	run "$bk" --out "$work/o" "$work"
+	expect 3 'not an x86 kernel source tree'
+	run "$bk" --fragment no-such-fragment --out "$work/o" "$ksrc"
+	expect 3 'no such config fragment: no-such-fragment'
+	run "$bk" --patch "$work/none.patch" --out "$work/o" "$ksrc"
+	expect 3 'no such patch'
+	run "$bk" --out "$ksrc/build" "$ksrc"
+	expect 3 'may not be inside the source tree'
+	untouched
+	: >"$ksrc/.config"
+	run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
+	rm -f "$ksrc/.config"
+	expect 3 'not clean'
+	mkdir -p "$work/o/tw-build/lock"
+	run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
+	rmdir "$work/o/tw-build/lock"
+	expect 3 'busy with another build'
+}
+
+check_build() {
+	out=$work/build
+	run "$bk" -j 1 --fragment "$frag" --out "$out" "$ksrc"
+	expect_status 0
+	# The bzImage path is the only line on stdout; messages go to stderr.
+	[ "$(cat "$work/stdout")" = "$out/arch/x86/boot/bzImage" ] ||
+		fail "stdout is not the bzImage path alone"
+	[ "$(grep -vc '^build-kernel: ' "$work/out")" = 1 ] || fail "a message without 'build-kernel: '"
+	expect_line '^CONFIG_IO_URING=y$' "$out/.config"
+	cmp "$frag" "$out/tw-build/fragments/1-io_uring.config" || fail "fragment not kept in tw-build/fragments"
+	expect_line 'cat io_uring/tw.c' "$out/build.log"
+	untouched
+}
+
+check_fragments() {
+	out=$work/fragments
+	say 'CONFIG_NO_SUCH_SYMBOL=y' >"$work/unknown.config"
+	run "$bk" --fragment "$frag" --fragment "$work/unknown.config" --out "$out" "$ksrc"
+	expect 5 'CONFIG_NO_SUCH_SYMBOL \(unknown.config\): want "CONFIG_NO_SUCH_SYMBOL=y", have "<no such symbol'
+	# A later fragment overrides an earlier one.
+	say '# CONFIG_IO_URING is not set' >"$work/off.config"
+	run "$bk" --fragment "$frag" --fragment "$work/off.config" --out "$out" "$ksrc"
+	expect_status 0
+	expect_line '^# CONFIG_IO_URING is not set$' "$out/.config"
+}
+
+check_patches() {
+	out=$work/patches
+	image=$out/arch/x86/boot/bzImage
+	run "$bk" --fragment "$frag" --patch "$work/tw.patch" --out "$out" "$ksrc"
+	expect_status 0
+	expect_line 'tw.c PATCHED' "$image"
+	untouched
+	cmp "$work/tw.patch" "$out/tw-build/patches/1-tw.patch" || fail "patch not kept in tw-build/patches"
+	# The scratch copy is made of hard links; the patched file is not one.
+	[ "$(inode "$out/tw-build/src/README")" = "$(inode "$ksrc/README")" ] ||
+		fail "the scratch copy's README is not a hard link to SRC's"
+	[ "$(inode "$out/tw-build/src/io_uring/tw.c")" != "$(inode "$ksrc/io_uring/tw.c")" ] ||
+		fail "the patched tw.c is linked to SRC's"
+	# Another patch set, which does not touch tw.c: the copy of tw.c is
+	# SRC's again, older than the bzImage built from the patched one; it
+	# must still be rebuilt.
+	run "$bk" --fragment "$frag" --patch "$work/readme.patch" --out "$out" "$ksrc"
+	expect_status 0
+	expect_line 'tw.c version 1' "$image"
+	# Patches dropped: the patched files are rebuilt from SRC.
+	run "$bk" --fragment "$frag" --patch "$work/tw.patch" --out "$out" "$ksrc"
+	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
+	expect_status 0
+	expect_line 'tw.c version 1' "$image"
+	# A patch that does not apply: exit 4, named.
+	run "$bk" --fragment "$frag" --patch "$work/tw.patch" --patch "$work/bad.patch" --out "$out" "$ksrc"
+	expect 4 'patch does not apply: .*bad.patch'
+	untouched
+}
+
+check_failing_build() {
+	run "$bk" --fragment "$frag" --patch "$work/broken.patch" --out "$work/failing" "$ksrc"
+	expect 1 'last lines of the log'
+	expect_line '^  io_uring/tw.c:1: error: broken on purpose'
+	untouched
+}
+
+# ---- bisect-run --------------------------------------------------------------
+
+check_br_usage() {
+	run "$br" --help
+	expect 0 '^usage: kernels/bisect-run'
+	# 128: git bisect run stops.
+	run "$br" --frobnicate
+	expect 128 'unknown option'
+	run "$br" -C "$work"
+	expect 128 'not a git tree'
+	run "$br" -C "$tree" --patch "$work/none.patch"
+	expect 128 'no such patch'
+}
+
+check_br_arguments() {
+	# HEAD is c8 (bad); relative paths are made absolute before the tree
+	# is entered.
+	cd "$work" || exit 1
+	run "$br" -C "$tree" -j 3 --fragment io_uring.config --fragment debug \
+		--patch tw.patch --kernel-out kout --smp 4 --mem 2G -- --repeat 2 fanin_local
+	expect 1 'bad \(exit 1\)'
+	got=$(tr '\n' ' ' <"$FAKE_LOG.bk")
+	[ "$got" = "-j 3 --fragment $work/io_uring.config --fragment debug --patch $work/tw.patch --out $work/kout $tree " ] ||
+		fail "build-kernel arguments: $got"
+	head=$(git -C "$tree" rev-parse --short=12 HEAD)
+	got=$(tr '\n' ' ' <"$FAKE_LOG.vm")
+	[ "$got" = "--smp 4 --mem 2G --results-dir $tree/.git/tw-bisect/results/$head $FAKE_LOG.img/bzImage -- --repeat 2 fanin_local " ] ||
+		fail "vm-run arguments: $got"
+	expect_line "$head bad .*c8 harmless" "$tree/.git/tw-bisect/log"
+}
+
+# Each exit status of the fake build-kernel (FAKE_BK) or vm-run (FAKE_VM),
+# and bisect-run's answer to git.
+check_br_verdicts() {
+	while IFS='|' read -r fake_bk fake_vm want ere; do
+		run env FAKE_BK="$fake_bk" FAKE_VM="$fake_vm" "$br" -C "$tree" fanin_local
+		expect "$want" "$ere"
+	done <<'EOF'
+|0|0|good \(exit 0\)
+|1|1|bad \(exit 1\)
+|3|125|skip \(exit 125\): the guest never reached
+|5|125|skip \(exit 125\): this kernel has no io_uring
+|2|128|vm-run refused its input
+|4|128|vm-run refused its input
+|130|128|vm-run ended with exit status 130
+1||125|skip \(exit 125\): the build failed
+4||125|skip \(exit 125\): a patch does not apply
+5||125|skip \(exit 125\): the configuration lost
+3||128|build-kernel refused its input
+EOF
+}
 
 # A whole bisection: c4 does not build (skipped when git picks it), c6 is
 # the first bad one.
-(
-	cd "$tree" && git bisect start HEAD "$good" >/dev/null &&
-		git bisect run "$br" fanin_local
-) >"$work/out" 2>&1
-rc=$?
-if [ $rc = 0 ] && grep -q "^$first_bad is the first bad commit" "$work/out"; then
-	ok "git bisect run names the first bad commit"
-else
-	not_ok "git bisect run names the first bad commit" "exit status $rc, expected the first bad commit $first_bad"
-fi
-git -C "$tree" bisect reset -q >/dev/null 2>&1
+check_git_bisect_run() {
+	(
+		cd "$tree" && git bisect start HEAD "$good" >/dev/null &&
+			git bisect run "$br" fanin_local
+	) >"$work/out" 2>&1
+	rc=$?
+	git -C "$tree" bisect reset -q >/dev/null 2>&1
+	expect 0 "^$first_bad is the first bad commit"
+}
 
-say "1..$n"
-[ "$failed" = 0 ]
+# ---- bisect-demo -------------------------------------------------------------
+
+check_bisect_demo() {
+	run "$bd" --help
+	expect 0 '^usage: kernels/bisect-demo'
+	run "$bd" "$ksrc" "$work/demo"
+	expect 2 'try .*--help'
+	# No io_uring/tw.c, no such patch, DIR exists: bad input.
+	run "$bd" "$work" "$work/demo" "$work/demo.patch"
+	expect 2 'no io_uring/tw.c'
+	run "$bd" "$demo_src" "$work/demo" "$work/none.patch"
+	expect 2 'no such patch'
+	run "$bd" "$demo_src" "$work" "$work/demo.patch"
+	expect 2 'exists'
+	run "$bd" "$demo_src" "$work/demo" "$work/demo.patch"
+	expect 0 '^good: [0-9a-f]{40}$'
+	expect_line '^bad:  [0-9a-f]{40}$'
+	[ "$(git -C "$work/demo" rev-list --count HEAD)" = 9 ] || fail "not nine commits"
+	# The 4th commit breaks the build, the 6th is the seeded bug.
+	git -C "$work/demo" show HEAD~4 | grep -q '^+static void io_tctx_tidy' || fail "HEAD~4 does not break the build"
+	git -C "$work/demo" show HEAD~2 | grep -q '^+int seeded_bug;' || fail "HEAD~2 is not the patch"
+	diff -r "$demo_src" "$work/demo-pristine" >/dev/null || fail "LINUX-SRC was written"
+}
+
+# ---- driver ------------------------------------------------------------------
+
+checks=${TW_CHECKS:-"bk_usage bk_bad_input build fragments patches failing_build
+	br_usage br_arguments br_verdicts git_bisect_run bisect_demo"}
+# shellcheck disable=SC2086 # the list is words
+run_checks $checks

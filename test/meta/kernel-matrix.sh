@@ -15,7 +15,6 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/lib.sh
 . "$top/test/meta/lib.sh"
 km=$top/kernels/kernel-matrix
-python=$(command -v python3 || true)
 # A command, may be two words ("busybox sh"): expanded unquoted on purpose.
 km_sh=${TW_SH:-sh}
 
@@ -103,7 +102,8 @@ run() {
 
 # expect_json FILE FIXED-STRING: the matrix JSON has it (one entry a line).
 expect_json() {
-	grep -qF -- "$2" "$1" || { sed 's/^/  json| /' "$1"; fail "$1 lacks: $2"; }
+	grep -qF -- "$2" "$1" || fail "$1 lacks: $2
+$(sed 's/^/  json| /' "$1")"
 }
 
 # Three kernels that agree on fanin_local.default and differ elsewhere.
@@ -233,8 +233,8 @@ check_show_merge() {
 	# --show redraws the table of a run.
 	run "" --show "$work/a"
 	expect_status 1
-	sed -n '/^kernel matrix:/,$p' "$work/out" | diff "$work/table-a" - >"$work/err" ||
-		fail "--show differs from the run's table: $(cat "$work/err")"
+	sed -n '/^kernel matrix:/,$p' "$work/out" >"$work/table-show"
+	expect_same "$work/table-a" "$work/table-show" "--show differs from the run's table"
 	# --merge: the columns of both, a label seen twice gets a suffix.
 	run merged --merge "$work/a" "$work/b"
 	expect_status 1

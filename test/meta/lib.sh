@@ -14,6 +14,8 @@
 #   expect N [ERE]      both of the first two
 #   valid_json F        F is JSON (python3's parser where there is one,
 #                       else: one object over whole lines)
+#   expect_same A B WHAT  files A and B are the same (else: WHAT, and
+#                       their differences)
 #
 # run_checks CHECK...: runs each function check_CHECK in a subshell, its
 # output kept in $work/check.out, and prints TAP: "ok N - CHECK (Ss)",
@@ -89,4 +91,10 @@ run_checks() {
 	done
 	printf '1..%d\n' "$rc_n"
 	[ "$rc_failed" = 0 ]
+}
+
+expect_same() {
+	diff -- "$1" "$2" >"$work/same.diff" 2>&1 ||
+		fail "$3 (diff $1 $2):
+$(cat "$work/same.diff")"
 }

@@ -221,15 +221,15 @@ check_classes() {
 	sed -n '/^mutation score/,/^results: /p' "$work/out" | sed '$d' >"$work/table.txt"
 	run "" --show "$work/m"
 	expect_status 0
-	diff "$work/table.txt" "$work/out" || fail "--show differs from the run's table"
-	diff "$work/m/mutation.txt" "$work/out" || fail "mutation.txt differs from the table"
+	expect_same "$work/table.txt" "$work/out" "--show differs from the run's table"
+	expect_same "$work/m/mutation.txt" "$work/out" "mutation.txt differs from the table"
 	# --update writes both files again, the same.
 	cp "$work/m/mutation.json" "$work/json.1"
 	rm -f "$work/m/mutation.txt"
 	run "" --update "$work/m"
 	expect_status 0
-	diff "$work/m/mutation.txt" "$work/out" || fail "--update: mutation.txt differs from the table"
-	diff "$work/json.1" "$work/m/mutation.json" || fail "--update wrote another mutation.json"
+	expect_same "$work/m/mutation.txt" "$work/out" "--update: mutation.txt differs from the table"
+	expect_same "$work/json.1" "$work/m/mutation.json" "--update wrote another mutation.json"
 }
 
 check_not_scored() {

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+#
+# kernels/src-copy-lib.sh - the tree build-kernel builds: a copy of SRC made
+# of hard links, with the patches applied to private copies of the files
+# they touch, so that SRC is never written. Sourced by build-kernel (after
+# runner/lib.sh), not run.
+#
+#   link_copy SRC DEST        DEST becomes a hard-linked copy of SRC (no .git)
+#   apply_patches SCRATCH PATCH...  the patches applied to SCRATCH, in order
+#                             (uses $out and $log; returns 4 when one does
+#                             not apply, 3 when a private copy fails)
+#   patch_files DIR PATCH     the files PATCH would touch in DIR
+#   unlink_file DIR FILE      DIR/FILE replaced by a private copy
+
+# The files a patch would touch, from a dry run in DIR.
+patch_files() { # DIR PATCH
+	(cd "$1" && patch -p1 --dry-run --batch --forward -i "$2") 2>/dev/null |
+		sed -n "s/^checking file //p" | sed "s/^'\(.*\)'$/\1/"
+}
+
+# Replace FILE (under DIR) by a private copy: a new inode, so that writing
+# it cannot reach SRC through a hard link, and a new mtime, so that make
+# rebuilds what depends on it even when its content went back in time.
+unlink_file() { # DIR FILE
+	private=$1/$2
+	[ -f "$private" ] && [ ! -L "$private" ] || return 0
+	cp "$private" "$private.tw-private" && mv -f "$private.tw-private" "$private"
+}
+
+# A copy of SRC made of hard links (without .git, where an output directory
+# may be) at DEST, or a plain copy when hard links are impossible (another
+# file system). The old copy is moved aside and deleted in the background:
+# deleting 90,000 links takes longer than making them.
+link_copy() { # SRC DEST
+	if [ -d "$2" ]; then
+		old=$(dirname "$2")/old-src.$$
+		mv "$2" "$old" || return 1
+		# (output closed: a caller reading our stdout must not wait for it)
+		rm -rf "$old" >/dev/null 2>&1 &
+	fi
+	mkdir -p "$2" || return 1
+	how=-al
+	if ! cp -al "$1/Makefile" "$2/" 2>/dev/null; then
+		warn "hard links from $1 to $2 are impossible: copying (slower)"
+		how=-a
+	fi
+	rm -f "$2/Makefile"
+	for entry in "$1"/* "$1"/.[!.]* "$1"/..?*; do
+		[ -e "$entry" ] || [ -L "$entry" ] || continue
+		[ "${entry##*/}" = .git ] && continue
+		cp "$how" "$entry" "$2/" || return 1
+	done
+}
+
+# Applies the patches to SCRATCH; the files they touch are listed in
+# tw-build/patched-files.now, and tw-build/patched-files lists every file
+# whose objects in the output directory may come from patched content: the
+# files of the last complete build's patches, and of every attempt since.
+# shellcheck disable=SC2154 # $out and $log are build-kernel's
+apply_patches() { # SCRATCH PATCH...
+	scratch=$1
+	shift
+	list=$out/tw-build/patched-files
+	now=$list.now
+	tmp=$out/tw-build/patch.tmp
+	# A file an earlier build patched is back at SRC's content and mtime in
+	# the fresh copy, older than its objects: a new mtime makes make
+	# rebuild them.
+	touch "$list"
+	while IFS= read -r f; do unlink_file "$scratch" "$f" || return 3; done <"$list"
+	: >"$now"
+	for p in "$@"; do
+		patch_files "$scratch" "$p" >"$tmp"
+		while IFS= read -r f; do
+			unlink_file "$scratch" "$f" || return 3
+			printf '%s\n' "$f" >>"$now"
+		done <"$tmp"
+		printf '## patch -p1 -i %s\n' "$p" >>"$log"
+		(cd "$scratch" && patch -p1 --batch --forward --no-backup-if-mismatch -i "$p") >"$tmp" 2>&1
+		rc=$?
+		cat "$tmp" >>"$log"
+		if [ $rc != 0 ]; then
+			warn "patch does not apply: $p"
+			tail -n 12 "$tmp" | sed 's/^/  /' >&2
+			rm -f "$tmp"
+			sort -u "$list" "$now" -o "$list"
+			return 4
+		fi
+	done
+	rm -f "$tmp"
+	sort -u "$list" "$now" -o "$list"
+}
