@@ -235,9 +235,6 @@ unsigned ledger_reap(struct ledger *l, struct tring *r);
  */
 enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct tring *r,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* A task's state letter (R, S, D, T, Z, ...; '?' if unreadable). Waiting
- * until another task sleeps or stops is a bounded poll of this. */
-char proc_task_state(pid_t tid);
 /* Dump /proc/<pid>/task/<*>: comm, state, wchan, stack. */
 void diag_dump_tasks(pid_t pid, const char *indent);
 /* Dump the io_uring fds of a process: fdinfo of each. */
@@ -267,6 +264,9 @@ int proc_reap(struct child *c, const struct deadline *dl, int *status);
 /* SIGKILL and reap by the deadline; -ETIMEDOUT means unkillable. */
 int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
 const char *proc_status_str(int status, char *buf, size_t len);
+/* A task's state letter (R, S, D, T, Z, ...; '?' if unreadable). Waiting
+ * until another task sleeps or stops is a bounded poll of this. */
+char proc_task_state(pid_t tid);
 
 /* ---- teardown probes --------------------------------------------------- */
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Processes: fork with a leash, pidfd reaping with deadlines, kills. */
+/*
+ * Processes: fork with a leash, pidfd reaping with deadlines, kills; and
+ * tasks seen through /proc (state, CPU time, a thread by its name).
+ */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "procfs.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -93,6 +97,24 @@ const char *proc_status_str(int status, char *buf, size_t len)
 	else
 		snprintf(buf, len, "status 0x%x", status);
 	return buf;
+}
+
+/* /proc/<tid>/task/<tid>: any task by its id alone, with per-thread values
+ * (/proc/<tid>/stat sums the CPU time of the whole thread group). */
+static int task_stat(pid_t tid, struct procfs_stat *st)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task/%d", (int)tid, (int)tid);
+	return procfs_stat(dir, st);
+}
+
+char proc_task_state(pid_t tid)
+{
+	struct procfs_stat st;
+
+	task_stat(tid, &st);
+	return st.state;
 }
 
 unsigned ncpus(void)
