@@ -264,9 +264,21 @@ int proc_reap(struct child *c, const struct deadline *dl, int *status);
 /* SIGKILL and reap by the deadline; -ETIMEDOUT means unkillable. */
 int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
 const char *proc_status_str(int status, char *buf, size_t len);
-/* A task's state letter (R, S, D, T, Z, ...; '?' if unreadable). Waiting
- * until another task sleeps or stops is a bounded poll of this. */
+
+/*
+ * Tasks (threads or processes, of this process or another) by their id,
+ * through /proc/<tid>/task/<tid>. A task's state letter: R, S, D, T, Z, ...
+ * ('?' if unreadable).
+ */
 char proc_task_state(pid_t tid);
+/* Poll (bounded, yielding) until the task is in the given state ('S'
+ * asleep, 'T' stopped): 0, or -ETIMEDOUT at the deadline. */
+int proc_task_wait_state(pid_t tid, char state, const struct deadline *dl);
+/* CPU time the task (that thread alone) has used, in ns; -1 if unreadable. */
+int64_t proc_task_cpu_ns(pid_t tid);
+/* The first thread of process pid whose name starts with prefix
+ * ("iou-sqp-"), or -1. */
+pid_t proc_find_thread(pid_t pid, const char *prefix);
 
 /* ---- teardown probes --------------------------------------------------- */
 

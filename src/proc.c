@@ -3,10 +3,13 @@
  * Processes: fork with a leash, pidfd reaping with deadlines, kills; and
  * tasks seen through /proc (state, CPU time, a thread by its name).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -115,6 +118,48 @@ char proc_task_state(pid_t tid)
 
 	task_stat(tid, &st);
 	return st.state;
+}
+
+int proc_task_wait_state(pid_t tid, char state, const struct deadline *dl)
+{
+	while (proc_task_state(tid) != state) {
+		if (deadline_passed(dl))
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+	return 0;
+}
+
+int64_t proc_task_cpu_ns(pid_t tid)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	struct procfs_stat st;
+
+	if (task_stat(tid, &st) || hz <= 0)
+		return -1;
+	return (int64_t)((st.utime + st.stime) * (NSEC_PER_SEC / hz));
+}
+
+pid_t proc_find_thread(pid_t pid, const char *prefix)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	pid_t found = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)pid, de->d_name);
+		if (!procfs_read(path, comm, sizeof(comm)) && !strncmp(comm, prefix, strlen(prefix)))
+			found = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
 }
 
 unsigned ncpus(void)

@@ -20,7 +20,6 @@
 
 #include "lib/fdpass.h"
 #include "harness.h"
-#include "regress.h"
 
 #define PROMPT_NS	(2 * NSEC_PER_SEC)	/* teardown takes milliseconds */
 
@@ -126,7 +125,7 @@ static enum verdict run(struct tcase *tc)
 		goto out_fd;
 	}
 	/* The SQ thread names itself once it first runs: until then, look. */
-	while ((sqt = task_find(ch.pid, "iou-sqp-")) < 0 && !deadline_passed(&dl))
+	while ((sqt = proc_find_thread(ch.pid, "iou-sqp-")) < 0 && !deadline_passed(&dl))
 		sched_yield();
 	if (sqt < 0) {
 		tc_fail(tc, "the owner's SQ thread (iou-sqp-%d) never showed up", ch.pid);
@@ -134,9 +133,9 @@ static enum verdict run(struct tcase *tc)
 	}
 	/* Stop the owner; its SQ thread stops with it (io threads take SIGSTOP). */
 	kill(ch.pid, SIGSTOP);
-	if (task_wait_state(ch.pid, sqt, 'T', &dl)) {
+	if (proc_task_wait_state(sqt, 'T', &dl)) {
 		tc_skip(tc, "the SQ thread of the owner does not stop with SIGSTOP (state %c)",
-			task_state(ch.pid, sqt));
+			proc_task_state(sqt));
 		goto out_fd;
 	}
 	t0 = now_ns();
