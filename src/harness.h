@@ -263,6 +263,12 @@ int proc_spawn(struct child *c, int (*fn)(void *), void *arg);
 int proc_reap(struct child *c, const struct deadline *dl, int *status);
 /* SIGKILL and reap by the deadline; -ETIMEDOUT means unkillable. */
 int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
+/*
+ * A case's child at the end of the case: reap it by the case's hang
+ * deadline; one still running then is a hang ("<what> (pid N) could not be
+ * reaped"), and is SIGKILLed. 0, or -ETIMEDOUT after the report.
+ */
+int proc_reap_or_kill(struct tcase *tc, struct child *c, const char *what);
 const char *proc_status_str(int status, char *buf, size_t len);
 
 /*

@@ -90,6 +90,17 @@ int proc_kill_reap(struct child *c, const struct deadline *dl, int *status)
 	return proc_reap(c, dl, status);
 }
 
+int proc_reap_or_kill(struct tcase *tc, struct child *c, const char *what)
+{
+	struct deadline dl = tc_deadline(tc);
+	int status;
+
+	if (!proc_reap(c, &dl, &status) || !proc_kill_reap(c, &dl, &status))
+		return 0;
+	tc_hang(tc, NULL, NULL, "%s (pid %d) could not be reaped", what, c->pid);
+	return -ETIMEDOUT;
+}
+
 const char *proc_status_str(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
