@@ -198,9 +198,10 @@ int tring_fd(const struct tring *r);
 /* Next free SQE, submitting what is queued when the SQ is full. */
 struct io_uring_sqe *tring_sqe(struct tring *r);
 /*
- * Wait for min_complete CQEs with a timeout, optionally with min_wait (usec,
- * 0 = none) and a signal mask. Returns io_uring_enter()'s result
- * (0, -ETIME, -EINTR, ...). No submission happens here.
+ * Wait for min_complete CQEs with a timeout (timeout_ns < 0: none, where
+ * something else ends the wait), optionally with min_wait (usec, 0 = none)
+ * and a signal mask. Returns io_uring_enter()'s result (0, -ETIME, -EINTR,
+ * ...). No submission happens here.
  */
 int tring_wait(struct tring *r, unsigned min_complete, int64_t timeout_ns,
 	       unsigned min_wait_usec, const sigset_t *mask);
