@@ -36,28 +36,34 @@ static void vmsg(struct tcase *tc, const char *tag, const char *fmt, va_list ap)
 	(void)tc;
 }
 
-enum verdict tc_fail(struct tcase *tc, const char *fmt, ...)
+/* A failure is printed at once; a skip's reason only on its TAP line. */
+static void vverdict(struct tcase *tc, enum verdict v, const char *fmt, va_list ap)
 {
 	char msg[480];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (v == V_FAIL)
+		printf("# FAIL %s [%s]: %s\n", tc->name, tc->prof->name, msg);
+	tc_set_verdict(tc, v, msg);
+}
+
+enum verdict tc_fail(struct tcase *tc, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vverdict(tc, V_FAIL, fmt, ap);
 	va_end(ap);
-	printf("# FAIL %s [%s]: %s\n", tc->name, tc->prof->name, msg);
-	tc_set_verdict(tc, V_FAIL, msg);
 	return V_FAIL;
 }
 
 enum verdict tc_skip(struct tcase *tc, const char *fmt, ...)
 {
-	char msg[480];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vverdict(tc, V_SKIP, fmt, ap);
 	va_end(ap);
-	tc_set_verdict(tc, V_SKIP, msg);
 	return V_SKIP;
 }
 
