@@ -70,8 +70,9 @@ test/self/%.t: test/self/%.c test/self/selftest.h $(HARNESS) $(HARNESS_HDRS) con
 test/meta/%.t: test/meta/%.c $(HARNESS) $(HARNESS_HDRS) config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(HARNESS) $(LDFLAGS) $(LIBS)
 
-$(SUPERVISE): runner/*.c runner/*.h src/timeutil.h config-host.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ runner/*.c $(LDFLAGS)
+# It shares src/procfs.c (reading /proc) with the harness, not the rest.
+$(SUPERVISE): runner/*.c runner/*.h src/procfs.c src/procfs.h src/timeutil.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ runner/*.c src/procfs.c $(LDFLAGS)
 
 bench/%.o: bench/%.c bench/*.h $(HARNESS_HDRS) config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<

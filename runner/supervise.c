@@ -17,7 +17,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,135 +28,6 @@
 #include "supervise.h"
 
 #define DRAIN_NS	(2 * NSEC_PER_SEC)	/* output still buffered after exit */
-#define LINE_MAX_SEEN	512			/* enough of a line to spot "# case" */
-
-struct opts {
-	const char *log_path, *result_path, *kmsg_path;
-	double timeout_s, grace_s, kill_wait_s;
-	bool echo;
-	char **argv;
-};
-
-enum phase { RUNNING, SENT_INT, SENT_KILL, UNKILLABLE };
-
-struct run {
-	struct opts *o;
-	struct out out;
-	struct kmsg kmsg;
-	pid_t pid;
-	int pidfd, out_fd, sig_fd;
-	enum phase phase;
-	int64_t start_ns, end_ns, deadline_ns;	/* INT64_MAX: none */
-	bool reaped, timed_out;
-	int status;				/* waitpid() status once reaped */
-	int interrupted;			/* the signal we got, or 0 */
-	unsigned leftover, stuck;
-	pid_t stuck_pids[8];
-	char line[LINE_MAX_SEEN];		/* the output line being read */
-	size_t line_len;
-};
-
-/* ---- output -------------------------------------------------------------- */
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-void out_raw(struct out *o, const char *buf, size_t len)
-{
-	if (!len)
-		return;
-	if (o->log_fd >= 0)
-		write_all(o->log_fd, buf, len);
-	if (o->echo)
-		write_all(STDOUT_FILENO, buf, len);
-	o->at_line_start = buf[len - 1] == '\n';
-}
-
-void out_msg(struct out *o, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n = 0;
-
-	if (!o->at_line_start)
-		buf[n++] = '\n';
-	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "# supervise: ");
-	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	out_raw(o, buf, (size_t)n);
-}
-
-/* ---- the program's output -------------------------------------------------- */
-
-/* "# case NAME: what" starts a case: mark the kernel log there. */
-static void on_line(struct run *r)
-{
-	static const char prefix[] = "# case ";
-	char name[CASE_NAME_MAX];
-	size_t n;
-
-	r->line[r->line_len < sizeof(r->line) ? r->line_len : sizeof(r->line) - 1] = 0;
-	if (strncmp(r->line, prefix, sizeof(prefix) - 1))
-		return;
-	n = strcspn(r->line + sizeof(prefix) - 1, ": \n");
-	if (!n || n >= sizeof(name))
-		return;
-	memcpy(name, r->line + sizeof(prefix) - 1, n);
-	name[n] = 0;
-	kmsg_case(&r->kmsg, name);
-}
-
-static bool read_output(struct run *r)
-{
-	char buf[8192];
-	ssize_t n = read(r->out_fd, buf, sizeof(buf));
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0)
-		return false;
-	out_raw(&r->out, buf, (size_t)n);
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			on_line(r);
-			r->line_len = 0;
-		} else if (r->line_len < sizeof(r->line) - 1) {
-			r->line[r->line_len++] = buf[i];
-		}
-	}
-	return true;
-}
-
-/* After the program exited: what its children still had buffered. */
-static void drain_output(struct run *r, int64_t ns)
-{
-	struct deadline dl = deadline_in(ns);
-	struct pollfd pfd = { .fd = r->out_fd, .events = POLLIN };
-
-	while (r->out_fd >= 0) {
-		int ret = poll(&pfd, 1, (int)(deadline_left(&dl) / NSEC_PER_MSEC));
-
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret <= 0 || !read_output(r))
-			break;
-	}
-}
 
 /* ---- stopping the program -------------------------------------------------- */
 
@@ -303,51 +173,7 @@ static void reap_group(struct run *r)
 	out_msg(&r->out, "%d processes of the test's group left after it ended: SIGKILL, "
 		"waiting for them", n);
 	dl = deadline_in((int64_t)(r->o->kill_wait_s * NSEC_PER_SEC));
-	r->stuck = (unsigned)group_kill_wait(&r->out, r->pid, &dl, r->stuck_pids, 8);
-}
-
-static void write_result(struct run *r, FILE *f)
-{
-	char letters[72];
-	const char *status;
-
-	if (!r->reaped || r->stuck)
-		status = "unkillable";
-	else if (r->interrupted)
-		status = "interrupted";
-	else if (r->timed_out)
-		status = "timeout";
-	else if (WIFSIGNALED(r->status))
-		status = "signaled";
-	else
-		status = "exited";
-	fprintf(f, "program=%s\npid=%d\nstatus=%s\n", r->o->argv[0], r->pid, status);
-	if (r->reaped && WIFEXITED(r->status))
-		fprintf(f, "exit=%d\n", WEXITSTATUS(r->status));
-	if (r->reaped && WIFSIGNALED(r->status))
-		fprintf(f, "signal=%s\n", signame(WTERMSIG(r->status)));
-	if (r->interrupted)
-		fprintf(f, "interrupted=%s\n", signame(r->interrupted));
-	fprintf(f, "seconds=%.2f\n", ns_to_s(r->end_ns - r->start_ns));
-	fprintf(f, "timeout=%g\n", r->o->timeout_s);
-	fprintf(f, "timed_out=%d\n", r->timed_out);
-	fprintf(f, "leftover=%u\n", r->leftover);
-	if (!r->reaped)
-		fprintf(f, "unkillable_pid=%d\n", r->pid);
-	for (unsigned i = 0; i < r->stuck && i < 8; i++)
-		fprintf(f, "unkillable_pid=%d\n", r->stuck_pids[i]);
-	fprintf(f, "taint_before=0x%lx\ntaint_after=0x%lx\n", r->kmsg.taint_start,
-		r->kmsg.taint_end);
-	fprintf(f, "taint_new=%s\n", taint_letters(r->kmsg.taint_end & ~r->kmsg.taint_start,
-						   letters, sizeof(letters)));
-	if (r->kmsg.rfd >= 0)
-		fprintf(f, "kmsg=checked\n");
-	else
-		fprintf(f, "kmsg=off: %s\n", r->kmsg.off_reason);
-	fprintf(f, "kmsg_records=%u\nkmsg_lost=%u\n", r->kmsg.records, r->kmsg.lost);
-	fprintf(f, "cases=%u\n", r->kmsg.ncases);
-	if (r->kmsg.ncases)
-		fprintf(f, "last_case=%s\n", r->kmsg.cases[r->kmsg.ncases - 1].name);
+	r->stuck = (unsigned)group_kill_wait(&r->out, r->pid, &dl, r->stuck_pids, STUCK_MAX);
 }
 
 /* ---- options --------------------------------------------------------------- */

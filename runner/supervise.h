@@ -4,7 +4,9 @@
  * its own process group, enforces the timeout (SIGINT, then SIGKILL, then
  * "unkillable" with the tasks' kernel stacks), marks the kernel log around
  * the run and around each case, samples the taint, and writes a key=value
- * result file the shell reads.
+ * result file the shell reads. The files: supervise.c (options, running and
+ * stopping the program), output.c (the log and the result file), tasks.c
+ * (the process group seen from /proc), kmsg.c (kernel log and taint).
  */
 #ifndef TW_SUPERVISE_H
 #define TW_SUPERVISE_H
@@ -14,6 +16,8 @@
 #include <sys/types.h>
 
 #include "timeutil.h"
+
+/* ---- the log (output.c) ---------------------------------------------------- */
 
 /* Where supervise's own lines go: the test log (and the terminal with -e). */
 struct out {
@@ -73,5 +77,45 @@ void kmsg_free(struct kmsg *k);
 unsigned long taint_read(void);
 /* Letters of the taint bits in mask, as in /proc/sys/kernel/tainted docs. */
 const char *taint_letters(unsigned long mask, char *buf, size_t len);
+
+/* ---- the run (supervise.c; its output and result file: output.c) ----------- */
+
+#define LINE_MAX_SEEN	512		/* enough of a line to spot "# case" */
+#define STUCK_MAX	8		/* unkillable processes named in the result */
+
+struct opts {
+	const char *log_path, *result_path, *kmsg_path;
+	double timeout_s, grace_s, kill_wait_s;
+	bool echo;
+	char **argv;
+};
+
+enum phase { RUNNING, SENT_INT, SENT_KILL, UNKILLABLE };
+
+struct run {
+	struct opts *o;
+	struct out out;
+	struct kmsg kmsg;
+	pid_t pid;
+	int pidfd, out_fd, sig_fd;
+	enum phase phase;
+	int64_t start_ns, end_ns, deadline_ns;	/* INT64_MAX: none */
+	bool reaped, timed_out;
+	int status;				/* waitpid() status once reaped */
+	int interrupted;			/* the signal we got, or 0 */
+	unsigned leftover, stuck;
+	pid_t stuck_pids[STUCK_MAX];
+	char line[LINE_MAX_SEEN];		/* the output line being read */
+	size_t line_len;
+};
+
+/* Read what the program wrote: to the log, and each "# case NAME:" line to
+ * the kernel log (kmsg_case). false at the end of the output. */
+bool read_output(struct run *r);
+/* After the program exited: what its children still had buffered, for up
+ * to ns. */
+void drain_output(struct run *r, int64_t ns);
+/* The key=value result file (status, exit/signal, seconds, taint, ...). */
+void write_result(struct run *r, FILE *f);
 
 #endif

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "supervise.h"
 
 #ifndef SYS_pidfd_open
@@ -49,39 +50,6 @@ const char *signame(int sig)
 	return buf;
 }
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	buf[0] = 0;
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
-/* From /proc/<pid>/stat: the state letter and the process group. The comm
- * field may hold spaces and parentheses, so parse after the last ')'. */
-static int stat_fields(const char *dir, char *state, pid_t *pgrp)
-{
-	char path[300], buf[512], *p;
-	int ppid, pg;
-
-	snprintf(path, sizeof(path), "%s/stat", dir);
-	if (read_small(path, buf, sizeof(buf)))
-		return -1;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %d %d", state, &ppid, &pg) != 3)
-		return -1;
-	*pgrp = pg;
-	return 0;
-}
-
 int group_members(pid_t pgid, pid_t *pids, int max)
 {
 	struct dirent *de;
@@ -91,13 +59,13 @@ int group_members(pid_t pgid, pid_t *pids, int max)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) && n < max) {
-		char dir[300], state;
-		pid_t pg;
+		struct procfs_stat st;
+		char dir[300];
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(dir, sizeof(dir), "/proc/%s", de->d_name);
-		if (stat_fields(dir, &state, &pg) == 0 && pg == pgid)
+		if (procfs_stat(dir, &st) == 0 && st.pgrp == pgid)
 			pids[n++] = atoi(de->d_name);
 	}
 	closedir(d);
@@ -129,9 +97,9 @@ static void dump_stack(struct out *o, const char *taskdir)
 
 static void dump_process(struct out *o, pid_t pid)
 {
-	char dir[64], taskdir[400], path[700], comm[64], wchan[128], state;
+	char dir[64], taskdir[400], path[700], comm[64], wchan[128];
+	struct procfs_stat st;
 	struct dirent *de;
-	pid_t pg;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
@@ -145,13 +113,12 @@ static void dump_process(struct out *o, pid_t pid)
 			continue;
 		snprintf(taskdir, sizeof(taskdir), "%s/%s", dir, de->d_name);
 		snprintf(path, sizeof(path), "%s/comm", taskdir);
-		read_small(path, comm, sizeof(comm));
+		procfs_read(path, comm, sizeof(comm));
 		snprintf(path, sizeof(path), "%s/wchan", taskdir);
-		read_small(path, wchan, sizeof(wchan));
-		if (stat_fields(taskdir, &state, &pg))
-			state = '?';
+		procfs_read(path, wchan, sizeof(wchan));
+		procfs_stat(taskdir, &st);
 		out_msg(o, "  process %d task %s (%s) state %c wchan %s", pid, de->d_name, comm,
-			state, wchan[0] && strcmp(wchan, "0") ? wchan : "-");
+			st.state, wchan[0] && strcmp(wchan, "0") ? wchan : "-");
 		dump_stack(o, taskdir);
 	}
 	closedir(d);

@@ -14,46 +14,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "procfs.h"
 
 #define FDINFO_MAX_LINES	40
 #define STACK_MAX_LINES		24
-
-static int read_small(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	buf[0] = 0;
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
-/* Third field of /proc/.../stat: R, S, D, T, Z, ... (comm may hold spaces). */
-static char task_state(const char *dir)
-{
-	char path[300], buf[512], *p;
-
-	snprintf(path, sizeof(path), "%s/stat", dir);
-	if (read_small(path, buf, sizeof(buf)))
-		return '?';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-char proc_task_state(pid_t tid)
-{
-	char dir[32];
-
-	/* /proc/<tid> exists for every thread, not only for processes. */
-	snprintf(dir, sizeof(dir), "/proc/%d", tid);
-	return task_state(dir);
-}
 
 static void print_file_lines(const char *path, const char *indent, int max)
 {
@@ -80,12 +44,14 @@ static void print_file_lines(const char *path, const char *indent, int max)
 static void dump_task(const char *dir, const char *tid, const char *indent, bool stacks)
 {
 	char path[300], comm[64], wchan[128];
+	struct procfs_stat st;
 
 	snprintf(path, sizeof(path), "%s/comm", dir);
-	read_small(path, comm, sizeof(comm));
+	procfs_read(path, comm, sizeof(comm));
 	snprintf(path, sizeof(path), "%s/wchan", dir);
-	read_small(path, wchan, sizeof(wchan));
-	printf("%stask %s (%s) state %c wchan %s\n", indent, tid, comm, task_state(dir),
+	procfs_read(path, wchan, sizeof(wchan));
+	procfs_stat(dir, &st);
+	printf("%stask %s (%s) state %c wchan %s\n", indent, tid, comm, st.state,
 	       wchan[0] && strcmp(wchan, "0") ? wchan : "-");
 	if (!stacks)
 		return;
@@ -172,9 +138,9 @@ void diag_dump_uring_kthreads(const char *indent)
 			if (!isdigit((unsigned char)te->d_name[0]))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s/wchan", taskdir, te->d_name);
-			read_small(path, wchan, sizeof(wchan));
+			procfs_read(path, wchan, sizeof(wchan));
 			snprintf(path, sizeof(path), "%s/%s/comm", taskdir, te->d_name);
-			read_small(path, comm, sizeof(comm));
+			procfs_read(path, comm, sizeof(comm));
 			/* io-wq and SQPOLL threads, and kworkers running a ring's
 			 * exit work ("kworker/u8:2+iou_exit"; '-': idle). */
 			if (!strstr(wchan, "io_") && strncmp(comm, "iou-", 4) && !strstr(comm, "+iou"))

@@ -1,42 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * harness_main(): options, seeds, the profile loop and TAP output.
- *
- * Each (scenario, profile) case runs in its own forked process. The parent
- * is the watchdog: it waits on the case's pidfd with a deadline, and if the
- * case neither finishes nor reports its own hang in time, it dumps the case's
- * threads (state, wchan, kernel stack) and rings (fdinfo) from the outside,
- * kills it, and reports a hang - including a case stuck in the kernel where
- * no in-process check could run. A case that dies of a signal is a crash.
- * Running cases in separate processes also keeps one case's leftovers (a
- * ring stuck in teardown, a dead thread) from bleeding into the next.
+ * harness_main(): options, seeds, the profile loop and TAP output. Each
+ * case runs in a process of its own under a watchdog (case.c); its verdict
+ * and messages come from tc.c.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "race/jitter.h"
-
-#define EXIT_SKIP		77
-#define EXIT_HANG		3
-#define DEFAULT_DURATION	0.4
-#define DEFAULT_HANG_S		10.0
-
-struct case_shared {
-	int verdict;
-	char reason[480];
-};
+#include "case.h"
 
 struct run_opts {
 	uint64_t seed;
@@ -48,267 +26,6 @@ struct run_opts {
 	bool list, describe;
 	bool jitter, fault_inject;
 };
-
-static const char *verdict_names[] = {
-	[V_PASS] = "pass", [V_SKIP] = "skip", [V_FAIL] = "fail",
-	[V_HANG] = "hang", [V_CRASH] = "crash",
-};
-
-/* ---- verdicts and messages ---------------------------------------------- */
-
-static void set_verdict(struct tcase *tc, enum verdict v, const char *reason)
-{
-	struct case_shared *sh = tc->shared;
-
-	/* The worst verdict wins; the first reason given for it is kept. */
-	if ((int)v > sh->verdict) {
-		sh->verdict = v;
-		snprintf(sh->reason, sizeof(sh->reason), "%s", reason);
-	}
-}
-
-static void vmsg(struct tcase *tc, const char *tag, const char *fmt, va_list ap)
-{
-	char msg[1024];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	printf("# %s%s%s\n", tag, tag[0] ? " " : "", msg);
-	(void)tc;
-}
-
-enum verdict tc_fail(struct tcase *tc, const char *fmt, ...)
-{
-	char msg[480];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	printf("# FAIL %s [%s]: %s\n", tc->name, tc->prof->name, msg);
-	set_verdict(tc, V_FAIL, msg);
-	return V_FAIL;
-}
-
-enum verdict tc_skip(struct tcase *tc, const char *fmt, ...)
-{
-	char msg[480];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	set_verdict(tc, V_SKIP, msg);
-	return V_SKIP;
-}
-
-void tc_log(struct tcase *tc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!tc->verbose)
-		return;
-	va_start(ap, fmt);
-	vmsg(tc, "", fmt, ap);
-	va_end(ap);
-}
-
-void tc_info(struct tcase *tc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(tc, "", fmt, ap);
-	va_end(ap);
-}
-
-enum verdict tc_verdict(const struct tcase *tc)
-{
-	return tc->shared->verdict;
-}
-
-const char *tc_reason(const struct tcase *tc)
-{
-	return tc->shared->reason;
-}
-
-bool tc_failed(const struct tcase *tc)
-{
-	return tc->shared->verdict >= V_FAIL;
-}
-
-struct deadline tc_deadline(const struct tcase *tc)
-{
-	return deadline_in(tc->hang_ns);
-}
-
-bool tc_keep_going(const struct tcase *tc, const struct deadline *load_end)
-{
-	return !tc_failed(tc) && !deadline_passed(load_end);
-}
-
-enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct tring *r,
-		     const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	printf("# HANG %s [%s]: %s (no progress for %.1f s)\n", tc->name, tc->prof->name, msg,
-	       ns_to_s(tc->hang_ns));
-	if (l)
-		ledger_dump(l);
-	if (r && r->live)
-		diag_dump_fdinfo(getpid(), r->ring.ring_fd, "#   ");
-	diag_dump_tasks(getpid(), "#   ");
-	set_verdict(tc, V_HANG, msg);
-	fflush(stdout);
-	return V_HANG;
-}
-
-struct tcase *tc_selftest_new(const char *name)
-{
-	struct selftest_case {
-		struct tcase tc;
-		struct case_shared shared;
-	} *m;
-
-	m = proc_shared_alloc(sizeof(*m));
-	if (!m)
-		return NULL;
-	m->tc = (struct tcase){
-		.prof = &profiles[P_DEFAULT],
-		.hang_ns = (int64_t)(DEFAULT_HANG_S * NSEC_PER_SEC),
-		.duration = DEFAULT_DURATION,
-		.threads = 1,
-		.shared = &m->shared,
-	};
-	snprintf(m->tc.name, sizeof(m->tc.name), "%s", name);
-	return &m->tc;
-}
-
-/* ---- the per-case process ---------------------------------------------- */
-
-static int verdict_exit_code(enum verdict v)
-{
-	switch (v) {
-	case V_PASS:	return 0;
-	case V_SKIP:	return EXIT_SKIP;
-	case V_HANG:	return EXIT_HANG;
-	default:	return 1;
-	}
-}
-
-static const char *const unreported[] = {
-	[V_PASS] = "", [V_SKIP] = "skipped (the scenario gave no reason)", [V_FAIL] = "failed",
-	[V_HANG] = "hang (the scenario gave no report)", [V_CRASH] = "crash (reported by the scenario)",
-};
-
-static int run_case_child(struct tcase *tc)
-{
-	struct jitter *j;
-	enum verdict v;
-
-	/* proc_spawn() already tied us to the parent (PDEATHSIG, then a check
-	 * that it is still there). No getppid() == 1 test here: the parent
-	 * may itself be PID 1 (a container's entrypoint, a guest's init). */
-	prctl(PR_SET_NAME, tc->sc->name);
-	j = tc->jitter ? jitter_start(tc) : NULL;
-	v = tc->sc->run(tc);
-	jitter_stop(j);
-	if ((unsigned)v > V_CRASH)
-		v = tc_fail(tc, "run() returned %d, not a verdict", (int)v);
-	/* Only used if run() returned a verdict it did not report itself. */
-	set_verdict(tc, v, unreported[v]);
-	fflush(stdout);
-	/* exit(), not _exit(): sanitizer builds check for leaks here. */
-	exit(verdict_exit_code(tc->shared->verdict));
-}
-
-/*
- * The outside view of a case that missed its deadline: threads and rings
- * first (while still alive), then the kill, then whether it even died.
- */
-static void watchdog_fire(struct tcase *tc, struct child *c, double secs)
-{
-	struct deadline dl;
-	int status;
-
-	printf("# HANG %s: case did not finish within %.1f s (watchdog); its state:\n", tc->name,
-	       secs);
-	diag_dump_tasks(c->pid, "#   ");
-	diag_dump_rings(c->pid, "#   ");
-	diag_dump_uring_kthreads("#   ");
-	fflush(stdout);
-	dl = deadline_in(tc->hang_ns);
-	if (proc_kill_reap(c, &dl, &status) == -ETIMEDOUT) {
-		printf("# HANG %s: case process %d cannot be killed (stuck in the kernel):\n",
-		       tc->name, c->pid);
-		diag_dump_tasks(c->pid, "#   ");
-	}
-	snprintf(tc->shared->reason, sizeof(tc->shared->reason),
-		 "no verdict within %.1f s; watchdog killed it (see thread and ring state above)",
-		 secs);
-	tc->shared->verdict = V_HANG;
-}
-
-/*
- * How long the parent gives a case: its load, three hang deadlines for its
- * own waits and reports, and slack. $TW_WATCHDOG_SECONDS overrides it: the
- * self-tests prove the watchdog fires without waiting for the slack, and a
- * slow emulated machine may need more.
- */
-static double watchdog_secs(const struct tcase *tc)
-{
-	const char *env = getenv("TW_WATCHDOG_SECONDS");
-	double secs = env ? strtod(env, NULL) : 0;
-
-	if (secs > 0)
-		return secs;
-	return tc->duration * 2 + ns_to_s(tc->hang_ns) * 3 + 10;
-}
-
-static enum verdict run_case(struct tcase *tc)
-{
-	double secs = watchdog_secs(tc);
-	struct deadline dl;
-	struct child c;
-	int status = 0;
-	char buf[64];
-
-	fflush(stdout);
-	if (proc_spawn(&c, (int (*)(void *))run_case_child, tc) < 0) {
-		snprintf(tc->shared->reason, sizeof(tc->shared->reason), "fork: %s",
-			 strerror(errno));
-		return tc->shared->verdict = V_FAIL;
-	}
-	dl = deadline_in((int64_t)(secs * NSEC_PER_SEC));
-	if (proc_reap(&c, &dl, &status) == -ETIMEDOUT) {
-		watchdog_fire(tc, &c, secs);
-		return V_HANG;
-	}
-	if (WIFSIGNALED(status)) {
-		/* A hang or failure reported before the crash stays in the reason. */
-		char reason[sizeof(tc->shared->reason) + 128];
-
-		snprintf(reason, sizeof(reason), "%s%s%s", proc_status_str(status, buf, sizeof(buf)),
-			 tc->shared->reason[0] ? " after: " : "", tc->shared->reason);
-		snprintf(tc->shared->reason, sizeof(tc->shared->reason), "%.*s",
-			 (int)sizeof(tc->shared->reason) - 1, reason);
-		tc->shared->verdict = V_CRASH;
-	} else if (WEXITSTATUS(status) != verdict_exit_code(tc->shared->verdict) &&
-		   tc->shared->verdict < V_FAIL) {
-		/* A failure already reported stands (a sanitizer may add its own
-		 * exit status on that path); a pass or skip that exits non-zero
-		 * is a failure of its own: no verdict, or a sanitizer report. */
-		snprintf(tc->shared->reason, sizeof(tc->shared->reason),
-			 "case process exited with %d after reporting %s (a sanitizer report, or no "
-			 "verdict?)", WEXITSTATUS(status), verdict_names[tc->shared->verdict]);
-		tc->shared->verdict = V_FAIL;
-	}
-	return tc->shared->verdict;
-}
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -606,7 +323,7 @@ int harness_main(int argc, char **argv, const struct scenario *sc)
 			snprintf(shared->reason, sizeof(shared->reason), "needs root");
 			v = V_SKIP;
 		} else {
-			v = run_case(&tc);
+			v = case_run(&tc);
 		}
 		print_result(++n, &tc, v, ns_to_s(now_ns() - start));
 		if (v >= V_FAIL)

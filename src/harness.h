@@ -5,13 +5,32 @@
  * once per ring profile (each case in its own forked process, watched by the
  * parent), and prints kselftest-style TAP.
  *
- * The pieces a scenario body uses:
- *   tring_*     rings set up from a profile, raw waits with deadlines
- *   ledger_*    exactly-once / FIFO accounting of every CQE
- *   tw_*        barriers, events, credits (futex based, all with deadlines)
- *   probe_*     teardown probes: proof that a ring's teardown finished
- *   proc_*      fork, pidfd reaping with deadlines, kills
- *   tc_*        verdicts, diagnostics and hang reports
+ * This header is the map: a section per prefix, each naming its file.
+ *
+ *   profile_*     ring profiles: the ways of setting a ring up       profile.c
+ *   harness_main  options, the profile loop, TAP                     harness.c
+ *                 one case: a forked process under a watchdog        case.c
+ *   tc_*          verdicts, messages, hang reports                   tc.c
+ *   tring_*       rings from a profile, raw waits with deadlines     tring.c
+ *   ledger_*      exactly-once / FIFO accounting of every CQE        ledger.c
+ *   diag_*        threads, rings and kernel threads of a hang        diag.c
+ *   proc_*        fork, reaping with deadlines, kills; tasks seen    proc.c
+ *                 through /proc (state, CPU time, by name)
+ *   probe_*       teardown probes: a ring's teardown finished        probe.c
+ *   tw_thread_*   named threads with seeded RNGs                     thread.c
+ *
+ * Beside it, each with its own header:
+ *   tw_barrier_*, tw_event_*, tw_counter_*, tw_credit_* (futex
+ *                 based, with deadlines; sleep_until_ns())           sync.h, sync.c
+ *   rng_*         seeded randomness                                  rng.h, rng.c
+ *   deadline_*    deadlines, now_ns(), ns_to_s()                     timeutil.h
+ *   wait_check_*  batched waits that tell a lost wake-up             wait_check.h, .c
+ *   fuzzy_*, jitter_*, faults_*: race widening                       race/
+ *   compat.h      kernel ABI values Debian 12's liburing lacks
+ * The harness's own: case.h (what harness.c, case.c and tc.c share),
+ * procfs.h (reading /proc; runner/supervise builds procfs.c too).
+ *
+ * For a test writer: doc/harness.md.
  */
 #ifndef TW_HARNESS_H
 #define TW_HARNESS_H
@@ -33,7 +52,7 @@
 #include "timeutil.h"
 #include "sync.h"
 
-/* ---- ring profiles --------------------------------------------------- */
+/* ---- ring profiles (profile.c) ----------------------------------------- */
 
 enum profile_id {
 	P_DEFAULT,
@@ -71,7 +90,7 @@ struct profile {
 extern const struct profile profiles[P_COUNT];
 const struct profile *profile_by_name(const char *name);
 
-/* ---- test cases -------------------------------------------------------- */
+/* ---- scenarios and cases (harness.c, case.c) ---------------------------- */
 
 enum verdict { V_PASS, V_SKIP, V_FAIL, V_HANG, V_CRASH };
 
@@ -119,6 +138,8 @@ int harness_main(int argc, char **argv, const struct scenario *sc);
  */
 struct tcase *tc_selftest_new(const char *name);
 
+/* ---- verdicts and messages (tc.c) ------------------------------------------ */
+
 /* Verdicts and messages. All printf-like; messages are prefixed with the case
  * name and go to stdout as TAP diagnostics ("# ..."). */
 enum verdict tc_fail(struct tcase *tc, const char *fmt, ...)
@@ -137,8 +158,17 @@ bool tc_failed(const struct tcase *tc);
 struct deadline tc_deadline(const struct tcase *tc);
 /* True while the load phase (duration) lasts. */
 bool tc_keep_going(const struct tcase *tc, const struct deadline *load_end);
+struct ledger;
+struct tring;
+/*
+ * Report a hang of this case: what was awaited, then the ledger (if any),
+ * the ring's fdinfo (if any) and every thread's state, wchan and kernel
+ * stack. Sets the verdict to HANG and returns it.
+ */
+enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct tring *r,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* ---- rings ------------------------------------------------------------- */
+/* ---- rings (tring.c) ------------------------------------------------------ */
 
 struct tring {
 	struct io_uring ring;
@@ -168,9 +198,10 @@ int tring_fd(const struct tring *r);
 /* Next free SQE, submitting what is queued when the SQ is full. */
 struct io_uring_sqe *tring_sqe(struct tring *r);
 /*
- * Wait for min_complete CQEs with a timeout, optionally with min_wait (usec,
- * 0 = none) and a signal mask. Returns io_uring_enter()'s result
- * (0, -ETIME, -EINTR, ...). No submission happens here.
+ * Wait for min_complete CQEs with a timeout (timeout_ns < 0: none, where
+ * something else ends the wait), optionally with min_wait (usec, 0 = none)
+ * and a signal mask. Returns io_uring_enter()'s result (0, -ETIME, -EINTR,
+ * ...). No submission happens here.
  */
 int tring_wait(struct tring *r, unsigned min_complete, int64_t timeout_ns,
 	       unsigned min_wait_usec, const sigset_t *mask);
@@ -184,7 +215,7 @@ bool kernel_has_op(int op);
 /* Features the kernel reported at setup of the first ring. */
 unsigned kernel_features(void);
 
-/* ---- CQE ledger -------------------------------------------------------- */
+/* ---- CQE ledger (ledger.c) ------------------------------------------------ */
 
 /*
  * user_data layout: [63..56] ledger tag, [55..44] producer, [43..32] channel,
@@ -226,18 +257,8 @@ void ledger_dump(const struct ledger *l);
 /* Reap everything in the CQ into the ledger. Returns the number reaped. */
 unsigned ledger_reap(struct ledger *l, struct tring *r);
 
-/* ---- diagnostics ------------------------------------------------------- */
+/* ---- diagnostics (diag.c) ------------------------------------------------- */
 
-/*
- * Report a hang of this case: what was awaited, then the ledger (if any),
- * the ring's fdinfo (if any) and every thread's state, wchan and kernel
- * stack. Sets the verdict to HANG and returns it.
- */
-enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct tring *r,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* A task's state letter (R, S, D, T, Z, ...; '?' if unreadable). Waiting
- * until another task sleeps or stops is a bounded poll of this. */
-char proc_task_state(pid_t tid);
 /* Dump /proc/<pid>/task/<*>: comm, state, wchan, stack. */
 void diag_dump_tasks(pid_t pid, const char *indent);
 /* Dump the io_uring fds of a process: fdinfo of each. */
@@ -246,7 +267,7 @@ void diag_dump_fdinfo(pid_t pid, int fd, const char *indent);
 /* Kernel tasks that look busy in io_uring teardown (kworkers, iou-*). */
 void diag_dump_uring_kthreads(const char *indent);
 
-/* ---- processes --------------------------------------------------------- */
+/* ---- processes (proc.c) --------------------------------------------------- */
 
 struct child {
 	pid_t pid;
@@ -266,9 +287,32 @@ int proc_spawn(struct child *c, int (*fn)(void *), void *arg);
 int proc_reap(struct child *c, const struct deadline *dl, int *status);
 /* SIGKILL and reap by the deadline; -ETIMEDOUT means unkillable. */
 int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
+/*
+ * A case's child at the end of the case: reap it by the case's hang
+ * deadline; one still running then is a hang ("<what> (pid N) could not be
+ * reaped"), and is SIGKILLed. 0, or -ETIMEDOUT after the report.
+ */
+int proc_reap_or_kill(struct tcase *tc, struct child *c, const char *what);
 const char *proc_status_str(int status, char *buf, size_t len);
 
-/* ---- teardown probes --------------------------------------------------- */
+/*
+ * Tasks (threads or processes, of this process or another) by their id,
+ * through /proc/<tid>/task/<tid>. A task's state letter: R, S, D, T, Z, ...
+ * ('?' if unreadable).
+ */
+char proc_task_state(pid_t tid);
+/* Poll (bounded, yielding) until the task is in the given state ('S'
+ * asleep, 'T' stopped): 0, or -ETIMEDOUT at the deadline. */
+int proc_task_wait_state(pid_t tid, char state, const struct deadline *dl);
+/* CPU time the task (that thread alone) has used, in ns; -1 if unreadable. */
+int64_t proc_task_cpu_ns(pid_t tid);
+/* The first thread of process pid whose name starts with prefix
+ * ("iou-sqp-"), or -1. */
+pid_t proc_find_thread(pid_t pid, const char *prefix);
+unsigned ncpus(void);
+bool is_root(void);
+
+/* ---- teardown probes (probe.c) -------------------------------------------- */
 
 /*
  * A teardown probe proves that a ring's context was freed: the read end of
@@ -297,7 +341,7 @@ void probe_close(struct teardown_probe *p);
  * teardown that does not finish in time is reported as a hang. */
 void tring_exit_proven(struct tcase *tc, struct tring *rings, unsigned n, uint64_t probe_ud);
 
-/* ---- threads ----------------------------------------------------------- */
+/* ---- threads (thread.c) --------------------------------------------------- */
 
 struct tw_thread {
 	pthread_t th;
@@ -318,8 +362,5 @@ int tw_thread_join(struct tw_thread *t, const struct deadline *dl);
 /* Join all; on a timeout report a hang naming the stuck thread. */
 enum verdict tw_threads_join(struct tcase *tc, struct tw_thread *t, unsigned n,
 			     const struct ledger *l, const struct tring *r);
-
-unsigned ncpus(void);
-bool is_root(void);
 
 #endif

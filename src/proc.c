@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* Processes: fork with a leash, pidfd reaping with deadlines, kills. */
+/*
+ * Processes: fork with a leash, pidfd reaping with deadlines, kills; and
+ * tasks seen through /proc (state, CPU time, a thread by its name).
+ */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -12,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "procfs.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -83,6 +90,17 @@ int proc_kill_reap(struct child *c, const struct deadline *dl, int *status)
 	return proc_reap(c, dl, status);
 }
 
+int proc_reap_or_kill(struct tcase *tc, struct child *c, const char *what)
+{
+	struct deadline dl = tc_deadline(tc);
+	int status;
+
+	if (!proc_reap(c, &dl, &status) || !proc_kill_reap(c, &dl, &status))
+		return 0;
+	tc_hang(tc, NULL, NULL, "%s (pid %d) could not be reaped", what, c->pid);
+	return -ETIMEDOUT;
+}
+
 const char *proc_status_str(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
@@ -93,6 +111,66 @@ const char *proc_status_str(int status, char *buf, size_t len)
 	else
 		snprintf(buf, len, "status 0x%x", status);
 	return buf;
+}
+
+/* /proc/<tid>/task/<tid>: any task by its id alone, with per-thread values
+ * (/proc/<tid>/stat sums the CPU time of the whole thread group). */
+static int task_stat(pid_t tid, struct procfs_stat *st)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task/%d", (int)tid, (int)tid);
+	return procfs_stat(dir, st);
+}
+
+char proc_task_state(pid_t tid)
+{
+	struct procfs_stat st;
+
+	task_stat(tid, &st);
+	return st.state;
+}
+
+int proc_task_wait_state(pid_t tid, char state, const struct deadline *dl)
+{
+	while (proc_task_state(tid) != state) {
+		if (deadline_passed(dl))
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+	return 0;
+}
+
+int64_t proc_task_cpu_ns(pid_t tid)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	struct procfs_stat st;
+
+	if (task_stat(tid, &st) || hz <= 0)
+		return -1;
+	return (int64_t)((st.utime + st.stime) * (NSEC_PER_SEC / hz));
+}
+
+pid_t proc_find_thread(pid_t pid, const char *prefix)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	pid_t found = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)pid, de->d_name);
+		if (!procfs_read(path, comm, sizeof(comm)) && !strncmp(comm, prefix, strlen(prefix)))
+			found = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
 }
 
 unsigned ncpus(void)

@@ -6,11 +6,13 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "procfs.h"
 
 static unsigned features_seen;
 
@@ -21,15 +23,11 @@ unsigned kernel_features(void)
 
 static int read_io_uring_disabled(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
-	int v = 0;
+	char buf[16];
 
-	if (!f)
+	if (procfs_read("/proc/sys/kernel/io_uring_disabled", buf, sizeof(buf)))
 		return 0;
-	if (fscanf(f, "%d", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
+	return atoi(buf);
 }
 
 /* Why the kernel refused a ring set-up, as a skip reason, or NULL if the

@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include "harness.h"
-#include "regress.h"
 
 #ifndef IORING_SETUP_CQE_MIXED
 #define IORING_SETUP_CQE_MIXED	(1U << 18)
@@ -162,7 +161,7 @@ static void *rescuer(struct tw_thread *t)
 	    !__atomic_compare_exchange_n(&rs->state, &waiting, 2, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return NULL;
-	rs->cpu_ns = task_cpu_ns(getpid(), rs->waiter);
+	rs->cpu_ns = proc_task_cpu_ns(rs->waiter);
 	reap(rs->tc, rs->r, rs->next, NR_CQES);
 	return NULL;
 }

@@ -18,22 +18,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/fdpass.h"
+#include "lib/probed_ring.h"
 #include "harness.h"
 
 /* Set for the exec'd submitter: "<ready write fd> <hold read fd>". */
 #define EXEC_ENV	"TW_REGRESS_EXEC_LOCAL_TW"
 
-struct shared {
-	struct tw_event ready;		/* submitter: ring set up */
-	struct tw_event taken;		/* observer: has its own reference */
-	int ring_fd;
-	int err;
-};
-
 struct ctx {
 	struct tcase *tc;
-	struct shared *sh;
+	struct probed_ring *probed;	/* MAP_SHARED: the submitter's ring */
 	struct teardown_probe probe;
 	int ready[2];			/* the exec'd submitter says it runs */
 	int hold[2];			/* it lives until the write end closes */
@@ -42,24 +35,17 @@ struct ctx {
 static int submitter(void *arg)
 {
 	struct ctx *c = arg;
-	struct deadline dl;
 	struct tring r;
 	char env[32];
 
 	probe_drop_writer(&c->probe);
 	close(c->ready[0]);
 	close(c->hold[1]);
-	if (tring_init(c->tc, &r, "defer", c->tc->prof, NULL) != V_PASS) {
-		c->sh->err = -1;
-		tw_event_set(&c->sh->ready);
-		return 1;
-	}
-	c->sh->err = io_uring_register_files(&r.ring, &c->probe.rfd, 1);
-	probe_drop_reader(&c->probe);
-	c->sh->ring_fd = tring_fd(&r);
-	tw_event_set(&c->sh->ready);
-	dl = tc_deadline(c->tc);
-	if (c->sh->err || tw_event_wait(&c->sh->taken, &dl))
+	if (tring_init(c->tc, &r, "defer", c->tc->prof, NULL) == V_PASS)
+		probed_ring_register(c->probed, &r, &c->probe);
+	else
+		c->probed->err = -1;
+	if (probed_ring_offer(c->tc, c->probed, &c->probe))
 		return 1;
 	/* Our fd goes; we stay the ring's submitter task. */
 	tring_exit(&r);
@@ -105,16 +91,16 @@ static int send_msg(struct tcase *tc, int ring_fd, int *res)
 
 static enum verdict run(struct tcase *tc)
 {
-	struct shared *sh = proc_shared_alloc(sizeof(*sh));
-	struct ctx c = { .tc = tc, .sh = sh };
+	struct probed_ring *probed = proc_shared_alloc(sizeof(*probed));
+	struct ctx c = { .tc = tc, .probed = probed };
 	struct pollfd pfd;
 	struct deadline dl;
 	struct child ch;
-	int fd = -1, res, status;
+	int fd = -1, res;
 
 	if (!kernel_has_op(IORING_OP_MSG_RING))
 		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
-	if (!sh || probe_create(&c.probe, "defer ring") || pipe(c.ready) ||
+	if (!probed || probe_create(&c.probe, "defer ring") || pipe(c.ready) ||
 	    pipe(c.hold))
 		return tc_fail(tc, "mmap/pipe: %s", strerror(errno));
 	if (proc_spawn(&ch, submitter, &c))
@@ -123,21 +109,9 @@ static enum verdict run(struct tcase *tc)
 	close(c.ready[1]);
 	close(c.hold[0]);
 	dl = tc_deadline(tc);
-	if (tw_event_wait(&sh->ready, &dl)) {
-		tc_hang(tc, NULL, NULL, "the submitter did not set up its ring");
+	fd = probed_ring_take(tc, probed, &ch, &dl, "submitter", "ring");
+	if (fd < 0)
 		goto out;
-	}
-	if (sh->err) {
-		if (tc_verdict(tc) == V_PASS)
-			tc_fail(tc, "registering the probe as a fixed file: %s", strerror(-sh->err));
-		goto out;
-	}
-	fd = fdpass_take(ch.pidfd, sh->ring_fd);
-	if (fd < 0) {
-		tc_skip(tc, "cannot take the submitter's ring fd (pidfd_getfd): %s", strerror(-fd));
-		goto out;
-	}
-	tw_event_set(&sh->taken);
 	pfd = (struct pollfd){ .fd = c.ready[0], .events = POLLIN };
 	if (poll(&pfd, 1, (int)(tc->hang_ns / NSEC_PER_MSEC)) != 1) {
 		tc_hang(tc, NULL, NULL, "the submitter did not come back from exec");
@@ -159,12 +133,10 @@ out:
 	if (fd >= 0)
 		close(fd);
 	close(c.hold[1]);
-	dl = tc_deadline(tc);
-	if (proc_reap(&ch, &dl, &status) && proc_kill_reap(&ch, &dl, &status))
-		tc_hang(tc, NULL, NULL, "the exec'd submitter (pid %d) could not be reaped", ch.pid);
+	proc_reap_or_kill(tc, &ch, "the exec'd submitter");
 	close(c.ready[0]);
 	probe_close(&c.probe);
-	munmap(sh, sizeof(*sh));
+	munmap(probed, sizeof(*probed));
 	return tc_verdict(tc);
 }
 

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "harness.h"
-#include "regress.h"
 
 #define PROMPT_NS	(200 * NSEC_PER_MSEC)
 #define POLL_NS		(600 * NSEC_PER_MSEC)
@@ -37,7 +36,7 @@ static void *send_fn(struct tw_thread *t)
 
 	if (tring_init(s->tc, &src, "sender", &profiles[P_DEFAULT], NULL) != V_PASS)
 		return NULL;
-	if (task_wait_state(getpid(), s->poller, 'S', &dl)) {
+	if (proc_task_wait_state(s->poller, 'S', &dl)) {
 		tc_hang(s->tc, NULL, s->target, "the submitter never went to sleep on ring B");
 		goto out;
 	}

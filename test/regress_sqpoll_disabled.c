@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "regress.h"
 
 #ifndef IORING_SETUP_R_DISABLED
 #define IORING_SETUP_R_DISABLED	(1U << 6)
@@ -48,7 +47,7 @@ static enum verdict run(struct tcase *tc)
 	io_uring_submit(&r.ring);
 	/* The SQ thread names itself once it first runs. */
 	dl = tc_deadline(tc);
-	while ((sqt = task_find(getpid(), "iou-sqp-")) < 0 && !deadline_passed(&dl))
+	while ((sqt = proc_find_thread(getpid(), "iou-sqp-")) < 0 && !deadline_passed(&dl))
 		sched_yield();
 	if (sqt < 0) {
 		tc_skip(tc, "no SQ thread (iou-sqp-*) for a disabled ring on this kernel");
@@ -58,12 +57,12 @@ static enum verdict run(struct tcase *tc)
 	 * spinning thread is runnable (R) whenever looked at, even while the
 	 * CPU is busy with others; an idle one sleeps (S). */
 	t0 = now_ns();
-	cpu0 = task_cpu_ns(getpid(), sqt);
+	cpu0 = proc_task_cpu_ns(sqt);
 	for (unsigned i = 0; i < SAMPLES; i++) {
 		sleep_until_ns(t0 + (int64_t)(i + 1) * WATCH_NS / SAMPLES);
-		running += task_state(getpid(), sqt) == 'R';
+		running += proc_task_state(sqt) == 'R';
 	}
-	cpu1 = task_cpu_ns(getpid(), sqt);
+	cpu1 = proc_task_cpu_ns(sqt);
 	wall = now_ns() - t0;
 	tc_log(tc, "SQ thread while the ring is disabled: runnable in %u of %u looks, %.3f s CPU "
 	       "in %.3f s", running, SAMPLES, ns_to_s(cpu1 - cpu0), ns_to_s(wall));

@@ -18,19 +18,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/fdpass.h"
+#include "lib/probed_ring.h"
 #include "harness.h"
-#include "regress.h"
 
 #define PROMPT_NS	(2 * NSEC_PER_SEC)	/* teardown takes milliseconds */
 
 struct shared {
-	struct tw_event ready;		/* owner: ring set up, fd number below */
-	struct tw_event taken;		/* observer: has its own reference */
+	struct probed_ring probed;	/* the owner's ring, taken by the observer */
 	struct tw_event closed;		/* owner: its fd is gone */
 	struct tw_event done;		/* observer: the owner may exit */
-	int ring_fd;
-	int err;
 };
 
 struct ctx {
@@ -50,14 +46,10 @@ static void *setup_thread(struct tw_thread *t)
 {
 	struct ctx *c = t->arg;
 
-	if (tring_init(c->tc, &c->ring, "sqpoll", c->tc->prof, NULL) != V_PASS) {
-		c->sh->err = -1;
-		return NULL;
-	}
 	/* The probe: only a fixed file, no request that teardown must cancel
 	 * through the stopped thread. */
-	c->sh->err = io_uring_register_files(&c->ring.ring, &c->probe.rfd, 1);
-	c->sh->ring_fd = tring_fd(&c->ring);
+	if (tring_init(c->tc, &c->ring, "sqpoll", c->tc->prof, NULL) == V_PASS)
+		probed_ring_register(&c->sh->probed, &c->ring, &c->probe);
 	return NULL;
 }
 
@@ -69,16 +61,13 @@ static int owner(void *arg)
 	struct deadline dl;
 
 	probe_drop_writer(&c->probe);
-	c->sh->err = -1;
+	c->sh->probed.err = -1;
 	if (!tw_thread_start(c->tc, &t, "setup", 0, setup_thread, c)) {
 		dl = tc_deadline(c->tc);
 		if (tw_thread_join(&t, &dl))
-			c->sh->err = -1;
+			c->sh->probed.err = -1;
 	}
-	probe_drop_reader(&c->probe);
-	tw_event_set(&c->sh->ready);
-	dl = tc_deadline(c->tc);
-	if (c->sh->err || tw_event_wait(&c->sh->taken, &dl))
+	if (probed_ring_offer(c->tc, &c->sh->probed, &c->probe))
 		return 1;
 	tring_exit(&c->ring);
 	tw_event_set(&c->sh->closed);
@@ -95,8 +84,8 @@ static enum verdict run(struct tcase *tc)
 	struct ctx c = { .tc = tc, .sh = sh };
 	struct deadline dl;
 	struct child ch;
-	int fd, status;
 	pid_t sqt;
+	int fd;
 	int64_t t0;
 
 	if (!sh || probe_create(&c.probe, "sqpoll ring"))
@@ -105,28 +94,15 @@ static enum verdict run(struct tcase *tc)
 		return tc_fail(tc, "fork: %s", strerror(errno));
 	probe_drop_reader(&c.probe);
 	dl = tc_deadline(tc);
-	if (tw_event_wait(&sh->ready, &dl)) {
-		tc_hang(tc, NULL, NULL, "the owner did not set up its SQPOLL ring");
+	fd = probed_ring_take(tc, &sh->probed, &ch, &dl, "owner", "SQPOLL ring");
+	if (fd < 0)
 		goto out;
-	}
-	if (sh->err) {
-		/* The owner's tring_init() reported a skip or failure itself. */
-		if (!tc_failed(tc) && tc_verdict(tc) != V_SKIP)
-			tc_fail(tc, "registering the probe as a fixed file: %s", strerror(-sh->err));
-		goto out;
-	}
-	fd = fdpass_take(ch.pidfd, sh->ring_fd);
-	if (fd < 0) {
-		tc_skip(tc, "cannot take the owner's ring fd (pidfd_getfd): %s", strerror(-fd));
-		goto out;
-	}
-	tw_event_set(&sh->taken);
 	if (tw_event_wait(&sh->closed, &dl)) {
 		tc_hang(tc, NULL, NULL, "the owner did not close its ring fd");
 		goto out_fd;
 	}
 	/* The SQ thread names itself once it first runs: until then, look. */
-	while ((sqt = task_find(ch.pid, "iou-sqp-")) < 0 && !deadline_passed(&dl))
+	while ((sqt = proc_find_thread(ch.pid, "iou-sqp-")) < 0 && !deadline_passed(&dl))
 		sched_yield();
 	if (sqt < 0) {
 		tc_fail(tc, "the owner's SQ thread (iou-sqp-%d) never showed up", ch.pid);
@@ -134,9 +110,9 @@ static enum verdict run(struct tcase *tc)
 	}
 	/* Stop the owner; its SQ thread stops with it (io threads take SIGSTOP). */
 	kill(ch.pid, SIGSTOP);
-	if (task_wait_state(ch.pid, sqt, 'T', &dl)) {
+	if (proc_task_wait_state(sqt, 'T', &dl)) {
 		tc_skip(tc, "the SQ thread of the owner does not stop with SIGSTOP (state %c)",
-			task_state(ch.pid, sqt));
+			proc_task_state(sqt));
 		goto out_fd;
 	}
 	t0 = now_ns();
@@ -168,9 +144,7 @@ out_fd:
 out:
 	kill(ch.pid, SIGCONT);
 	tw_event_set(&sh->done);
-	dl = tc_deadline(tc);
-	if (proc_reap(&ch, &dl, &status) && proc_kill_reap(&ch, &dl, &status))
-		tc_hang(tc, NULL, NULL, "the ring's owner (pid %d) could not be reaped", ch.pid);
+	proc_reap_or_kill(tc, &ch, "the ring's owner");
 	probe_close(&c.probe);
 	munmap(sh, sizeof(*sh));
 	return tc_verdict(tc);

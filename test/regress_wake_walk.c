@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "harness.h"
-#include "regress.h"
 
 #define PROMPT_NS	(200 * NSEC_PER_MSEC)	/* a wake-up takes microseconds */
 
@@ -56,7 +55,7 @@ static int start_asleep(struct tcase *tc, struct tw_thread *t, const char *name,
 		return -1;
 	}
 	/* t->tid was set before the thread ran waiter_fn(). */
-	if (task_wait_state(getpid(), t->tid, 'S', &dl)) {
+	if (proc_task_wait_state(t->tid, 'S', &dl)) {
 		tc_hang(tc, NULL, w->ring, "%s (wants %u CQEs) never went to sleep in io_uring_enter",
 			name, w->want);
 		return -1;
