@@ -229,7 +229,19 @@ check_sometimes() {
 	valid_reports
 }
 
+# A regression test's failing case carries its fix after the time: the time
+# is still read (it was 0.00 when the line did not end in " s").
+check_fix_hint_time() {
+	cat >"$work/fix.log" <<'EOF'
+# case regress_x.default: normal task_work
+# regress_x.default: fail in 0.82 s: may be missing fix 0123456789ab ("io_uring: x")
+not ok 1 regress_x.default # FAIL lost wake-up; may be missing fix 0123456789ab ("io_uring: x")
+EOF
+	awk -f "$top/runner/tap.awk" "$work/fix.log" >"$work/out" 2>&1 || fail "tap.awk failed"
+	expect_line "^result	regress_x\\.default	fail	0\\.82	lost wake-up; may be missing"
+}
+
 # ---- driver -----------------------------------------------------------------------
 
 run_runner_checks "pass fail skip hang_in_case hang_watchdog timeout_sigint timeout_sigkill crash
-	program_crash kernel_splat taint xfail xpass sometimes"
+	program_crash kernel_splat taint xfail xpass sometimes fix_hint_time"
