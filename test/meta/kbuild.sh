@@ -134,19 +134,19 @@ export TW_BUILD_KERNEL TW_VM_RUN FAKE_LOG
 
 tree=$work/tree
 git init -q "$tree"
-commit() { # MESSAGE: commit the tree as it is
+commit_tree() { # MESSAGE: commit the tree as it is
 	git -C "$tree" add -A && git -C "$tree" -c user.name=t -c user.email=t@t commit -q -m "$1"
 }
-say good >"$tree/state" && commit "c1 good"
+say good >"$tree/state" && commit_tree "c1 good"
 good=$(git -C "$tree" rev-parse HEAD)
-say 'good, comment' >"$tree/state" && commit "c2 harmless"
-say 'good, more' >"$tree/state" && commit "c3 harmless"
-: >"$tree/NOBUILD" && commit "c4 breaks the build"
-rm "$tree/NOBUILD" && commit "c5 fixes the build"
-say 'BAD' >"$tree/state" && commit "c6 the regression"
+say 'good, comment' >"$tree/state" && commit_tree "c2 harmless"
+say 'good, more' >"$tree/state" && commit_tree "c3 harmless"
+: >"$tree/NOBUILD" && commit_tree "c4 breaks the build"
+rm "$tree/NOBUILD" && commit_tree "c5 fixes the build"
+say 'BAD' >"$tree/state" && commit_tree "c6 the regression"
 first_bad=$(git -C "$tree" rev-parse HEAD)
-say 'BAD, comment' >"$tree/state" && commit "c7 harmless"
-say 'BAD, more' >"$tree/state" && commit "c8 harmless"
+say 'BAD, comment' >"$tree/state" && commit_tree "c7 harmless"
+say 'BAD, more' >"$tree/state" && commit_tree "c8 harmless"
 
 # A source tree for bisect-demo: the files its commits touch, and a patch.
 demo_src=$work/demo-src

@@ -100,8 +100,8 @@ run() {
 	rc=$?
 }
 
-# expect_json FILE FIXED-STRING: the matrix JSON has it (one entry a line).
-expect_json() {
+# expect_json_text FILE FIXED-STRING: the matrix JSON has it (one entry a line).
+expect_json_text() {
 	grep -qF -- "$2" "$1" || fail "$1 lacks: $2
 $(sed 's/^/  json| /' "$1")"
 }
@@ -175,12 +175,12 @@ check_run() {
 	[ -f "$work/m/9.9/get-kernel.log" ] || fail "no 9.9/get-kernel.log"
 	j=$work/m/matrix.json
 	valid_json "$j"
-	expect_json "$j" '"runtests_args": "fanin_local --repeat 1",'
-	expect_json "$j" '{"label": "7.3", "kernel": "7.3", "image": "'"$work/images/7.3"'", "release": "7.3.4+deb13-cloud-amd64", "status": 1, "status_text": "fail", "note": null, "seconds": '
-	expect_json "$j" '"counts": {"pass": 1, "fail": 1, "skip": 1, "xfail": 0, "xpass": 0, "hang": 1, "crash": 0}}'
-	expect_json "$j" '{"label": "9.9", "kernel": "9.9", "image": null, "release": null, "status": 4, "status_text": "no-kernel", "note": "get-kernel: no Debian cloud-amd64 kernel 9.9; available: 6.1 (6.1.176), 7.3 (7.3.4) (get-kernel exit 3)", '
-	expect_json "$j" '{"name": "fanin_local.defer", "differs": true, "results": {"host": {"result": "pass", "runs": 1, "count": 1, "reason": "", "known_issue": null}, "7.3": {"result": "fail", "runs": 1, "count": 1, "reason": "lost CQE: producer 0 \"x\" seq 3", "known_issue": null}}}'
-	expect_json "$j" '{"name": "fanin_local.default", "differs": false,'
+	expect_json_text "$j" '"runtests_args": "fanin_local --repeat 1",'
+	expect_json_text "$j" '{"label": "7.3", "kernel": "7.3", "image": "'"$work/images/7.3"'", "release": "7.3.4+deb13-cloud-amd64", "status": 1, "status_text": "fail", "note": null, "seconds": '
+	expect_json_text "$j" '"counts": {"pass": 1, "fail": 1, "skip": 1, "xfail": 0, "xpass": 0, "hang": 1, "crash": 0}}'
+	expect_json_text "$j" '{"label": "9.9", "kernel": "9.9", "image": null, "release": null, "status": 4, "status_text": "no-kernel", "note": "get-kernel: no Debian cloud-amd64 kernel 9.9; available: 6.1 (6.1.176), 7.3 (7.3.4) (get-kernel exit 3)", '
+	expect_json_text "$j" '{"name": "fanin_local.defer", "differs": true, "results": {"host": {"result": "pass", "runs": 1, "count": 1, "reason": "", "known_issue": null}, "7.3": {"result": "fail", "runs": 1, "count": 1, "reason": "lost CQE: producer 0 \"x\" seq 3", "known_issue": null}}}'
+	expect_json_text "$j" '{"name": "fanin_local.default", "differs": false,'
 	grep -q '^reasons:' "$work/m/matrix.txt" || fail "matrix.txt has no reasons"
 	grep -qF '7.3: FAIL  lost CQE: producer 0 "x" seq 3' "$work/m/matrix.txt" || fail "matrix.txt: reason not unescaped"
 }
@@ -220,7 +220,7 @@ check_repeat() {
 	expect_line '^\* fanin_local\.defer +FAIL\(1/3\) +pass$'
 	expect_line '^  wakeup\.defer +pass +pass$'
 	expect_line '^    host: FAIL\(1/3\)  order: seq 2 after 3$'
-	expect_json "$work/m/matrix.json" '"host": {"result": "fail", "runs": 3, "count": 1, "reason": "order: seq 2 after 3"'
+	expect_json_text "$work/m/matrix.json" '"host": {"result": "fail", "runs": 3, "count": 1, "reason": "order: seq 2 after 3"'
 }
 
 check_show_merge() {
@@ -241,7 +241,7 @@ check_show_merge() {
 	expect_line '^  case  +host  7\.3   7\.3-2$'
 	expect_line '^\* fanin_local\.defer +pass  FAIL  FAIL$'
 	valid_json "$work/merged/matrix.json"
-	expect_json "$work/merged/matrix.json" '{"label": "7.3-2", "kernel": "7.3",'
+	expect_json_text "$work/merged/matrix.json" '{"label": "7.3-2", "kernel": "7.3",'
 	[ -f "$work/merged/7.3-2/results.json" ] || fail "merge did not copy the column"
 	# All columns passing: exit 0.
 	spec ok "status 0" "release 1.0" "fanin_local.default pass"
