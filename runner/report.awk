@@ -5,7 +5,7 @@
 #
 #   awk -v dir=DIR -v kernel=RELEASE -v seed=S -v duration=SECS -v limit=SECS \
 #       -v repeat=N -v started=TIME -v complete=0|1 -v kmsg_state=STATE \
-#       -v uring=VALUE -f runner/report.awk RECORDS
+#       -v uring=VALUE -f runner/json.awk -f runner/report.awk RECORDS
 #
 # Reads the run's records, one TAB-separated line per case: name, program,
 # profile, result, seconds, iteration, log, kmsg, known issue, reason ("-"
@@ -41,24 +41,8 @@
 
 BEGIN { FS = "\t" }
 
-# Every occurrence of from in s replaced by to. Not gsub(): awks disagree on
-# backslashes and "&" in its replacement text.
-function replace(s, from, to,   out, i) {
-	out = ""
-	while ((i = index(s, from)) > 0) {
-		out = out substr(s, 1, i - 1) to
-		s = substr(s, i + length(from))
-	}
-	return out s
-}
-function jstr(s) {
-	s = replace(s, "\\", "\\\\")
-	s = replace(s, "\"", "\\\"")
-	s = replace(s, "\t", "\\t")
-	gsub(/[\001-\037]/, "", s)
-	return "\"" s "\""
-}
-function jopt(s) { return s == "-" || s == "" ? "null" : jstr(s) }
+# replace, jstr, jopt: runner/json.awk. A record's "-" is an empty field.
+function jrec(s) { return s == "-" ? "null" : jopt(s) }
 function xstr(s) {
 	s = replace(s, "&", "&amp;")
 	s = replace(s, "<", "&lt;")
@@ -217,8 +201,8 @@ function write_json(jf,   kinds, line, k, i) {
 	print "  \"repeat\": " repeat + 0 "," > jf
 	print "  \"started\": " jstr(started) "," > jf
 	print "  \"complete\": " (complete ? "true" : "false") "," > jf
-	print "  \"kmsg\": " jopt(kmsg_state) "," > jf
-	print "  \"io_uring_disabled\": " jopt(uring) "," > jf
+	print "  \"kmsg\": " jrec(kmsg_state) "," > jf
+	print "  \"io_uring_disabled\": " jrec(uring) "," > jf
 	split("pass fail skip xfail xpass hang crash", kinds, " ")
 	line = ""
 	for (k = 1; k <= 7; k++)
@@ -228,10 +212,10 @@ function write_json(jf,   kinds, line, k, i) {
 	for (i = 1; i <= n; i++) {
 		# One test per line: greppable, and diffs of two runs stay readable.
 		print "    {" jfield("name", jstr(name[i])) ", " jfield("program", jstr(prog[i])) ", " \
-			jfield("profile", jopt(prof[i])) ", " jfield("result", jstr(res[i])) ", " \
+			jfield("profile", jrec(prof[i])) ", " jfield("result", jstr(res[i])) ", " \
 			jfield("seconds", sprintf("%.2f", secs[i])) ", " jfield("reason", jstr(why[i])) ", " \
-			jfield("iteration", iter[i] + 0) ", " jfield("log", jopt(logf[i])) ", " \
-			jfield("kmsg", jopt(kmsgf[i])) ", " jfield("known_issue", jopt(hint[i])) \
+			jfield("iteration", iter[i] + 0) ", " jfield("log", jrec(logf[i])) ", " \
+			jfield("kmsg", jrec(kmsgf[i])) ", " jfield("known_issue", jrec(hint[i])) \
 			"}" (i < n ? "," : "") > jf
 	}
 	print "  ]" > jf

@@ -13,7 +13,7 @@ write_reports() {
 	awk -v dir="$results_dir" -v kernel="$kernel" -v seed="$seed" -v duration="$duration" \
 		-v limit="$timeout" -v repeat="$repeat" -v started="$started_at" -v complete="$1" \
 		-v kmsg_state="$kmsg_state" -v uring="$uring_disabled" \
-		-f "$top/runner/report.awk" "$tmp/records"
+		-f "$top/runner/json.awk" -f "$top/runner/report.awk" "$tmp/records"
 }
 
 # $TW_REPORT_HOOK RESULTS_DIR [FILES...]: run after the reports were

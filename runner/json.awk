@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 #
-# kernels/json.awk - JSON in and out for the kernel tools' awk programs
-# (matrix.awk, mutation-score.awk, coverage-report.awk): functions only, no
-# rules. Loaded first: awk -f kernels/json.awk -f PROGRAM.awk.
+# runner/json.awk - JSON in and out for the awk programs that write or read
+# the suite's JSON (runner/report.awk; kernels/matrix.awk,
+# mutation-score.awk, coverage-report.awk): functions only, no rules.
+# Loaded first: awk -f runner/json.awk -f PROGRAM.awk.
 #
 # Writing:  jstr(s)  s as a JSON string (backslash, quote, tab escaped;
 #                    other control characters dropped)
