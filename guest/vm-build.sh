@@ -5,8 +5,10 @@
 #
 # The sources are copied into a private build directory ($sdir,
 # build-static/: the user's own build is never touched), built there with
-# ./configure --static. The initramfs holds the suite under /suite,
-# busybox-static, guest/init as /init and the guest's helpers.
+# ./configure --static and installed with make install-suite into the work
+# directory: that tree is the guest's /suite, the same tree make install
+# gives a CI lab. The initramfs holds it, busybox-static, guest/init as
+# /init and the guest's helpers.
 
 check_inputs() {
 	[ -e "$kernel" ] || bad_input "$kernel: no such file"
@@ -103,12 +105,22 @@ check_kernel() {
 		bad_input "$busybox is not statically linked: install busybox-static (apt-get install busybox-static)"
 }
 
-# The list for guest/mkcpio: busybox with a link per applet, the suite
-# under /suite as runtests.sh expects it (test/, runner/), the guest's
-# helpers in /bin, /init and its settings.
+# The suite as make install lays it out, into $work/stage/suite: the
+# guest's /suite (runtests.sh, runner/, test/, bench/). A fresh tree each
+# run, so nothing stale goes into the guest.
+install_suite() {
+	suite=$work/stage/suite
+	if ! make -C "$sdir" install-suite DESTDIR="$work/stage" suitedir=/suite \
+		>>"$sdir/build.log" 2>&1; then
+		tail -n 15 "$sdir/build.log" >&2
+		bad_input "cannot install the suite into $work/stage (log: $sdir/build.log)"
+	fi
+}
+
+# The list for guest/mkcpio: busybox with a link per applet, the installed
+# suite under /suite, the guest's helpers in /bin, /init and its settings.
 initramfs_list() {
-	for d in /bin /dev /etc /proc /sys /tmp /root /home /suite /suite/test \
-		/suite/runner /suite/extra /suite/bench; do
+	for d in /bin /dev /etc /proc /sys /tmp /root /home; do
 		say "dir $d 0755"
 	done
 	say "dir /tmp 1777"
@@ -133,21 +145,17 @@ initramfs_list() {
 		say "file /bin/$t $sdir/guest/$t 0755"
 	done
 	say "file /bin/vm-ship $sdir/guest/ship 0755"
-	say "file /suite/runtests.sh $sdir/runtests.sh 0755"
-	[ "$mode" = bench ] && say "file /suite/bench/twbench $sdir/bench/twbench 0755"
-	# The runner's parts: the supervisor and its data, not its C sources.
-	for f in "$sdir"/runner/*; do
-		case $f in
-		*.[cho]) ;;
-		*) [ -f "$f" ] && say "file /suite/runner/${f##*/} $f 0755" ;;
-		esac
+	# The installed tree, each directory before what is in it.
+	(cd "$work/stage" && find suite) | LC_ALL=C sort | while read -r f; do
+		if [ -d "$work/stage/$f" ]; then
+			say "dir /$f 0755"
+		elif [ -x "$work/stage/$f" ]; then
+			say "file /$f $work/stage/$f 0755"
+		else
+			say "file /$f $work/stage/$f 0644"
+		fi
 	done
-	for f in "$sdir"/test/*.t; do
-		[ -f "$f" ] && say "file /suite/test/${f##*/} $f 0755"
-	done
-	for f in known-issues exclude; do
-		[ -f "$sdir/test/$f" ] && say "file /suite/test/$f $sdir/test/$f 0644"
-	done
+	say "dir /suite/extra 0755"
 	[ -n "${extra_known_issues:-}" ] && say "file /suite/extra/known-issues $extra_known_issues 0644"
 	[ -n "${extra_exclude:-}" ] && say "file /suite/extra/exclude $extra_exclude 0644"
 	if [ "$fixtures" = 1 ]; then

@@ -15,7 +15,8 @@ default_deadline() {
 		bench_deadline
 		return
 	fi
-	programs=$(find "$sdir/test" -name '*.t' | wc -l)
+	programs=$(find "$suite/test" -name '*.t' | wc -l)
+	[ "$fixtures" = 1 ] && programs=$((programs + 2))	# fake_vm_panic, fake_vm_hang
 	awk -v boot="$BOOT_ALLOWANCE" -v slack="$PROGRAM_SLACK" -v n="$programs" \
 		-v t="$rt_timeout" -v d="${rt_duration:-0}" -v r="${rt_repeat:-1}" 'BEGIN {
 		if (t == "")
@@ -30,7 +31,7 @@ default_deadline() {
 # asked for (twbench -l, all if none) at every producer count, each run its
 # warm-up and measured time plus slack for starting threads and rings.
 bench_deadline() {
-	"$sdir/bench/twbench" -l >"$work/bench.list" 2>&1
+	"$suite/bench/twbench" -l >"$work/bench.list" 2>&1
 	awk -v boot="$BOOT_ALLOWANCE" -v slack="$BENCH_ROW_SLACK" -v names="$bench_names" \
 		-v d="$bench_d" -v w="$bench_w" -v r="$bench_r" -v plist="$bench_p" '
 	/^  [a-z_]+\.[a-z_]+ / { listed[++n] = $1 }
