@@ -29,9 +29,12 @@ SELF_TESTS := $(patsubst %.c,%.t,$(wildcard test/self/*.c))
 META_FIXTURES := $(patsubst %.c,%.t,$(wildcard test/meta/*.c))
 # runner/: runtests.sh's process supervisor.
 SUPERVISE := runner/supervise
-# guest/: vm-run's helpers, one C file each, no harness: on the host
-# mkcpio, kimage, watch; in the guest uring-check and runas.
-GUEST_TOOLS := $(patsubst %.c,%,$(wildcard guest/*.c))
+# guest/: vm-run's helpers, no harness: on the host mkcpio, kimage,
+# watch; in the guest uring-check and runas. A tool is guest/NAME.c, with
+# guest/NAME-*.c and guest/NAME.h if it has more parts (watch).
+GUEST_SRCS := $(wildcard guest/*.c)
+GUEST_PARTS := $(foreach t,$(GUEST_SRCS:.c=),$(wildcard $(t)-*.c))
+GUEST_TOOLS := $(patsubst %.c,%,$(filter-out $(GUEST_PARTS),$(GUEST_SRCS)))
 # The benchmark (not a test: it measures, it does not judge the kernel):
 # bench/twbench.c over bench/libbench.a, which its self-test links too.
 BENCH := bench/twbench
@@ -104,8 +107,10 @@ $(BENCH): bench/twbench.o bench/libbench.a $(HARNESS)
 test/self/bench.t: test/self/bench.c test/self/selftest.h bench/libbench.a $(HARNESS) bench/*.h $(HARNESS_HDRS) config-host.h
 	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) -o $@ $< bench/libbench.a $(HARNESS) $(LDFLAGS) $(LIBS)
 
-guest/%: guest/%.c src/timeutil.h config-host.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+# guest/NAME from guest/NAME.c and its parts guest/NAME-*.c, guest/NAME.h.
+.SECONDEXPANSION:
+guest/%: guest/%.c $$(wildcard guest/$$*-*.c guest/$$*.h) src/timeutil.h config-host.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
 selftest: all
 	test/selftest.sh
