@@ -69,8 +69,8 @@ sync_sources() {
 	mv "$stamp.new" "$stamp"
 }
 
-# build TARGET...: in $sdir, configured --static; exit 4 if that cannot be.
-build() {
+# static_build TARGET...: in $sdir, configured --static; exit 4 if that cannot be.
+static_build() {
 	if [ ! -f "$sdir/config-host.mak" ] ||
 		[ -n "$(find "$sdir/configure" -newer "$sdir/config-host.mak")" ]; then
 		rm -f "$sdir/config-host.mak" "$sdir/config-host.h"

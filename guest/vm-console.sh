@@ -115,7 +115,7 @@ mark_time() {
 
 # The console and how qemu ended -> verdict, exit status, the case that was
 # running, the reason (guest/verdict.awk).
-judge() {
+judge_console() {
 	qemu_error=$(grep -v -e '^qemu-system-x86_64: warning' -e 'terminating on signal' \
 		"$work/qemu.err" | head -n 1)
 	awk -v status="$(kv status "$work/watch")" -v code="$(kv exit "$work/watch")" \

@@ -132,7 +132,7 @@ record_lost_case() {
 		mv "$out/results.json.new" "$out/results.json"
 }
 
-report() {
+report_verdict() {
 	case $verdict in
 	pass | fail | skip) say "${reason} (results in $out)" ;;
 	*)
