@@ -31,6 +31,8 @@
  *   output=0|1   heartbeat=0|1 (a -H line was seen)
  *
  * Exit status 0, or 2 for a usage error, 1 if COMMAND could not be started.
+ *
+ * The console's lines are handled in watch-console.c; watch.h has the state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,37 +49,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "timeutil.h"
+#include "watch.h"
 
-#define LINE_MAX_LEN	4096
 #define PARTIAL_NS	(NSEC_PER_SEC / 2)	/* echo a line without its newline after this */
 #define TERM_WAIT_NS	(3 * NSEC_PER_SEC)	/* SIGTERM to SIGKILL */
 #define EOF_WAIT_NS	(5 * NSEC_PER_SEC)	/* console closed, COMMAND not gone yet */
-#define TEXTS_MAX	16
-
-struct opts {
-	const char *log_path, *result_path, *marks_path, *prefix, *heartbeat;
-	const char *hide[TEXTS_MAX], *end[TEXTS_MAX];
-	unsigned nhide, nend;
-	bool quiet;
-	double deadline_s, silence_s, boot_silence_s, grace_s;
-	char **argv;
-};
-
-struct watch {
-	const struct opts *o;
-	FILE *log, *marks;
-	pid_t pid;
-	int out_fd, sig_fd;
-	int64_t start_ns, last_output_ns, last_beat_ns, stop_at_ns, kill_at_ns;
-	bool beat_seen;			/* a -H line came: silence counts from it */
-	const char *reason;		/* why we stop COMMAND, NULL while we don't */
-	bool output, reaped, term_sent, kill_sent;
-	int status;
-	char line[LINE_MAX_LEN];
-	size_t len;
-	size_t echoed;			/* bytes of this line on stdout already */
-};
 
 static void usage(FILE *f)
 {
@@ -142,40 +118,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int64_t secs_ns(double s)
-{
-	return s > 0 ? (int64_t)(s * NSEC_PER_SEC) : INT64_MAX;
-}
+/* ---- the command ------------------------------------------------------------ */
 
-static double since(const struct watch *w, int64_t t)
-{
-	return (double)(t - w->start_ns) / NSEC_PER_SEC;
-}
-
-/* ---- the console ------------------------------------------------------------ */
-
-static bool holds_any(const char *line, const char *const *texts, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (strstr(line, texts[i]))
-			return true;
-	return false;
-}
-
-/* The line from byte 'from' on; the prefix if the line is new on stdout. */
-static void echo(struct watch *w, size_t from, bool newline)
-{
-	if (w->o->quiet)
-		return;
-	if (!from)
-		fputs(w->o->prefix, stdout);
-	fwrite(w->line + from, 1, w->len - from, stdout);
-	if (newline)
-		fputc('\n', stdout);
-	fflush(stdout);
-}
-
-static void stop(struct watch *w, const char *reason, int64_t at)
+/* Plan to stop COMMAND at 'at' (ns), for 'reason' (the result's reason=). */
+void watch_stop(struct watch *w, const char *reason, int64_t at)
 {
 	/* Only an interruption overrides a stop already planned (and only
 	 * before it is carried out): Ctrl-C must not wait for a grace time. */
@@ -184,61 +130,6 @@ static void stop(struct watch *w, const char *reason, int64_t at)
 	w->reason = reason;
 	w->stop_at_ns = at;
 }
-
-/* A whole line (without its newline) has arrived. */
-static void line_done(struct watch *w)
-{
-	int64_t now = now_ns();
-
-	w->line[w->len] = 0;
-	if (w->marks && !strncmp(w->line, "TW-", 3)) {
-		fprintf(w->marks, "%.3f %s\n", since(w, now), w->line);
-		fflush(w->marks);
-	}
-	if (w->echoed || !holds_any(w->line, w->o->hide, w->o->nhide))
-		echo(w, w->echoed, true);
-	if (holds_any(w->line, w->o->end, w->o->nend))
-		stop(w, "end", now + secs_ns(w->o->grace_s));
-	if (w->o->heartbeat && strstr(w->line, w->o->heartbeat)) {
-		w->beat_seen = true;
-		w->last_beat_ns = now;
-	}
-	w->len = 0;
-	w->echoed = 0;
-}
-
-static void console_bytes(struct watch *w, const char *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = buf[i];
-
-		if (c == '\r')
-			continue;
-		if (w->log)
-			fputc(c, w->log);
-		if (c == '\n') {
-			line_done(w);
-			continue;
-		}
-		if (w->len == sizeof(w->line) - 1)
-			line_done(w);		/* an endless line: cut it */
-		w->line[w->len++] = c;
-	}
-	if (w->log)
-		fflush(w->log);
-}
-
-/* A line that stays without its newline (a prompt, a half-printed panic) is
- * shown anyway; the rest of it will follow without a prefix. */
-static void echo_partial(struct watch *w)
-{
-	if (w->len == w->echoed)
-		return;
-	echo(w, w->echoed, false);
-	w->echoed = w->len;
-}
-
-/* ---- the command ------------------------------------------------------------ */
 
 static void signal_group(struct watch *w, int sig)
 {
@@ -297,7 +188,7 @@ static void on_signal(struct watch *w)
 			reap(w);
 			continue;
 		}
-		stop(w, "interrupted", now_ns());
+		watch_stop(w, "interrupted", now_ns());
 	}
 }
 
@@ -339,9 +230,9 @@ static void timers(struct watch *w, int64_t now)
 {
 	if (!w->reason) {
 		if (w->o->deadline_s > 0 && now >= w->start_ns + secs_ns(w->o->deadline_s))
-			stop(w, "deadline", now);
+			watch_stop(w, "deadline", now);
 		else if (silence_limit(w) > 0 && now >= quiet_since(w) + secs_ns(silence_limit(w)))
-			stop(w, "silence", now);
+			watch_stop(w, "silence", now);
 	}
 	if (w->reason && !w->term_sent && now >= w->stop_at_ns) {
 		signal_group(w, SIGTERM);
@@ -352,7 +243,7 @@ static void timers(struct watch *w, int64_t now)
 		w->kill_sent = true;
 	}
 	if (now >= w->last_output_ns + PARTIAL_NS)
-		echo_partial(w);
+		console_echo_partial(w);
 }
 
 /* What the command wrote just before it exited is still in the pipe. */
@@ -397,7 +288,7 @@ static void watch(struct watch *w)
 				/* The console closed: the command is ending. */
 				close(w->out_fd);
 				w->out_fd = -1;
-				stop(w, "eof", now_ns() + EOF_WAIT_NS);
+				watch_stop(w, "eof", now_ns() + EOF_WAIT_NS);
 			}
 		}
 		reap(w);
@@ -405,7 +296,7 @@ static void watch(struct watch *w)
 	}
 	drain(w);
 	if (w->len)
-		line_done(w);
+		console_line_done(w);
 }
 
 static void write_result(const struct watch *w)
