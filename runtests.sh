@@ -165,6 +165,9 @@ kernel_mode() {
 		shift
 	done
 	[ -n "$km_image" ] || return 0
+	# An installed tree (make install) has no guest/: vm-run builds the
+	# guest's suite from the sources.
+	[ -x "$top/guest/vm-run" ] || die 4 "--kernel needs the source tree, not an installed one (doc/guests.md)"
 	eval "exec \"\$top/guest/vm-run\" $km_vm $(quote "$km_image") -- $km_rest"
 }
 

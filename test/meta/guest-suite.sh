@@ -47,6 +47,10 @@ check_install() {
 	(cd / && "$work/inst/usr/local/bin/tw-runtests" --list wakeup) >"$work/out" 2>&1
 	rc=$?
 	expect 0 '^wakeup\.default'
+	# No guest/ there: --kernel says so instead of failing to exec vm-run.
+	(cd / && "$tree/runtests.sh" --kernel "$work/no-such-image" wakeup) >"$work/out" 2>&1
+	rc=$?
+	expect 4 '--kernel needs the source tree'
 	make -s -C "$top" uninstall DESTDIR="$work/inst" PREFIX=/usr/local >"$work/out" 2>&1 ||
 		fail "make uninstall failed"
 	find "$work/inst" ! -type d >"$work/out"
