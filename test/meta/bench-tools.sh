@@ -22,15 +22,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$top/bench
 fixtures=$top/test/meta/bench-runs
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/bench-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
 # run ARGS...: output (stdout and stderr) in $work/out, status in $rc.
 run() {
 	"$@" >"$work/out" 2>&1 </dev/null
 	rc=$?
 }
-
 
 # The table row of WORKLOAD MODE PRODUCERS, its columns squeezed to one blank.
 table_row() {

@@ -25,9 +25,6 @@ for t in gcc lcov genhtml gcov; do
 	command -v "$t" >/dev/null 2>&1 || { say "1..0 # SKIP $t not installed (scripts/install-deps.sh --coverage)"; exit 77; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/coverage-selftest.XXXXXX") || exit 1
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-
 # ---- the stand-in "kernel": sources, .gcno and a run's .gcda --------------------
 
 src=$work/linux

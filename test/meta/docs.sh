@@ -24,9 +24,6 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/lib.sh
 . "$top/test/meta/lib.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/docs-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
 # The documentation of tree $1, from its top: README, every page of doc/.
 doc_files() {
 	say README

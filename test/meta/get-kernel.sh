@@ -19,9 +19,6 @@ dead_mirror=http://127.0.0.1:9/debian
 # A command, may be two words ("busybox sh"): expanded unquoted on purpose.
 gk_sh=${TW_SH:-sh}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/get-kernel-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
 # run [ARGS...]: get-kernel on the scratch cache, output in $work/out (stdout)
 # and $work/err, status in $rc.
 run() {

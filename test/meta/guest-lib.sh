@@ -11,9 +11,6 @@
 . "$top/test/meta/lib.sh"
 guest=$top/guest
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vm-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
 # vm ARGS...: guest/vm-run with a private static build (the user's
 # build-static/ is left alone), output in $work/out, status in $rc.
 vm() {

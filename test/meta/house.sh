@@ -13,8 +13,6 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/lib.sh
 . "$top/test/meta/lib.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/house-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
 checker=$top/scripts/check-house
 
 run() {

@@ -24,9 +24,6 @@ bk=$top/kernels/build-kernel
 br=$top/kernels/bisect-run
 bd=$top/kernels/bisect-demo
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/kbuild-selftest.XXXXXX") || exit 1
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-
 # run CMD...: stdout in $work/stdout, stderr in $work/stderr, both in
 # $work/out (stdout first), status in $rc.
 run() {

@@ -18,9 +18,6 @@ km=$top/kernels/kernel-matrix
 # A command, may be two words ("busybox sh"): expanded unquoted on purpose.
 km_sh=${TW_SH:-sh}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/kernel-matrix-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
 # ---- stand-ins ----------------------------------------------------------------
 
 # A runner for both roles (runtests.sh on the host, vm-run for an image). Its

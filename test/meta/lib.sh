@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 #
 # What the meta tests (test/meta/*.sh) share: sourced, not run, right
-# after they set $top. It brings runner/lib.sh (say, warn, ...), fail and
-# the driver, run_checks.
+# after they set $top. It brings runner/lib.sh (say, warn, ...), a scratch
+# directory $work, fail and the driver, run_checks.
 #
 # The command under test runs through the meta test's own run(), which
 # leaves its output in $work/out (and $work/err, if kept apart) and its
@@ -27,6 +27,11 @@
 
 # shellcheck source=runner/lib.sh
 . "$top/runner/lib.sh"
+
+# $work: the meta test's scratch directory, gone at exit (KEEP=1 keeps it,
+# to look at after a failure).
+work=$(mktemp -d "${TMPDIR:-/tmp}/meta-${0##*/}.XXXXXX") || exit 1
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
 fail() {
 	say "$*"

@@ -20,9 +20,6 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ms=$top/kernels/mutation-score
 ms_sh=${TW_SH:-sh}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/mutation-score-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
 # ---- stand-ins ----------------------------------------------------------------
 
 cat >"$work/fake-build-kernel" <<'EOF'

@@ -17,10 +17,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/lib.sh
 . "$top/test/meta/lib.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/new-test-selftest.XXXXXX") || exit 1
 name=zz_new_selftest
 summary="a test test/new wrote: messages arrive once & in order"
-trap 'rm -rf "$work"' EXIT
 
 # run ARGS...: test/new, output in $work/out and $work/err, status in $rc.
 run() {

@@ -30,8 +30,6 @@ runner_sh=${TW_SH:-sh}
 xmllint=$(command -v xmllint || true)
 runner_path=$PATH
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/runner-selftest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
 mkdir "$work/tests" "$work/sys"
 ln -s "$fake" "$work/tests/fake_verdicts.t"
 
