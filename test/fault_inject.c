@@ -133,7 +133,7 @@ static void *producer_main(struct tw_thread *t)
 		if (!ret)	/* refused: nothing reached the CQ */
 			tw_credit_give(&f->credit, 1);
 	}
-	fault_task_knob("make-it-fail", "0");
+	fault_task_disarm();
 	tw_counter_add(&f->done, 1);
 	tring_exit(&src);
 	return NULL;
@@ -173,7 +173,7 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 	while (tw_counter_get(&f.done) < n && !deadline_passed(&dl)) {
 		if (!stopped && (tc_failed(tc) || deadline_passed(&end))) {
 			__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
-			fault_task_knob("make-it-fail", "0");
+			fault_task_disarm();
 			stopped = true;
 			dl = tc_deadline(tc);
 		}
@@ -183,7 +183,7 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 		tw_credit_give(&f.credit, (int32_t)ledger_reap(f.led, &f.target));
 	}
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
-	fault_task_knob("make-it-fail", "0");
+	fault_task_disarm();
 	if (tw_threads_join(tc, th, n, f.led, &f.target) >= V_HANG)
 		return;		/* a producer may still use the ring */
 	/* What was sent with 0 must be there; nothing else may come. */

@@ -65,6 +65,10 @@ void faults_restore(struct tcase *tc)
 {
 	char now[sizeof(knobs[0].old)];
 
+	/* Our own writes below allocate: they must not be failed. */
+	if (fault_task_disarm())
+		tc_fail(tc, "make-it-fail of thread %d stays set", gettid());
+
 	while (nknobs--) {
 		struct knob *k = &knobs[nknobs];
 
@@ -82,6 +86,23 @@ int fault_task_knob(const char *name, const char *val)
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", gettid(), name);
 	return write_str(path, val);
+}
+
+/*
+ * Clearing make-it-fail opens and writes a /proc file: allocations that are
+ * failed like any other while the flag is still set (a write that failed
+ * once left a thread failing its allocations, then debugfs restores that
+ * failed, then a fault attribute left armed for every task, and the
+ * guest's init died of it). So until it sticks: each try fails with the
+ * armed probability at most (20 %).
+ */
+int fault_task_disarm(void)
+{
+	int ret = -EIO;
+
+	for (int i = 0; i < 100 && ret; i++)
+		ret = fault_task_knob("make-it-fail", "0");
+	return ret;
 }
 
 /* Is what the test needs there? NULL, or why not. */

@@ -21,5 +21,7 @@ int faults_arm(unsigned pct);
 void faults_restore(struct tcase *tc);
 /* /proc/self/task/<this thread>/NAME = val (make-it-fail, fail-nth). */
 int fault_task_knob(const char *name, const char *val);
+/* make-it-fail = 0 for this thread, retried until it sticks: 0 or -errno. */
+int fault_task_disarm(void);
 
 #endif
