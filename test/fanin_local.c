@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Local fan-in: many producer threads, each with its own ring, send
- * sequenced IORING_OP_MSG_RING messages into one target ring owned by the
- * consumer. On a DEFER_TASKRUN target every message is a local task_work
+ * Local fan-in: many producer threads (-n, default 2 x CPUs), each with its
+ * own ring, send sequenced IORING_OP_MSG_RING messages into one target ring
+ * owned by the consumer. On a DEFER_TASKRUN target every message is a local task_work
  * item pushed onto ctx->work_list (io_msg_remote_post, lazy wake); on other
  * targets it is posted directly. Checks:
  *  - every message arrives exactly once with its payload (ledger);

@@ -5,7 +5,9 @@
  * is woken whenever work reaches the ring - also work queued from a wake-up
  * handler. On DEFER_TASKRUN rings that work is local task_work, which
  * io_uring_poll() reports as EPOLLIN; the wake-up for sleepers came with
- * io_local_work_wake_poll() (Linux 7.3). Rounds and checks: test/lib/notify.c.
+ * io_local_work_wake_poll() (Linux 7.3): kernels without it fail the DEFER
+ * cases, an XFAIL through test/known-issues. Rounds and checks:
+ * test/lib/notify.c.
  */
 #include "lib/notify.h"
 

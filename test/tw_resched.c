@@ -15,7 +15,9 @@
  * batch on its way back to user space while its hog, runnable on the same
  * CPU, makes the scheduler set need_resched() in the middle. Every poll
  * must complete exactly once with POLLIN: none lost at the flush, none
- * posted twice after the ring was taken again.
+ * posted twice after the ring was taken again. Only PREEMPT_NONE and
+ * PREEMPT_VOLUNTARY kernels reach that flush: with lazy or full preemption
+ * the tick preempts the owner first.
  */
 #include <poll.h>
 #include <sched.h>
