@@ -93,6 +93,11 @@ check_exceptions() {
 	say 'src/long.c  generated, not read by people' >"$work/tree/scripts/house-exceptions"
 	run "$work/tree"
 	expect_status 0
+	# A listed path exempts itself only: as a regular expression, the
+	# queried path src/long.c would match a listed src/longxc.
+	say 'src/longxc  another file' >"$work/tree/scripts/house-exceptions"
+	run "$work/tree"
+	expect 1 '^src/long\.c: 401 lines'
 }
 
 checks=${TW_CHECKS:-"tree quiet_at_limit fires exceptions"}
