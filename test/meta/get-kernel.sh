@@ -29,7 +29,6 @@ run() {
 }
 
 expect_out() { [ "$(cat "$work/out")" = "$1" ] || fail "printed '$(cat "$work/out")', expected '$1'"; }
-expect_err() { grep -Eq -- "$1" "$work/err" || fail "no message matching: $1"; }
 # The failure is one line (with the usage hint for usage errors).
 one_line() {
 	[ "$(wc -l <"$work/err")" -le "${1:-1}" ] || fail "more than ${1:-1} line(s) on stderr"
@@ -78,7 +77,7 @@ check_usage_errors() {
 		run $args
 		expect_status 2
 		one_line 2
-		expect_err '^get-kernel: try .*get-kernel --help$'
+		expect_line '^get-kernel: try .*get-kernel --help$' "$work/err"
 	done
 	[ ! -e "$work/cache" ] || fail "a usage error created the cache"
 }
@@ -106,11 +105,11 @@ check_unknown_version() {
 	run --offline 5.10
 	expect_status 3
 	one_line
-	expect_err '^get-kernel: no Debian cloud-amd64 kernel 5\.10 .*; available: 6\.1 \(6\.1\.176\), 6\.12 \(6\.12\.117\), 7\.2 \(7\.2\.13\), 7\.3 \(7\.3\.4\)$'
+	expect_line '^get-kernel: no Debian cloud-amd64 kernel 5\.10 .*; available: 6\.1 \(6\.1\.176\), 6\.12 \(6\.12\.117\), 7\.2 \(7\.2\.13\), 7\.3 \(7\.3\.4\)$' "$work/err"
 	# A fresh catalogue is trusted: no refresh (the mirror is dead) for a miss.
 	run 5.10
 	expect_status 3
-	expect_err 'available: 6\.1 '
+	expect_line 'available: 6\.1 ' "$work/err"
 }
 
 check_offline_not_cached() {
@@ -118,16 +117,16 @@ check_offline_not_cached() {
 	run --offline 7.3
 	expect_status 4
 	one_line
-	expect_err 'offline'
+	expect_line 'offline' "$work/err"
 	cache_catalogue
 	run --offline 7.3
 	expect_status 4
 	one_line
-	expect_err '7\.3\.4 .*not in the cache.*--offline'
+	expect_line '7\.3\.4 .*not in the cache.*--offline' "$work/err"
 	# X.Y is the newest X.Y.Z of the catalogue, and 6.1 is not 6.12.
 	run --offline 6.1
 	expect_status 4
-	expect_err ' 6\.1\.176 \(linux-image-6\.1\.0-50-cloud-amd64\) is not in the cache'
+	expect_line ' 6\.1\.176 \(linux-image-6\.1\.0-50-cloud-amd64\) is not in the cache' "$work/err"
 }
 
 check_unreachable_mirror() {
@@ -136,13 +135,13 @@ check_unreachable_mirror() {
 	run 7.3
 	expect_status 4
 	one_line 2 # the progress note, then the failure
-	expect_err "^get-kernel: cannot fetch the package lists from $dead_mirror: .*127\.0\.0\.1"
+	expect_line "^get-kernel: cannot fetch the package lists from $dead_mirror: .*127\.0\.0\.1" "$work/err"
 	# --update with a catalogue and cached image still needs the mirror.
 	cache_catalogue
 	cache_images 7.3.4
 	run --update 7.3
 	expect_status 4
-	expect_err 'cannot fetch the package lists'
+	expect_line 'cannot fetch the package lists' "$work/err"
 }
 
 # ---- driver -------------------------------------------------------------------

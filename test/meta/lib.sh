@@ -23,7 +23,7 @@
 # output as diagnostics. A caller may define before_check (called with the
 # check's name first, e.g. to clear scratch files) and $checks_note (a
 # line printed as a TAP comment after the header). Returns 0 when all
-# passed. Needs $work (a scratch directory).
+# passed.
 
 # shellcheck source=runner/lib.sh
 . "$top/runner/lib.sh"
