@@ -23,7 +23,7 @@
  *   tw_barrier_*, tw_event_*, tw_counter_*, tw_credit_* (futex
  *                 based, with deadlines; sleep_until_ns())           sync.h, sync.c
  *   rng_*         seeded randomness                                  rng.h, rng.c
- *   kver_*        the running kernel's version (TW_KVER)     kver.h, kver.c
+ *   kver_*        the running kernel's version (TW_KVER)             kver.h, kver.c
  *   deadline_*    deadlines, now_ns(), ns_to_s()                     timeutil.h
  *   wait_check_*  batched waits that tell a lost wake-up             wait_check.h, .c
  *   fuzzy_*, jitter_*, faults_*: race widening                       race/
