@@ -172,24 +172,24 @@ check_bk_usage() {
 
 check_bk_bad_input() {
 	run "$bk" --out "$work/o" "$work/nonexistent"
-	expect 3 'no such kernel source tree'
+	expect 4 'no such kernel source tree'
 	run "$bk" --out "$work/o" "$work"
-	expect 3 'not an x86 kernel source tree'
+	expect 4 'not an x86 kernel source tree'
 	run "$bk" --fragment no-such-fragment --out "$work/o" "$ksrc"
-	expect 3 'no such config fragment: no-such-fragment'
+	expect 4 'no such config fragment: no-such-fragment'
 	run "$bk" --patch "$work/none.patch" --out "$work/o" "$ksrc"
-	expect 3 'no such patch'
+	expect 4 'no such patch'
 	run "$bk" --out "$ksrc/build" "$ksrc"
-	expect 3 'may not be inside the source tree'
+	expect 4 'may not be inside the source tree'
 	untouched
 	: >"$ksrc/.config"
 	run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
 	rm -f "$ksrc/.config"
-	expect 3 'not clean'
+	expect 4 'not clean'
 	mkdir -p "$work/o/tw-build/lock"
 	run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
 	rmdir "$work/o/tw-build/lock"
-	expect 3 'busy with another build'
+	expect 4 'busy with another build'
 }
 
 check_build() {
@@ -242,9 +242,9 @@ check_patches() {
 	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
 	expect_status 0
 	expect_line 'tw.c version 1' "$image"
-	# A patch that does not apply: exit 4, named.
+	# A patch that does not apply: exit 6, named.
 	run "$bk" --fragment "$frag" --patch "$work/tw.patch" --patch "$work/bad.patch" --out "$out" "$ksrc"
-	expect 4 'patch does not apply: .*bad.patch'
+	expect 6 'patch does not apply: .*bad.patch'
 	untouched
 }
 
@@ -301,9 +301,9 @@ check_br_verdicts() {
 |4|128|vm-run refused its input
 |130|128|vm-run ended with exit status 130
 1||125|skip \(exit 125\): the build failed
-4||125|skip \(exit 125\): a patch does not apply
+6||125|skip \(exit 125\): a patch does not apply
 5||125|skip \(exit 125\): the configuration lost
-3||128|build-kernel refused its input
+4||128|build-kernel refused its input
 EOF
 }
 

@@ -42,7 +42,7 @@ mkdir -p "$out"
 echo "built $name" >"$out/build.log"
 [ -n "${FAKE_LOCK_SEEN:-}" ] && [ -n "${FAKE_LOCK:-}" ] && ! flock -n "$FAKE_LOCK" true && echo held >>"$FAKE_LOCK_SEEN"
 case $name in
-noapply*) echo "build-kernel: patch does not apply: $patch" >&2; echo "1 out of 1 hunk FAILED" >&2; exit 4 ;;
+noapply*) echo "build-kernel: patch does not apply: $patch" >&2; echo "1 out of 1 hunk FAILED" >&2; exit 6 ;;
 nobuild*) echo "io_uring/tw.c:1: error: boom" >>"$out/build.log"; echo "build-kernel: the build failed" >&2; exit 1 ;;
 esac
 echo "kernel $name" >"$out/$name"; echo "$out/$name"
