@@ -145,7 +145,8 @@ check_run() {
 	standard_specs
 	run m host 7.3 9.9 "boot=$work/images/noboot" -- fanin_local --repeat 1
 	expect_status 1
-	expect_line '^== host: '
+	expect_line '^== \[1/4\] host: '
+	expect_line '^== \[4/4\] boot: '
 	expect_line '^   status 0 \(pass\), [0-9]+ s: 4 cases: canned$'
 	expect_line '^   status 1 \(fail\), '
 	expect_line '^   get-kernel: no Debian cloud-amd64 kernel 9\.9; available: 6\.1 \(6\.1\.176\), 7\.3 \(7\.3\.4\) \(get-kernel exit 4\)$'
@@ -250,7 +251,27 @@ check_show_merge() {
 
 # ---- driver -------------------------------------------------------------------
 
-checks=${TW_CHECKS:-"help usage_errors run diff_why repeat show_merge"}
+checks=${TW_CHECKS:-"help usage_errors typos all_failed run diff_why repeat show_merge"}
+# A mistyped KERNEL is a usage error before anything runs, not a column.
+check_typos() {
+	for k in 7.x 7..3 7.3. x=7.y "$work/no-such/bzImage" nosuchfile; do
+		run "" "$k"
+		expect_status 2
+		expect_line "^kernel-matrix: (not a kernel|not a version|no such kernel image)"
+		no_line '^== '
+	done
+}
+
+# No column produced results: the table says so instead of being empty, and
+# get-kernel's reason is kept whole.
+check_all_failed() {
+	spec noboot "status 3" "noresults"
+	run m 9.9 "boot=$work/images/noboot"
+	expect_status 1
+	expect_line '^  no kernel produced results: every column failed \(below\)$'
+	expect_line 'get-kernel: no Debian cloud-amd64 kernel 9\.9; available: .* \(get-kernel exit 4\)$'
+}
+
 before_check() {
 	rm -rf "$work/images" "$work/m" "$work/n" "$work/a" "$work/b" "$work/c" "$work/merged"
 }
