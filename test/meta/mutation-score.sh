@@ -194,6 +194,9 @@ check_classes() {
 	run m --patches "$work/patches" "$src" -- fanin_local --repeat 2
 	expect_status 1
 	expect_line '^mutation score: 9/10 caught$'
+	# Progress: each kernel's first line says which of how many it is.
+	expect_line '^mutation-score: == \[1/11\] base$'
+	expect_line '^mutation-score: == \[11/11\] '
 	expect_line '^  flag +caught .* notification 1 +notify_taskrun.coop_flag 0\.3s'
 	expect_line '^  base +pass '
 	expect_line '^  order +caught .* order 2 +fanin_local.defer_flag 0\.6s +2: fanin_local.defer_flag fanin_normal.defer$'
