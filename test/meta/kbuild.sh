@@ -70,6 +70,7 @@ O ?= .
 all: check $(O)/arch/x86/boot/bzImage
 check:
 	@if [ -e BROKEN ]; then echo "io_uring/tw.c:1: error: broken on purpose"; exit 2; fi
+	@if [ -e "$(O)/SLOW" ]; then echo "  CC io_uring/slow.o"; sleep 3; fi
 $(O)/arch/x86/boot/bzImage: io_uring/tw.c io_uring/wait.c
 	mkdir -p $(O)/arch/x86/boot $(O)/include/generated
 	cat io_uring/tw.c io_uring/wait.c >$@
@@ -204,6 +205,21 @@ check_build() {
 	cmp "$frag" "$out/tw-build/fragments/1-io_uring.config" || fail "fragment not kept in tw-build/fragments"
 	expect_line 'cat io_uring/tw.c' "$out/build.log"
 	untouched
+}
+
+# A long build shows progress on a terminal (forced here: TW_PROGRESS=1),
+# nothing when not on one.
+check_progress() {
+	out=$work/progress
+	mkdir -p "$out" && : >"$out/SLOW"
+	TW_PROGRESS=1 TW_PROGRESS_EVERY=1 run "$bk" -j 1 --fragment "$frag" --out "$out" "$ksrc"
+	expect_status 0
+	grep -q "$(printf '\r')build-kernel: building 0m0[1-3]s: .*CC io_uring/slow.o" "$work/stderr" ||
+		fail "no progress line while building"
+	: >"$out/SLOW" && rm -f "$out/arch/x86/boot/bzImage"
+	run "$bk" -j 1 --fragment "$frag" --out "$out" "$ksrc"
+	expect_status 0
+	! grep -q "$(printf '\r')" "$work/stderr" || fail "progress shown off a terminal"
 }
 
 check_fragments() {
@@ -345,7 +361,7 @@ check_bisect_demo() {
 
 # ---- driver ------------------------------------------------------------------
 
-checks=${TW_CHECKS:-"bk_usage bk_bad_input build fragments patches failing_build
+checks=${TW_CHECKS:-"bk_usage bk_bad_input build progress fragments patches failing_build
 	br_usage br_arguments br_verdicts git_bisect_run bisect_demo"}
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks
