@@ -27,7 +27,7 @@ bd=$top/kernels/bisect-demo
 # run CMD...: stdout in $work/stdout, stderr in $work/stderr, both in
 # $work/out (stdout first), status in $rc.
 run() {
-	"$@" >"$work/stdout" 2>"$work/stderr" </dev/null
+	TW_KBUILD_TOOLS=${TW_KBUILD_TOOLS-make} "$@" >"$work/stdout" 2>"$work/stderr" </dev/null
 	rc=$?
 	cat "$work/stdout" "$work/stderr" >"$work/out"
 }
@@ -191,6 +191,10 @@ check_bk_bad_input() {
 	run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
 	rmdir "$work/o/tw-build/lock"
 	expect 4 'busy with another build'
+	# A tool the build needs is missing: named, with the fix.
+	TW_KBUILD_TOOLS="make no-such-tool-flex" run "$bk" --out "$work/o" "$ksrc"
+	unset TW_KBUILD_TOOLS
+	expect 4 'no-such-tool-flex not found: .*scripts/install-deps.sh --kernel-build'
 }
 
 check_build() {
