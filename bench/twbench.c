@@ -39,6 +39,11 @@ static const char *sel_name(const struct workload *w, const char *mode)
 	return buf;
 }
 
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -57,6 +62,7 @@ static void usage(FILE *f)
 		"  -o DIR    write DIR/bench.txt and DIR/bench.json\n"
 		"  -q        no table on the terminal\n"
 		"  -l        list workloads and modes\n"
+		"  -h        this text (also --help)\n"
 		"Workloads (all by default):\n");
 	for (int i = 0; i < NWORKLOADS; i++) {
 		const struct workload *w = workloads[i];
@@ -85,12 +91,33 @@ static int parse_plist(struct bench_opts *o, const char *s)
 	}
 }
 
-static double parse_secs(const char *s, double min)
+/* -OPT's value: seconds in [min, 3600], or a usage error naming -OPT. */
+static bool opt_secs(int opt, const char *s, double min, double *v)
 {
 	char *end;
-	double v = strtod(s, &end);
 
-	return (end != s && !*end && v >= min && v <= 3600) ? v : -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (end != s && !*end && !errno && *v >= min && *v <= 3600)
+		return true;
+	fprintf(stderr, "twbench: bad -%c '%s': seconds, %g..3600\n", opt, s, min);
+	return false;
+}
+
+/* -OPT's value: a whole number in [lo, hi], or a usage error naming -OPT. */
+static bool opt_int(int opt, const char *s, long lo, long hi, int *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (end != s && !*end && !errno && n >= lo && n <= hi) {
+		*v = (int)n;
+		return true;
+	}
+	fprintf(stderr, "twbench: bad -%c '%s': a whole number, %ld..%ld\n", opt, s, lo, hi);
+	return false;
 }
 
 /* Does WORKLOAD[.MODE] select (w, mode)? */
@@ -225,18 +252,22 @@ int main(int argc, char **argv)
 	int64_t t0 = now_ns();
 	FILE *txt = NULL;
 
-	if (env && atoi(env) > 0)
-		o.hang_s = atoi(env);
+	if (env && !opt_int('t', env, 1, 86400, &o.hang_s)) {
+		fprintf(stderr, "twbench: (the value of TW_HANG_SECONDS)\n");
+		return 2;
+	}
 	/* For showing the loss checks fire (README): 1 message, 2 token, 3 reply,
 	 * 4 a consumer that stops giving credits back. */
 	env = getenv("TW_BENCH_FAULT");
 	if (env)
 		bench_fault_set((enum bench_fault)atoi(env));
-	while ((c = getopt(argc, argv, "d:w:r:p:b:c:W:a:t:o:qlh")) != -1) {
+	while ((c = getopt_long(argc, argv, "d:w:r:p:b:c:W:a:t:o:qlh", long_opts, NULL)) != -1) {
+		bool ok = true;
+
 		switch (c) {
-		case 'd': o.duration_s = parse_secs(optarg, 0.01); break;
-		case 'w': o.warmup_s = parse_secs(optarg, 0); break;
-		case 'r': o.repeats = atoi(optarg); break;
+		case 'd': ok = opt_secs(c, optarg, 0.01, &o.duration_s); break;
+		case 'w': ok = opt_secs(c, optarg, 0, &o.warmup_s); break;
+		case 'r': ok = opt_int(c, optarg, 1, BENCH_MAX_REPEATS, &o.repeats); break;
 		case 'p':
 			if (parse_plist(&o, optarg)) {
 				fprintf(stderr, "twbench: bad -p '%s' (e.g. 1,2,4; 1..%d)\n", optarg,
@@ -244,9 +275,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'b': o.batch = atoi(optarg); break;
-		case 'c': o.wait_nr = atoi(optarg); break;
-		case 'W': o.window = atoi(optarg); break;
+		case 'b': ok = opt_int(c, optarg, 1, 256, &o.batch); break;
+		case 'c': ok = opt_int(c, optarg, 1, 256, &o.wait_nr); break;
+		case 'W': ok = opt_int(c, optarg, 1, 65536, &o.window); break;
 		case 'a':
 			if (strcmp(optarg, "split") && strcmp(optarg, "none")) {
 				fprintf(stderr, "twbench: bad -a '%s' (split or none)\n", optarg);
@@ -254,19 +285,19 @@ int main(int argc, char **argv)
 			}
 			o.pin = !strcmp(optarg, "split");
 			break;
-		case 't': o.hang_s = atoi(optarg); break;
+		case 't': ok = opt_int(c, optarg, 1, 86400, &o.hang_s); break;
 		case 'o': out = optarg; break;
 		case 'q': quiet = true; break;
 		case 'l': usage(stdout); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+		if (!ok)
+			return 2;
 	}
-	if (o.duration_s < 0 || o.warmup_s < 0 || o.repeats < 1 || o.repeats > BENCH_MAX_REPEATS ||
-	    o.batch < 1 || o.batch > 256 || o.wait_nr < 1 || o.wait_nr > 256 ||
-	    o.window < o.batch || o.window < o.wait_nr || o.window > 65536 || o.hang_s < 1) {
-		fprintf(stderr, "twbench: bad option value (-d 0.01..3600, -r 1..%d, -b and -c 1..256, "
-				"-W max(b, c)..65536, -t >= 1)\n", BENCH_MAX_REPEATS);
+	if (o.window < o.batch || o.window < o.wait_nr) {
+		fprintf(stderr, "twbench: bad -W %d: at least -b (%d) and -c (%d)\n", o.window,
+			o.batch, o.wait_nr);
 		return 2;
 	}
 	for (int i = optind; i < argc; i++) {

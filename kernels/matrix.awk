@@ -105,6 +105,13 @@ function table(out, only_diff, with_why,   c, k, w, cw, line, i, shown) {
 			ndiff++
 	print "kernel matrix: " nc " case" (nc == 1 ? "" : "s") " x " nk " kernel" (nk == 1 ? "" : "s") ", " ndiff " differ (*)" > out
 	print "" > out
+	if (nc == 0) {
+		# An empty table would read as "nothing to see": say why.
+		print "  no kernel produced results: every column failed (below)" > out
+		print "" > out
+		kernels(out)
+		return
+	}
 	line = "  " pad("case", w)
 	for (k = 1; k <= nk; k++)
 		line = line "  " pad(info[k, "label"], cw[k])

@@ -93,7 +93,11 @@ logged() {
 		rm -f "$runs_file.status"
 		return "$runs_status"
 	fi
+	progress_start "running" "$runs_file"
 	"$@" >>"$runs_file" 2>&1 </dev/null
+	runs_status=$?
+	progress_stop
+	return "$runs_status"
 }
 
 # The image path is build-kernel's only line on stdout.
@@ -103,8 +107,10 @@ build_image() {
 	shift
 	set -- "$build_kernel" "$@"
 	[ -n "$lockfile" ] && set -- flock "$lockfile" "$@"
+	progress_start "building a kernel" "$runs_log"
 	"$@" </dev/null >"$runs_log.image" 2>"$runs_log"
 	runs_status=$?
+	progress_stop
 	image=$(tail -n 1 "$runs_log.image")
 	rm -f "$runs_log.image"
 	[ "$verbose" = 1 ] && cat "$runs_log" >&2

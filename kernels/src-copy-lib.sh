@@ -8,8 +8,8 @@
 #
 #   link_copy SRC DEST        DEST becomes a hard-linked copy of SRC (no .git)
 #   apply_patches SCRATCH PATCH...  the patches applied to SCRATCH, in order
-#                             (uses $out and $log; returns 4 when one does
-#                             not apply, 3 when a private copy fails)
+#                             (uses $out and $log; returns 6 when one does
+#                             not apply, 4 when a private copy fails)
 #   patch_files DIR PATCH     the files PATCH would touch in DIR
 #   unlink_file DIR FILE      DIR/FILE replaced by a private copy
 
@@ -68,12 +68,12 @@ apply_patches() { # SCRATCH PATCH...
 	# the fresh copy, older than its objects: a new mtime makes make
 	# rebuild them.
 	touch "$list"
-	while IFS= read -r f; do unlink_file "$scratch" "$f" || return 3; done <"$list"
+	while IFS= read -r f; do unlink_file "$scratch" "$f" || return 4; done <"$list"
 	: >"$now"
 	for p in "$@"; do
 		patch_files "$scratch" "$p" >"$tmp"
 		while IFS= read -r f; do
-			unlink_file "$scratch" "$f" || return 3
+			unlink_file "$scratch" "$f" || return 4
 			printf '%s\n' "$f" >>"$now"
 		done <"$tmp"
 		printf '## patch -p1 -i %s\n' "$p" >>"$log"
@@ -85,7 +85,7 @@ apply_patches() { # SCRATCH PATCH...
 			tail -n 12 "$tmp" | sed 's/^/  /' >&2
 			rm -f "$tmp"
 			sort -u "$list" "$now" -o "$list"
-			return 4
+			return 6
 		fi
 	done
 	rm -f "$tmp"

@@ -58,3 +58,34 @@ abs_path() {
 	*) printf '%s/%s\n' "$(pwd)" "$1" ;;
 	esac
 }
+
+# progress_start WHAT LOG: long work that writes LOG shows, on a terminal
+# only (stderr), one line rewritten every 10 s: WHAT, the time so far and
+# LOG's last line. progress_stop ends it (call it on every path out).
+# TW_PROGRESS=1 forces it, 0 silences it (tests; CI logs).
+progress_start() {
+	progress_pid=
+	case ${TW_PROGRESS:-} in
+	0) return 0 ;;
+	1) ;;
+	*) [ -t 2 ] || return 0 ;;
+	esac
+	(
+		progress_t0=$(date +%s)
+		# $$ is the caller: an interrupted caller leaves no ticker behind.
+		while sleep "${TW_PROGRESS_EVERY:-10}" && kill -0 $$ 2>/dev/null; do
+			s=$(($(date +%s) - progress_t0))
+			printf '\r%s: %s %dm%02ds: %.60s\033[K' "$me" "$1" $((s / 60)) $((s % 60)) \
+				"$(tail -n 1 "$2" 2>/dev/null)" >&2
+		done
+	) &
+	progress_pid=$!
+}
+
+progress_stop() {
+	[ -n "${progress_pid:-}" ] || return 0
+	kill "$progress_pid" 2>/dev/null
+	wait "$progress_pid" 2>/dev/null
+	progress_pid=
+	printf '\r\033[K' >&2
+}

@@ -29,12 +29,18 @@ struct run_opts {
 
 /* ---- options ------------------------------------------------------------ */
 
+/* --help as every other tool of the suite takes it. */
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void usage(const struct scenario *sc, const char *prog, FILE *f)
 {
 	fprintf(f,
 		"%s - %s\n\n"
 		"usage: %s [-s SEED] [-d SECONDS] [-n THREADS] [-p PROFILE[,PROFILE...]]\n"
-		"       [-t HANG_SECONDS] [-j] [-F] [-l] [-D] [-v] [-h]\n\n"
+		"       [-t HANG_SECONDS] [-j] [-F] [-l] [-D] [-v] [-h | --help]\n\n"
 		"  -s SEED     replay a run (the seed is printed by every run)\n"
 		"  -d SECONDS  load phase per case (default %.1f); longer is a soak\n"
 		"  -n THREADS  producer threads (default 2 x CPUs, at least %u)\n"
@@ -49,7 +55,8 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 		"  -l          list the cases and exit\n"
 		"  -D          describe the scenario in one line and exit: name, profiles,\n"
 		"              needs, fix and summary, separated by tabs (- for none)\n"
-		"  -v          verbose\n\n"
+		"  -v          verbose\n"
+		"  -h, --help  this text\n\n"
 		"profiles:\n",
 		sc->name, sc->summary, prog, DEFAULT_DURATION,
 		sc->min_threads ? sc->min_threads : 4, DEFAULT_HANG_S);
@@ -110,7 +117,7 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 	o->profile_mask = sc->profiles;
 	o->jitter = env_flag("TW_JITTER");
 	o->fault_inject = env_flag("TW_FAULT_INJECT");
-	while ((opt = getopt(argc, argv, "s:d:n:p:t:jFlDvh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:d:n:p:t:jFlDvh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			o->seed = strtoull(optarg, &end, 0);

@@ -146,6 +146,25 @@ check_plot_errors() {
 	expect 1 'no result with status ok: nothing to plot'
 }
 
-checks=${TW_CHECKS:-"compare_flags compare_one_sided compare_header compare_markdown compare_usage plot_png plot_errors"}
+# ---- bench/twbench's options -------------------------------------------------------
+
+# A bad value names its option (no workload runs: each is refused first);
+# --help is help, not an unknown option.
+check_twbench_usage() {
+	for a in "-r x:-r 'x'" "-r 0:-r '0'" "-d 5x:-d '5x'" "-w -1:-w '-1'" "-b 300:-b '300'" \
+		"-c 0:-c '0'" "-t x:-t 'x'" "-W 2 -b 4:-W 2: at least -b"; do
+		# shellcheck disable=SC2086 # the options are words
+		run "$bench/twbench" -q ${a%%:*}
+		expect 2
+		expect_line "^twbench: bad ${a#*:}"
+	done
+	for h in -h --help; do
+		run "$bench/twbench" "$h"
+		expect 0
+		expect_line '^usage: bench/twbench '
+	done
+}
+
+checks=${TW_CHECKS:-"twbench_usage compare_flags compare_one_sided compare_header compare_markdown compare_usage plot_png plot_errors"}
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

@@ -27,7 +27,7 @@ bd=$top/kernels/bisect-demo
 # run CMD...: stdout in $work/stdout, stderr in $work/stderr, both in
 # $work/out (stdout first), status in $rc.
 run() {
-	"$@" >"$work/stdout" 2>"$work/stderr" </dev/null
+	TW_KBUILD_TOOLS=${TW_KBUILD_TOOLS-make} "$@" >"$work/stdout" 2>"$work/stderr" </dev/null
 	rc=$?
 	cat "$work/stdout" "$work/stderr" >"$work/out"
 }
@@ -70,6 +70,7 @@ O ?= .
 all: check $(O)/arch/x86/boot/bzImage
 check:
 	@if [ -e BROKEN ]; then echo "io_uring/tw.c:1: error: broken on purpose"; exit 2; fi
+	@if [ -e "$(O)/SLOW" ]; then echo "  CC io_uring/slow.o"; sleep 3; fi
 $(O)/arch/x86/boot/bzImage: io_uring/tw.c io_uring/wait.c
 	mkdir -p $(O)/arch/x86/boot $(O)/include/generated
 	cat io_uring/tw.c io_uring/wait.c >$@
@@ -172,24 +173,28 @@ check_bk_usage() {
 
 check_bk_bad_input() {
 	run "$bk" --out "$work/o" "$work/nonexistent"
-	expect 3 'no such kernel source tree'
+	expect 4 'no such kernel source tree'
 	run "$bk" --out "$work/o" "$work"
-	expect 3 'not an x86 kernel source tree'
+	expect 4 'not an x86 kernel source tree'
 	run "$bk" --fragment no-such-fragment --out "$work/o" "$ksrc"
-	expect 3 'no such config fragment: no-such-fragment'
+	expect 4 'no such config fragment: no-such-fragment'
 	run "$bk" --patch "$work/none.patch" --out "$work/o" "$ksrc"
-	expect 3 'no such patch'
+	expect 4 'no such patch'
 	run "$bk" --out "$ksrc/build" "$ksrc"
-	expect 3 'may not be inside the source tree'
+	expect 4 'may not be inside the source tree'
 	untouched
 	: >"$ksrc/.config"
 	run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
 	rm -f "$ksrc/.config"
-	expect 3 'not clean'
+	expect 4 'not clean'
 	mkdir -p "$work/o/tw-build/lock"
 	run "$bk" --fragment "$frag" --out "$work/o" "$ksrc"
 	rmdir "$work/o/tw-build/lock"
-	expect 3 'busy with another build'
+	expect 4 'busy with another build'
+	# A tool the build needs is missing: named, with the fix.
+	TW_KBUILD_TOOLS="make no-such-tool-flex" run "$bk" --out "$work/o" "$ksrc"
+	unset TW_KBUILD_TOOLS
+	expect 4 'no-such-tool-flex not found: .*scripts/install-deps.sh --kernel-build'
 }
 
 check_build() {
@@ -204,6 +209,21 @@ check_build() {
 	cmp "$frag" "$out/tw-build/fragments/1-io_uring.config" || fail "fragment not kept in tw-build/fragments"
 	expect_line 'cat io_uring/tw.c' "$out/build.log"
 	untouched
+}
+
+# A long build shows progress on a terminal (forced here: TW_PROGRESS=1),
+# nothing when not on one.
+check_progress() {
+	out=$work/progress
+	mkdir -p "$out" && : >"$out/SLOW"
+	TW_PROGRESS=1 TW_PROGRESS_EVERY=1 run "$bk" -j 1 --fragment "$frag" --out "$out" "$ksrc"
+	expect_status 0
+	grep -q "$(printf '\r')build-kernel: building 0m0[1-3]s: .*CC io_uring/slow.o" "$work/stderr" ||
+		fail "no progress line while building"
+	: >"$out/SLOW" && rm -f "$out/arch/x86/boot/bzImage"
+	run "$bk" -j 1 --fragment "$frag" --out "$out" "$ksrc"
+	expect_status 0
+	! grep -q "$(printf '\r')" "$work/stderr" || fail "progress shown off a terminal"
 }
 
 check_fragments() {
@@ -242,9 +262,9 @@ check_patches() {
 	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
 	expect_status 0
 	expect_line 'tw.c version 1' "$image"
-	# A patch that does not apply: exit 4, named.
+	# A patch that does not apply: exit 6, named.
 	run "$bk" --fragment "$frag" --patch "$work/tw.patch" --patch "$work/bad.patch" --out "$out" "$ksrc"
-	expect 4 'patch does not apply: .*bad.patch'
+	expect 6 'patch does not apply: .*bad.patch'
 	untouched
 }
 
@@ -301,9 +321,9 @@ check_br_verdicts() {
 |4|128|vm-run refused its input
 |130|128|vm-run ended with exit status 130
 1||125|skip \(exit 125\): the build failed
-4||125|skip \(exit 125\): a patch does not apply
+6||125|skip \(exit 125\): a patch does not apply
 5||125|skip \(exit 125\): the configuration lost
-3||128|build-kernel refused its input
+4||128|build-kernel refused its input
 EOF
 }
 
@@ -345,7 +365,7 @@ check_bisect_demo() {
 
 # ---- driver ------------------------------------------------------------------
 
-checks=${TW_CHECKS:-"bk_usage bk_bad_input build fragments patches failing_build
+checks=${TW_CHECKS:-"bk_usage bk_bad_input build progress fragments patches failing_build
 	br_usage br_arguments br_verdicts git_bisect_run bisect_demo"}
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks

@@ -68,12 +68,12 @@ echo "$(grep -c '"name"' "$res/results.json") cases: canned (results in $res)"
 exit "$st"
 EOF
 
-# get-kernel: "X.Y" gives $work/images/X.Y when that spec exists, else exit 3.
+# get-kernel: "X.Y" gives $work/images/X.Y when that spec exists, else exit 4.
 cat >"$work/fake-get-kernel" <<EOF
 #!/bin/sh
 [ -f "$work/images/\$1" ] && { echo "$work/images/\$1"; exit 0; }
 echo "get-kernel: no Debian cloud-amd64 kernel \$1; available: 6.1 (6.1.176), 7.3 (7.3.4)" >&2
-exit 3
+exit 4
 EOF
 chmod +x "$work/fake-runner" "$work/fake-get-kernel"
 
@@ -145,10 +145,11 @@ check_run() {
 	standard_specs
 	run m host 7.3 9.9 "boot=$work/images/noboot" -- fanin_local --repeat 1
 	expect_status 1
-	expect_line '^== host: '
+	expect_line '^== \[1/4\] host: '
+	expect_line '^== \[4/4\] boot: '
 	expect_line '^   status 0 \(pass\), [0-9]+ s: 4 cases: canned$'
 	expect_line '^   status 1 \(fail\), '
-	expect_line '^   get-kernel: no Debian cloud-amd64 kernel 9\.9; available: 6\.1 \(6\.1\.176\), 7\.3 \(7\.3\.4\) \(get-kernel exit 3\)$'
+	expect_line '^   get-kernel: no Debian cloud-amd64 kernel 9\.9; available: 6\.1 \(6\.1\.176\), 7\.3 \(7\.3\.4\) \(get-kernel exit 4\)$'
 	expect_line '^   status 3 \(no-suite\), [0-9]+ s: guest never reached the suite$'
 	expect_line '^kernel matrix: 4 cases x 4 kernels, 2 differ \(\*\)$'
 	expect_line '^  case                 host  7\.3   9\.9  boot$'
@@ -175,7 +176,7 @@ check_run() {
 	expect_json_text "$j" '"runtests_args": "fanin_local --repeat 1",'
 	expect_json_text "$j" '{"label": "7.3", "kernel": "7.3", "image": "'"$work/images/7.3"'", "release": "7.3.4+deb13-cloud-amd64", "status": 1, "status_text": "fail", "note": null, "seconds": '
 	expect_json_text "$j" '"counts": {"pass": 1, "fail": 1, "skip": 1, "xfail": 0, "xpass": 0, "hang": 1, "crash": 0}}'
-	expect_json_text "$j" '{"label": "9.9", "kernel": "9.9", "image": null, "release": null, "status": 4, "status_text": "no-kernel", "note": "get-kernel: no Debian cloud-amd64 kernel 9.9; available: 6.1 (6.1.176), 7.3 (7.3.4) (get-kernel exit 3)", '
+	expect_json_text "$j" '{"label": "9.9", "kernel": "9.9", "image": null, "release": null, "status": 4, "status_text": "no-kernel", "note": "get-kernel: no Debian cloud-amd64 kernel 9.9; available: 6.1 (6.1.176), 7.3 (7.3.4) (get-kernel exit 4)", '
 	expect_json_text "$j" '{"name": "fanin_local.defer", "differs": true, "results": {"host": {"result": "pass", "runs": 1, "count": 1, "reason": "", "known_issue": null}, "7.3": {"result": "fail", "runs": 1, "count": 1, "reason": "lost CQE: producer 0 \"x\" seq 3", "known_issue": null}}}'
 	expect_json_text "$j" '{"name": "fanin_local.default", "differs": false,'
 	grep -q '^reasons:' "$work/m/matrix.txt" || fail "matrix.txt has no reasons"
@@ -250,7 +251,27 @@ check_show_merge() {
 
 # ---- driver -------------------------------------------------------------------
 
-checks=${TW_CHECKS:-"help usage_errors run diff_why repeat show_merge"}
+checks=${TW_CHECKS:-"help usage_errors typos all_failed run diff_why repeat show_merge"}
+# A mistyped KERNEL is a usage error before anything runs, not a column.
+check_typos() {
+	for k in 7.x 7..3 7.3. x=7.y "$work/no-such/bzImage" nosuchfile; do
+		run "" "$k"
+		expect_status 2
+		expect_line "^kernel-matrix: (not a kernel|not a version|no such kernel image)"
+		no_line '^== '
+	done
+}
+
+# No column produced results: the table says so instead of being empty, and
+# get-kernel's reason is kept whole.
+check_all_failed() {
+	spec noboot "status 3" "noresults"
+	run m 9.9 "boot=$work/images/noboot"
+	expect_status 1
+	expect_line '^  no kernel produced results: every column failed \(below\)$'
+	expect_line 'get-kernel: no Debian cloud-amd64 kernel 9\.9; available: .* \(get-kernel exit 4\)$'
+}
+
 before_check() {
 	rm -rf "$work/images" "$work/m" "$work/n" "$work/a" "$work/b" "$work/c" "$work/merged"
 }

@@ -42,7 +42,7 @@ mkdir -p "$out"
 echo "built $name" >"$out/build.log"
 [ -n "${FAKE_LOCK_SEEN:-}" ] && [ -n "${FAKE_LOCK:-}" ] && ! flock -n "$FAKE_LOCK" true && echo held >>"$FAKE_LOCK_SEEN"
 case $name in
-noapply*) echo "build-kernel: patch does not apply: $patch" >&2; echo "1 out of 1 hunk FAILED" >&2; exit 4 ;;
+noapply*) echo "build-kernel: patch does not apply: $patch" >&2; echo "1 out of 1 hunk FAILED" >&2; exit 6 ;;
 nobuild*) echo "io_uring/tw.c:1: error: boom" >>"$out/build.log"; echo "build-kernel: the build failed" >&2; exit 1 ;;
 esac
 echo "kernel $name" >"$out/$name"; echo "$out/$name"
@@ -194,6 +194,9 @@ check_classes() {
 	run m --patches "$work/patches" "$src" -- fanin_local --repeat 2
 	expect_status 1
 	expect_line '^mutation score: 9/10 caught$'
+	# Progress: each kernel's first line says which of how many it is.
+	expect_line '^mutation-score: == \[1/11\] base$'
+	expect_line '^mutation-score: == \[11/11\] '
 	expect_line '^  flag +caught .* notification 1 +notify_taskrun.coop_flag 0\.3s'
 	expect_line '^  base +pass '
 	expect_line '^  order +caught .* order 2 +fanin_local.defer_flag 0\.6s +2: fanin_local.defer_flag fanin_normal.defer$'
