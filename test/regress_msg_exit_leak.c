@@ -197,7 +197,8 @@ static const struct scenario regress_msg_exit_leak = {
 	.name = "regress_msg_exit_leak",
 	.summary = "DEFER_TASKRUN rings whose submitter exits with IOSQE_ASYNC MSG_RINGs among "
 		   "them still queued in io-wq are freed",
-	.profiles = PROFILES_LOCAL_TW,
+	/* One DEFER profile: each failing run leaves its rings behind for good. */
+	.profiles = PMASK(P_DEFER),
 	.run = run,
 	.fix_commit = "-",
 	.fix_subject = "io_uring: io_queue_iowq() looks the file up before the punt, so the "
