@@ -93,12 +93,15 @@ static void *ring_main(struct tw_thread *t)
 	}
 	load_init(&l, &r, &k->src, k->ring_fds, k->use_msg_ring ? k->nrings : 0);
 	/*
-	 * Left out: a kernel leak (6.18; 7.3 reads the same). An IOSQE_ASYNC
-	 * MSG_RING of a DEFER ring that io-wq runs after its submitter's exit
-	 * cancel checked inflight_tracked completes into the ring's local work
-	 * list, holding the target's file. A cycle of such pins between DEFER
-	 * rings (or a ring messaging itself) is never released: the rings and
-	 * their probes stay forever.
+	 * Left out: a kernel leak (6.18, 7.2; fixed in 7.3, which looks the
+	 * file up before the punt). An IOSQE_ASYNC MSG_RING of a DEFER ring
+	 * still queued in io-wq when its submitter exits is not waited for by
+	 * the exit cancel (no file yet, not REQ_F_INFLIGHT); io-wq's exit then
+	 * runs it, and it completes into the ring's local work list holding
+	 * the target's file. A cycle of such pins (a ring to itself, two DEFER
+	 * rings to each other) is never released: here, rings whose probes
+	 * never report. test/regress_msg_exit_leak.c reports it;
+	 * doc/bugs/msg-ring-exit-leak.md.
 	 */
 	for (unsigned i = 0; i < k->nrings; i++)
 		if (r.prof->props & k->prof[i]->props & PROF_LOCAL_TW)

@@ -7,12 +7,15 @@
 #include "kinds.h"
 
 /*
- * On a ring of its own. After a drain the kernel keeps its drain state until
- * a later request finds the defer list empty (6.18, 7.3): the next requests
- * go through the defer list and task_work, so a cancel submitted after an
- * armed multishot may not find it yet (DEFER: -ENOENT, the multishot stays
- * armed), and on the host's SQPOLL a cancel once waited forever behind an
- * armed multishot. Kept apart so the other phases test their own paths.
+ * On a ring of its own: a kernel bug (6.16 to 7.2; 7.3 for a drained link).
+ * The drain state outlives the drain: once the drained request completed,
+ * a later request still goes through io_drain_req() and waits until nothing
+ * else of the ring is in flight - a cancel of an armed multishot waits for
+ * the multishot, forever (first seen on the host's SQPOLL ring). And the
+ * first request that finds the defer list empty is issued from task_work,
+ * so a cancel right behind it may not find it (-ENOENT). The other phases
+ * test their own paths, not this one; test/regress_drain_outlives.c
+ * reports it (doc/bugs/drain-outlives-drain.md).
  */
 void kinds_drain(struct kinds *k)
 {
