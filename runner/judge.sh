@@ -88,10 +88,12 @@ run_supervised() {
 # read_result FILE: the supervisor's key=value result into r_* variables.
 read_result() {
 	r_status=error r_exit='' r_signal='' r_seconds=0 r_kmsg='' r_unkillable='' r_interrupted=''
+	r_timed_out=0
 	while IFS= read -r line; do
 		val=${line#*=}
 		case $line in
 		status=*) r_status=$val ;;
+		timed_out=*) r_timed_out=$val ;;
 		exit=*) r_exit=$val ;;
 		signal=*) r_signal=$val ;;
 		seconds=*) r_seconds=$val ;;
@@ -126,8 +128,8 @@ judge() {
 	# would interpret its backslashes.
 	TW_LASTLINE=$(grep -v '^#' "$5" | grep -v '^[[:space:]]*$' | tail -n 1) \
 	awk -v prog="$1" -v cases="$2" -v tap="$3" -v kscan="$4" -v status="$r_status" \
-		-v code="$r_exit" -v sig="$r_signal" -v total="$r_seconds" -v limit="$timeout" \
-		-v badtaint="$BAD_TAINT" -f "$top/runner/judge.awk"
+		-v code="$r_exit" -v sig="$r_signal" -v total="$r_seconds" -v timedout="$r_timed_out" \
+		-v limit="$timeout" -v badtaint="$BAD_TAINT" -f "$top/runner/judge.awk"
 }
 
 # ---- recording and showing the verdicts -------------------------------------------

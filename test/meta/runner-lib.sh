@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 #
 # What the runner's meta tests (test/meta/runner.sh: the verdicts;
+# test/meta/runner-judge.sh: how a program ended;
 # test/meta/runner-options.sh: the options and the selection) share:
 # sourced, not run, right after they set $top. It brings test/meta/lib.sh
 # (fail, expect_status, expect_line, no_line, run_checks, ...), a scratch

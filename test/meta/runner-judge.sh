@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Meta tests of what runtests.sh makes of how a program ended
+# (test/meta/runner.sh has the verdicts one by one):
+#   - a program that printed every case's result and then hung, crashed or
+#     left a process that cannot be killed fails its last case;
+# The program under test is test/meta/fake_verdicts.t ($TW_FAKE: what its
+# cases do; $TW_FAKE_EXIT: how it ends). Prints TAP; exits 0 when every
+# check passed.
+#
+#   test/meta/runner-judge.sh            TW_SH, TW_BUSYBOX, TW_CHECKS as for
+#                                        test/meta/runner.sh
+# Needs `make` first (the fake program and runner/supervise).
+
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/runner-lib.sh
+. "$top/test/meta/runner-lib.sh"
+
+# ---- how a program ended, after its last case -------------------------------------
+
+# Every result printed, then the program hangs (its rings' teardown, say):
+# the runner's timeout stops it, and its last case is a hang.
+check_end_hang() {
+	export TW_FAKE_EXIT=hang
+	run --duration 0 --timeout 2
+	expect_status 1
+	expect_line '^fake_verdicts\.default +pass '
+	expect_line '^fake_verdicts\.coop +HANG +[0-9.]+s  the case passed; then the program timed out after 2 s \(stopped by SIGINT\) after its last case$'
+	expect_line '^    # supervise: timeout: still running after 2 s'
+	valid_reports
+	expect_json fake_verdicts.coop hang 'then the program timed out'
+	expect_junit fake_verdicts.coop error
+}
+
+# ... or dies of a signal: the last case crashed, and keeps its own failure.
+check_end_crash() {
+	export TW_FAKE_EXIT=crash
+	run --duration 0
+	expect_status 1
+	expect_line '^fake_verdicts\.coop +CRASH +[0-9.]+s  the case passed; then the program was killed by SIGSEGV after its last case$'
+	export TW_FAKE='*.coop=fail'
+	run --duration 0
+	expect_status 1
+	expect_line '^fake_verdicts\.coop +CRASH +[0-9.]+s  fake failure: .*; then the program was killed by SIGSEGV after its last case$'
+	valid_reports
+	expect_json fake_verdicts.coop crash
+}
+
+# ... or leaves a process nobody can kill (a canned result: the supervisor's
+# says so, as it does for a task stuck in the kernel).
+check_end_unkillable() {
+	cat >"$work/supervise" <<EOF
+#!/bin/sh
+# runner/supervise, whose result then says a process of the group could not
+# be killed after the program exited by itself.
+"$top/runner/supervise" "\$@"
+rc=\$?
+while [ \$# -gt 1 ] && [ "\$1" != -r ]; do shift; done
+awk '/^status=/ { \$0 = "status=unkillable" } { print } END { print "unkillable_pid=4242" }' \\
+	"\$2" >"\$2.canned" && mv "\$2.canned" "\$2"
+exit \$rc
+EOF
+	chmod +x "$work/supervise"
+	export TW_SUPERVISE="$work/supervise"
+	run --duration 0
+	expect_status 1
+	expect_line '^fake_verdicts\.default +pass '
+	expect_line '^fake_verdicts\.coop +HANG +[0-9.]+s  the case passed; then the program left processes that cannot be killed: stuck in the kernel \(stacks in the log\) after its last case$'
+	valid_reports
+	expect_json fake_verdicts.coop hang 'cannot be killed'
+}
+
+# An exit status of 2 after the cases is a failure, not a usage error.
+check_end_exit2() {
+	export TW_FAKE_EXIT=exit2
+	run --duration 0
+	expect_status 1
+	expect_line '^fake_verdicts +FAIL +0\.00s  the program exited with 2 though no case failed$'
+}
+
+# ---- driver -----------------------------------------------------------------------
+
+run_runner_checks "end_hang end_crash end_unkillable end_exit2"
