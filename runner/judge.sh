@@ -81,6 +81,7 @@ run_supervised() {
 	BEGIN { while ((getline line < judged) > 0) { split(line, f, FS); done[f[1]] = 1 } }
 	!($0 in done)' "$tmp/cases" >"$tmp/expected"
 	parse_tap "$log" >"$tmp/tap"
+	refused_arguments "$rs_prog"
 	scan_kmsg "$kmsg" >"$tmp/kscan"
 	judge "$rs_prog" "$tmp/expected" "$tmp/tap" "$tmp/kscan" "$log" >>"$tmp/judged"
 }
@@ -102,6 +103,23 @@ read_result() {
 		interrupted=*) r_interrupted=$val ;;
 		esac
 	done <"$1"
+}
+
+# refused_arguments PROGRAM: a program that exits 2 before any case refused
+# the arguments every program gets (--seed, --duration, ...): a usage error
+# of the run (exit 2, 128 with --bisect), not a failure of the kernel. The
+# reports keep what ran before ("complete": false).
+refused_arguments() {
+	[ "$r_status" = exited ] && [ "$r_exit" = 2 ] || return 0
+	grep -q '^start' "$tmp/tap" && return 0
+	write_reports 0
+	usage_error "$1.t refused its arguments (exit 2 before any case): $(last_output "$log")" \
+		"(log: $log)"
+}
+
+# last_output LOG: the program's last line of output that is not TAP.
+last_output() {
+	grep -v '^#' "$1" | grep -v '^[[:space:]]*$' | tail -n 1
 }
 
 # ---- reading what the program said -----------------------------------------------
@@ -126,7 +144,7 @@ scan_kmsg() {
 judge() {
 	# The last line of output that is not TAP, via the environment: awk -v
 	# would interpret its backslashes.
-	TW_LASTLINE=$(grep -v '^#' "$5" | grep -v '^[[:space:]]*$' | tail -n 1) \
+	TW_LASTLINE=$(last_output "$5") \
 	awk -v prog="$1" -v cases="$2" -v tap="$3" -v kscan="$4" -v status="$r_status" \
 		-v code="$r_exit" -v sig="$r_signal" -v total="$r_seconds" -v timedout="$r_timed_out" \
 		-v limit="$timeout" -v badtaint="$BAD_TAINT" -f "$top/runner/judge.awk"

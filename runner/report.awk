@@ -108,6 +108,7 @@ function case_kmsg(file, c,   line, out, pre, sec, first, w) {
 	total += $5
 }
 END {
+	n += 0
 	write_tap(dir "/results.tap")
 	write_junit(dir "/results.xml")
 	write_json(dir "/results.json")

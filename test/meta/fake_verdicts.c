@@ -26,7 +26,9 @@
  *   hang          blocks in pause(): the runner's timeout (SIGINT) ends it
  *   crash         SIGSEGV
  *   exit2         exit status 2
- * It does not apply to -l and -D, which the runner asks first.
+ * TW_FAKE_USAGE=TEXT: the program refuses its arguments before any case, as
+ * the harness's option parsing does (TEXT on stderr, exit status 2).
+ * Neither applies to -l and -D, which the runner asks first.
  */
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -194,5 +196,9 @@ int main(int argc, char **argv)
 		signal(SIGINT, SIG_IGN);
 	if (describing(argc, argv))
 		return harness_main(argc, argv, &sc);
+	if (getenv("TW_FAKE_USAGE")) {
+		fprintf(stderr, "%s\n", getenv("TW_FAKE_USAGE"));
+		return 2;
+	}
 	return fake_exit(harness_main(argc, argv, &sc));
 }

@@ -5,9 +5,11 @@
 # (test/meta/runner.sh has the verdicts one by one):
 #   - a program that printed every case's result and then hung, crashed or
 #     left a process that cannot be killed fails its last case;
+#   - a program that exits 2 before any case refused its arguments: a usage
+#     error of the run (2; 128 with --bisect), never a FAIL;
 # The program under test is test/meta/fake_verdicts.t ($TW_FAKE: what its
-# cases do; $TW_FAKE_EXIT: how it ends). Prints TAP; exits 0 when every
-# check passed.
+# cases do; $TW_FAKE_EXIT: how it ends; $TW_FAKE_USAGE: it refuses its
+# arguments). Prints TAP; exits 0 when every check passed.
 #
 #   test/meta/runner-judge.sh            TW_SH, TW_BUSYBOX, TW_CHECKS as for
 #                                        test/meta/runner.sh
@@ -80,6 +82,24 @@ check_end_exit2() {
 	expect_line '^fake_verdicts +FAIL +0\.00s  the program exited with 2 though no case failed$'
 }
 
+# ---- a program that refuses its arguments --------------------------------------
+
+check_refused_arguments() {
+	export TW_FAKE_USAGE="bad seed 'xx'"
+	run
+	expect_status 2
+	expect_line "^runtests\\.sh: fake_verdicts\\.t refused its arguments \\(exit 2 before any case\\): bad seed 'xx' \\(log: .*/fake_verdicts\\.log\\)$"
+	no_line 'FAIL|not run'
+	# What ran before stays, the run marked as cut short (and the results
+	# directory is still the runner's: the next run may use it).
+	valid_reports
+	expect_tap '^1\.\.0$'
+	grep -qF '"complete": false' "$res/results.json" || fail "the run is complete"
+	run --bisect
+	expect_status 128
+	no_line 'FAIL|not run'
+}
+
 # ---- driver -----------------------------------------------------------------------
 
-run_runner_checks "end_hang end_crash end_unkillable end_exit2"
+run_runner_checks "end_hang end_crash end_unkillable end_exit2 refused_arguments"
