@@ -20,14 +20,17 @@
 # interpret backslashes): the program's last line of output that is not
 # TAP, for a skip's reason.
 #
-# Prints one TAB-separated line per case: CASE VERDICT SECONDS REASON, with
-# VERDICT pass, fail, skip, hang or crash. A case without a result is the
-# one the program was in when it ended (hang or crash);
-# the cases after it did not run (fail, "not run: ..."). A program that
-# gave every case its result and then ended badly (timed out, cannot be
-# killed, killed by a signal) fails its last case: the end of a program is
-# its rings' teardown. A kernel record or bad taint during a case fails it
-# (the records before the first case count against it).
+# Prints one TAB-separated line per case: CASE VERDICT SECONDS KINDS REASON,
+# with VERDICT pass, fail, skip, hang or crash. KINDS, for test/known-issues
+# (runner/known-issues.awk), is what the failure is made of, '|'-joined:
+# FAIL, HANG or CRASH by the verdict, SPLAT for a kernel record or bad taint
+# during the case; "-" for a pass, a skip and a case that did not run. A
+# case without a result is the one the program was in when it ended (hang
+# or crash); the cases after it did not run (fail, "not run: ..."). A
+# program that gave every case its result and then ended badly (timed out,
+# cannot be killed, killed by a signal) fails its last case: the end of a
+# program is its rings' teardown. A kernel record or bad taint during a case
+# fails it (the records before the first case count against it).
 
 function add(c) {
 	if (!(c in known)) {
@@ -73,10 +76,14 @@ function kernel_reason(c,   r, t) {
 		r = r (r == "" ? "" : "; ") "kernel tainted: " t
 	return r
 }
-function emit(c, v, s, r,   kr) {
+# kinds: those the verdict does not say (the end of the program), or "".
+function emit(c, v, s, r, kinds,   kr, k) {
 	kr = kernel_reason(c)
 	if (c == first && kr == "")
 		kr = kernel_reason("start")
+	k = bad(v) ? toupper(v) : ""
+	if (kinds != "")
+		k = k == "" || index("|" kinds "|", "|" k "|") ? kinds : kinds "|" k
 	if (kr != "") {
 		if (v == "pass" || v == "skip") {
 			v = "fail"
@@ -84,10 +91,13 @@ function emit(c, v, s, r,   kr) {
 		} else {
 			r = r "; " kr
 		}
+		k = k (k == "" ? "" : "|") "SPLAT"
 	}
 	if (bad(v))
 		failed++
-	printf "%s\t%s\t%.2f\t%s\n", c, v, s, r
+	if (r ~ /^not run: / || k == "")
+		k = "-"
+	printf "%s\t%s\t%.2f\t%s\t%s\n", c, v, s, k, r
 }
 # What the files say: the cases in order, their results, the kernel's word.
 function read_inputs(   line, f) {
@@ -141,7 +151,8 @@ function emit_last(c, ev,   v, r) {
 	v = res[c]
 	r = v == "pass" ? "the case passed" : v == "skip" ? "the case skipped: " why[c] : why[c]
 	emit(c, worse(v, ev), secs[c] + (total > used ? total - used : 0),
-		r "; then the program " how() " after its last case")
+		r "; then the program " how() " after its last case",
+		(bad(v) && v != ev ? toupper(v) "|" : "") toupper(ev))
 }
 function judge_cases(   i, c, s, where, ev) {
 	# Every case has its result: how the program ended counts for the last.

@@ -45,14 +45,14 @@ judge_unrunnable() {
 			runnable=$((runnable + 1))
 			continue
 		fi
-		printf '%s\tskip\t0.00\t%s\n' "$c" "$reason" >>"$tmp/judged"
+		printf '%s\tskip\t0.00\t-\t%s\n' "$c" "$reason" >>"$tmp/judged"
 	done <"$tmp/cases"
 	[ -s "$tmp/cases" ] && return
 	# The program does not list its cases: all or nothing.
 	if [ -n "$skip_all_reason" ]; then
-		printf '%s\tskip\t0.00\t%s\n' "$1" "$skip_all_reason" >>"$tmp/judged"
+		printf '%s\tskip\t0.00\t-\t%s\n' "$1" "$skip_all_reason" >>"$tmp/judged"
 	elif reason=$(excluded "$1" "$1"); then
-		printf '%s\tskip\t0.00\t%s\n' "$1" "$reason" >>"$tmp/judged"
+		printf '%s\tskip\t0.00\t-\t%s\n' "$1" "$reason" >>"$tmp/judged"
 	else
 		runnable=1
 	fi
@@ -137,7 +137,7 @@ scan_kmsg() {
 		-f "$top/runner/kmsg-scan.awk" "$1"
 }
 
-# judge PROGRAM CASES TAP KMSG LOG: one "CASE VERDICT SECONDS REASON" line per
+# judge PROGRAM CASES TAP KMSG LOG: one "CASE VERDICT SECONDS KINDS REASON" line per
 # case, from the expected cases, what the TAP says, how the program ended and
 # what the kernel said. A case without a result is the one the program was
 # in when it died (hang or crash); cases after it did not run.
@@ -162,9 +162,9 @@ in_case_order() {
 # its terminal line and, under a bad verdict, its diagnostics.
 record_judged() {
 	in_case_order >"$tmp/ordered"
-	while IFS="$tab" read -r c verdict secs reason; do
+	while IFS="$tab" read -r c verdict secs kinds reason; do
 		hint=
-		[ "$verdict" != skip ] && apply_known_issue "$c" "$1"
+		[ "$verdict" != skip ] && apply_known_issue "$c" "$1" "$kinds"
 		add_record "$c" "$1"
 		show_line "$c" "$verdict" "$secs" "$reason"
 		case $verdict:$reason in
@@ -180,18 +180,16 @@ record_judged() {
 	done <"$tmp/ordered"
 }
 
-# apply_known_issue CASE PROGRAM: a known bug of this kernel turns $verdict
-# into xfail (a failure) or xpass (a pass), sets $hint and adds to $reason.
+# apply_known_issue CASE PROGRAM KINDS: a known bug of this kernel that
+# expects this failure turns $verdict into xfail, a pass of it into xpass
+# (runner/known-issues.awk); it sets $hint and adds to $reason. A failure
+# unlike what the case's entries expect stays one, with a note.
 apply_known_issue() {
-	hint=$(known_issue "$1" "$2") || return 0
-	# An intermittent bug's pass proves nothing: pass, not xpass.
-	case $verdict:$hint in
-	pass:'~'*) hint= ;;
-	pass:*) verdict=xpass reason="passed, but listed as a $hint" ;;
-	*)
-		hint="${hint#'~'}"
-		verdict=xfail reason="$hint; $reason"
-		;;
+	ki=$(known_issue "$1" "$2" "$verdict" "$3" "$reason")
+	case $ki in
+	xfail"$tab"*) hint=${ki#*"$tab"} verdict=xfail reason="${ki#*"$tab"}; $reason" ;;
+	xpass"$tab"*) hint=${ki#*"$tab"} verdict=xpass reason="passed, but listed as a ${ki#*"$tab"}" ;;
+	other"$tab"*) reason="$reason; ${ki#*"$tab"}" ;;
 	esac
 }
 

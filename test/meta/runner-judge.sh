@@ -1,12 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Meta tests of what runtests.sh makes of how a program ended
-# (test/meta/runner.sh has the verdicts one by one):
+# Meta tests of what runtests.sh makes of a program's end and of the known
+# issues (test/meta/runner.sh has the verdicts one by one):
 #   - a program that printed every case's result and then hung, crashed or
 #     left a process that cannot be killed fails its last case;
 #   - a program that exits 2 before any case refused its arguments: a usage
 #     error of the run (2; 128 with --bisect), never a FAIL;
+#   - a known issue accounts only for the failure its entry expects (kinds
+#     and reason): another kind, another reason, a kernel splat or a case
+#     not run after a crash stays a failure; an entry the runner cannot read
+#     is refused;
 # The program under test is test/meta/fake_verdicts.t ($TW_FAKE: what its
 # cases do; $TW_FAKE_EXIT: how it ends; $TW_FAKE_USAGE: it refuses its
 # arguments). Prints TAP; exits 0 when every check passed.
@@ -48,6 +52,11 @@ check_end_crash() {
 	expect_line '^fake_verdicts\.coop +CRASH +[0-9.]+s  fake failure: .*; then the program was killed by SIGSEGV after its last case$'
 	valid_reports
 	expect_json fake_verdicts.coop crash
+	# A known issue that expects the failure does not cover the crash.
+	known_issue_file '*' 7.2.5
+	run --duration 0
+	expect_status 1
+	expect_line '^fake_verdicts\.coop +CRASH .*; not the known issue on \* \(FAIL:/\^fake failure: expected /\)$'
 }
 
 # ... or leaves a process nobody can kill (a canned result: the supervisor's
@@ -100,6 +109,70 @@ check_refused_arguments() {
 	no_line 'FAIL|not run'
 }
 
+# ---- known issues: the failure each entry expects --------------------------------
+
+check_known_kinds() {
+	known_issue_file '7.2.*' 7.2.5
+	export TW_FAKE='*.coop=fail'
+	run
+	expect_status 0
+	expect_line '^fake_verdicts\.coop +xfail '
+	# Another kind of failure in the listed case: a hang is not the bug.
+	export TW_FAKE='*.coop=hang'
+	run
+	expect_status 1
+	expect_line '^fake_verdicts\.coop +HANG +[0-9.]+s  fake: waited for an event nobody sets; not the known issue on 7\.2\.\* \(FAIL:/\^fake failure: expected /\)$'
+	expect_json fake_verdicts.coop hang '"known_issue": null'
+	# Another reason.
+	known_issue_file '7.2.*' 7.2.5 'FAIL:/^lost wake-up: /'
+	export TW_FAKE='*.coop=fail'
+	run
+	expect_status 1
+	expect_line '^fake_verdicts\.coop +FAIL +[0-9.]+s  fake failure: .*; not the known issue on 7\.2\.\*'
+	# A kernel splat (here: a new taint) is not the bug, unless it is listed.
+	echo 0 >"$work/sys/tainted"
+	export TW_SYSCTL_DIR="$work/sys" TW_FAKE='*.coop=taint'
+	known_issue_file '7.2.*' 7.2.5
+	run
+	expect_status 1
+	expect_line '^fake_verdicts\.coop +FAIL +[0-9.]+s  kernel tainted: W; not the known issue'
+	echo 0 >"$work/sys/tainted"
+	known_issue_file '7.2.*' 7.2.5 'FAIL|SPLAT:/^kernel tainted: W$/'
+	run
+	expect_status 0
+	expect_line '^fake_verdicts\.coop +xfail +[0-9.]+s  known issue on 7\.2\.\*.*; kernel tainted: W$'
+}
+
+# A program-wide entry for a crash: the crash is xfail, the case it kept
+# from running is not.
+check_known_not_run() {
+	printf 'fake_verdicts  *  -  CRASH:/^no result: the program was killed by SIGSEGV /  the fake crash\n' \
+		>"$work/known-issues"
+	export TW_KNOWN_ISSUES="$work/known-issues" TW_FAKE='*.default=kill_program'
+	run
+	expect_status 1
+	expect_line '^fake_verdicts\.default +xfail +[0-9.]+s  known issue on \*, not fixed yet: the fake crash; no result'
+	expect_line '^fake_verdicts\.coop +FAIL +0\.00s  not run: the program was killed by SIGSEGV during fake_verdicts\.default; not the known issue'
+}
+
+# An entry the runner cannot read (the format before KINDS:/ERE/, an unknown
+# kind, a bad range) is refused before anything runs.
+check_known_unreadable() {
+	printf '# old\nfake_verdicts.coop  7.2.*  0123456789ab  io_uring: fix the fake bug\n' \
+		>"$work/known-issues"
+	printf 'fake_verdicts.default  7.x  -  FAIL|OOPS:/x/  bad\n' >>"$work/known-issues"
+	export TW_KNOWN_ISSUES="$work/known-issues"
+	run
+	expect_status 2
+	expect_line '^runtests\.sh: .*/known-issues:2: no KINDS:/ERE/ after the commit'
+	expect_line "^runtests\\.sh: .*/known-issues:3: unknown kind 'OOPS' .*; bad kernel range '7\\.x'"
+	[ ! -f "$res/fake_verdicts.log" ] || fail "a program ran"
+	# --bisect ignores the file, and so its errors.
+	run --bisect
+	expect_status 0
+}
+
 # ---- driver -----------------------------------------------------------------------
 
-run_runner_checks "end_hang end_crash end_unkillable end_exit2 refused_arguments"
+run_runner_checks "end_hang end_crash end_unkillable end_exit2 refused_arguments known_kinds
+	known_not_run known_unreadable"

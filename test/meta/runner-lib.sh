@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 #
 # What the runner's meta tests (test/meta/runner.sh: the verdicts;
-# test/meta/runner-judge.sh: how a program ended;
+# test/meta/runner-judge.sh: a program's end, known issues;
 # test/meta/runner-options.sh: the options and the selection) share:
 # sourced, not run, right after they set $top. It brings test/meta/lib.sh
 # (fail, expect_status, expect_line, no_line, run_checks, ...), a scratch
@@ -9,7 +9,8 @@
 #   run [ARGS...]        runtests.sh on the fake programs (below)
 #   expect_json NAME RESULT [TEXT], expect_tap ERE, expect_junit NAME ELEMENT,
 #   valid_reports        what the three reports of the last run hold
-#   known_issue_file RANGE RELEASE   a known issue for fake_verdicts.coop
+#   known_issue_file RANGE RELEASE [KINDS:/ERE/]   a known issue for
+#                        fake_verdicts.coop
 #   run_runner_checks LIST           the driver: the checks of LIST (or
 #                        $TW_CHECKS), or a skip when nothing is built
 #
@@ -120,11 +121,12 @@ valid_reports() {
 	head -n 1 "$res/results.tap" | grep -qx 'TAP version 13' || fail "results.tap: no TAP 13 header"
 }
 
-# known_issue_file RANGE RELEASE: test/known-issues lists fake_verdicts.coop
-# as a bug of the kernels in RANGE, and the kernel is RELEASE.
+# known_issue_file RANGE RELEASE [KINDS:/ERE/]: test/known-issues lists
+# fake_verdicts.coop as a bug of the kernels in RANGE, whose failure is the
+# fake failure (or KINDS:/ERE/), and the kernel is RELEASE.
 known_issue_file() {
-	printf '# test\nfake_verdicts.coop  %s  0123456789ab  io_uring: fix the fake bug\n' "$1" \
-		>"$work/known-issues"
+	printf '# test\nfake_verdicts.coop  %s  0123456789ab  %s  io_uring: fix the fake bug\n' "$1" \
+		"${3:-FAIL:/^fake failure: expected /}" >"$work/known-issues"
 	export TW_KNOWN_ISSUES="$work/known-issues" TW_KERNEL_RELEASE="$2"
 }
 
