@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Meta tests of what runtests.sh makes of a program's end and of the known
-# issues (test/meta/runner.sh has the verdicts one by one):
+# issues, and of what a TAP or JUnit consumer sees (test/meta/runner.sh has
+# the verdicts one by one):
 #   - a program that printed every case's result and then hung, crashed or
 #     left a process that cannot be killed fails its last case;
 #   - a program that exits 2 before any case refused its arguments: a usage
@@ -11,6 +12,10 @@
 #     and reason): another kind, another reason, a kernel splat or a case
 #     not run after a crash stays a failure; an entry the runner cannot read
 #     is refused;
+#   - results.tap: an xpass is "not ok", a repeated case's '#' is escaped
+#     (perl's prove, where present, judges the file as a CI would); results.xml
+#     names a case by its profile under its program. (An interrupted run's
+#     "Bail out!": check_interrupt of test/meta/runner-options.sh.)
 # The program under test is test/meta/fake_verdicts.t ($TW_FAKE: what its
 # cases do; $TW_FAKE_EXIT: how it ends; $TW_FAKE_USAGE: it refuses its
 # arguments). Prints TAP; exits 0 when every check passed.
@@ -103,7 +108,7 @@ check_refused_arguments() {
 	# directory is still the runner's: the next run may use it).
 	valid_reports
 	expect_tap '^1\.\.0$'
-	grep -qF '"complete": false' "$res/results.json" || fail "the run is complete"
+	tail -n 1 "$res/results.tap" | grep -q '^Bail out! ' || fail "results.tap: no Bail out!"
 	run --bisect
 	expect_status 128
 	no_line 'FAIL|not run'
@@ -172,7 +177,38 @@ check_known_unreadable() {
 	expect_status 0
 }
 
+# ---- what TAP and JUnit consumers see -----------------------------------------------
+
+check_tap_xpass() {
+	known_issue_file '7.2.*' 7.2.5
+	run
+	expect_status 1
+	expect_tap '^not ok 2 - fake_verdicts\.coop$'
+	expect_tap '^  result: xpass$'
+	[ "$(prove_says)" != pass ] || fail "prove calls a run with an xpass a pass"
+	# An xfail is no failure of the run, for prove either.
+	export TW_FAKE='*.coop=fail'
+	run
+	expect_status 0
+	expect_tap '^not ok 2 - fake_verdicts\.coop # TODO known issue'
+	[ "$(prove_says)" != fail ] || fail "prove calls a run with an xfail a failure: $(cat "$work/prove.out")"
+}
+
+check_tap_repeat_junit() {
+	run --repeat 2 fake_verdicts.coop
+	expect_status 0
+	expect_tap '^ok 1 - fake_verdicts\.coop\\#1$'
+	expect_tap '^ok 2 - fake_verdicts\.coop\\#2$'
+	! grep -Eq '^(not )?ok [0-9]+ - [^ ]*[^\\]#' "$res/results.tap" || fail "a bare # in a description"
+	grep -q '<testcase classname="fake_verdicts" name="coop#2" ' "$res/results.xml" ||
+		fail "results.xml: no testcase coop#2 of fake_verdicts"
+	run
+	expect_junit fake_verdicts.default pass
+	! grep -q 'name="fake_verdicts\.' "$res/results.xml" || fail "results.xml repeats the program's name"
+	[ "$(prove_says)" != fail ] || fail "prove calls a passing run a failure: $(cat "$work/prove.out")"
+}
+
 # ---- driver -----------------------------------------------------------------------
 
 run_runner_checks "end_hang end_crash end_unkillable end_exit2 refused_arguments known_kinds
-	known_not_run known_unreadable"
+	known_not_run known_unreadable tap_xpass tap_repeat_junit"

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: MIT
 #
 # What the runner's meta tests (test/meta/runner.sh: the verdicts;
-# test/meta/runner-judge.sh: a program's end, known issues;
-# test/meta/runner-options.sh: the options and the selection) share:
+# test/meta/runner-judge.sh: a program's end, known issues, TAP and JUnit
+# consumers; test/meta/runner-options.sh: the options and the selection) share:
 # sourced, not run, right after they set $top. It brings test/meta/lib.sh
 # (fail, expect_status, expect_line, no_line, run_checks, ...), a scratch
 # directory $work with a test directory of one fake program, and:
 #   run [ARGS...]        runtests.sh on the fake programs (below)
 #   expect_json NAME RESULT [TEXT], expect_tap ERE, expect_junit NAME ELEMENT,
 #   valid_reports        what the three reports of the last run hold
+#   prove_says           what perl's prove makes of its results.tap
 #   known_issue_file RANGE RELEASE [KINDS:/ERE/]   a known issue for
 #                        fake_verdicts.coop
 #   run_runner_checks LIST           the driver: the checks of LIST (or
@@ -85,10 +86,11 @@ expect_tap() {
 	}
 }
 
-# expect_junit NAME ELEMENT: the testcase holds a <failure>, <error> or
-# <skipped> (ELEMENT), or nothing ("pass").
+# expect_junit NAME ELEMENT: the testcase (PROGRAM.PROFILE: classname the
+# program, name the profile) holds a <failure>, <error> or <skipped>
+# (ELEMENT), or nothing ("pass").
 expect_junit() {
-	body=$(awk -v n="name=\"$1\"" '
+	body=$(awk -v n="classname=\"${1%%.*}\" name=\"${1#*.}\"" '
 		index($0, "<testcase ") && index($0, n) { on = 1 }
 		on { print }
 		on && (/<\/testcase>/ || /\/>$/) { exit }' "$res/results.xml")
@@ -119,6 +121,18 @@ valid_reports() {
 		grep -qF "$key" "$res/results.json" || fail "results.json lacks $key"
 	done
 	head -n 1 "$res/results.tap" | grep -qx 'TAP version 13' || fail "results.tap: no TAP 13 header"
+}
+
+# prove_says: perl's prove (TAP::Harness, as CI uses it) on results.tap:
+# "pass", "fail", or "none" without perl's prove.
+prove_says() {
+	if ! command -v prove >/dev/null 2>&1; then
+		say none
+	elif prove --norc -e cat "$res/results.tap" >"$work/prove.out" 2>&1; then
+		say pass
+	else
+		say fail
+	fi
 }
 
 # known_issue_file RANGE RELEASE [KINDS:/ERE/]: test/known-issues lists
