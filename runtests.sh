@@ -318,6 +318,7 @@ main() {
 		exit 0
 	fi
 	[ -n "$seed" ] || seed=$(new_seed)
+	check_known_issues
 	prepare_results_dir
 	check_io_uring_allowed
 	started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)

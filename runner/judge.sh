@@ -45,14 +45,14 @@ judge_unrunnable() {
 			runnable=$((runnable + 1))
 			continue
 		fi
-		printf '%s\tskip\t0.00\t%s\n' "$c" "$reason" >>"$tmp/judged"
+		printf '%s\tskip\t0.00\t-\t%s\n' "$c" "$reason" >>"$tmp/judged"
 	done <"$tmp/cases"
 	[ -s "$tmp/cases" ] && return
 	# The program does not list its cases: all or nothing.
 	if [ -n "$skip_all_reason" ]; then
-		printf '%s\tskip\t0.00\t%s\n' "$1" "$skip_all_reason" >>"$tmp/judged"
+		printf '%s\tskip\t0.00\t-\t%s\n' "$1" "$skip_all_reason" >>"$tmp/judged"
 	elif reason=$(excluded "$1" "$1"); then
-		printf '%s\tskip\t0.00\t%s\n' "$1" "$reason" >>"$tmp/judged"
+		printf '%s\tskip\t0.00\t-\t%s\n' "$1" "$reason" >>"$tmp/judged"
 	else
 		runnable=1
 	fi
@@ -81,6 +81,7 @@ run_supervised() {
 	BEGIN { while ((getline line < judged) > 0) { split(line, f, FS); done[f[1]] = 1 } }
 	!($0 in done)' "$tmp/cases" >"$tmp/expected"
 	parse_tap "$log" >"$tmp/tap"
+	refused_arguments "$rs_prog"
 	scan_kmsg "$kmsg" >"$tmp/kscan"
 	judge "$rs_prog" "$tmp/expected" "$tmp/tap" "$tmp/kscan" "$log" >>"$tmp/judged"
 }
@@ -88,10 +89,12 @@ run_supervised() {
 # read_result FILE: the supervisor's key=value result into r_* variables.
 read_result() {
 	r_status=error r_exit='' r_signal='' r_seconds=0 r_kmsg='' r_unkillable='' r_interrupted=''
+	r_timed_out=0
 	while IFS= read -r line; do
 		val=${line#*=}
 		case $line in
 		status=*) r_status=$val ;;
+		timed_out=*) r_timed_out=$val ;;
 		exit=*) r_exit=$val ;;
 		signal=*) r_signal=$val ;;
 		seconds=*) r_seconds=$val ;;
@@ -100,6 +103,23 @@ read_result() {
 		interrupted=*) r_interrupted=$val ;;
 		esac
 	done <"$1"
+}
+
+# refused_arguments PROGRAM: a program that exits 2 before any case refused
+# the arguments every program gets (--seed, --duration, ...): a usage error
+# of the run (exit 2, 128 with --bisect), not a failure of the kernel. The
+# reports keep what ran before ("complete": false).
+refused_arguments() {
+	[ "$r_status" = exited ] && [ "$r_exit" = 2 ] || return 0
+	grep -q '^start' "$tmp/tap" && return 0
+	write_reports 0
+	usage_error "$1.t refused its arguments (exit 2 before any case): $(last_output "$log")" \
+		"(log: $log)"
+}
+
+# last_output LOG: the program's last line of output that is not TAP.
+last_output() {
+	grep -v '^#' "$1" | grep -v '^[[:space:]]*$' | tail -n 1
 }
 
 # ---- reading what the program said -----------------------------------------------
@@ -117,17 +137,17 @@ scan_kmsg() {
 		-f "$top/runner/kmsg-scan.awk" "$1"
 }
 
-# judge PROGRAM CASES TAP KMSG LOG: one "CASE VERDICT SECONDS REASON" line per
+# judge PROGRAM CASES TAP KMSG LOG: one "CASE VERDICT SECONDS KINDS REASON" line per
 # case, from the expected cases, what the TAP says, how the program ended and
 # what the kernel said. A case without a result is the one the program was
 # in when it died (hang or crash); cases after it did not run.
 judge() {
 	# The last line of output that is not TAP, via the environment: awk -v
 	# would interpret its backslashes.
-	TW_LASTLINE=$(grep -v '^#' "$5" | grep -v '^[[:space:]]*$' | tail -n 1) \
+	TW_LASTLINE=$(last_output "$5") \
 	awk -v prog="$1" -v cases="$2" -v tap="$3" -v kscan="$4" -v status="$r_status" \
-		-v code="$r_exit" -v sig="$r_signal" -v total="$r_seconds" -v limit="$timeout" \
-		-v badtaint="$BAD_TAINT" -f "$top/runner/judge.awk"
+		-v code="$r_exit" -v sig="$r_signal" -v total="$r_seconds" -v timedout="$r_timed_out" \
+		-v limit="$timeout" -v badtaint="$BAD_TAINT" -f "$top/runner/judge.awk"
 }
 
 # ---- recording and showing the verdicts -------------------------------------------
@@ -142,9 +162,9 @@ in_case_order() {
 # its terminal line and, under a bad verdict, its diagnostics.
 record_judged() {
 	in_case_order >"$tmp/ordered"
-	while IFS="$tab" read -r c verdict secs reason; do
+	while IFS="$tab" read -r c verdict secs kinds reason; do
 		hint=
-		[ "$verdict" != skip ] && apply_known_issue "$c" "$1"
+		[ "$verdict" != skip ] && apply_known_issue "$c" "$1" "$kinds"
 		add_record "$c" "$1"
 		show_line "$c" "$verdict" "$secs" "$reason"
 		case $verdict:$reason in
@@ -160,18 +180,16 @@ record_judged() {
 	done <"$tmp/ordered"
 }
 
-# apply_known_issue CASE PROGRAM: a known bug of this kernel turns $verdict
-# into xfail (a failure) or xpass (a pass), sets $hint and adds to $reason.
+# apply_known_issue CASE PROGRAM KINDS: a known bug of this kernel that
+# expects this failure turns $verdict into xfail, a pass of it into xpass
+# (runner/known-issues.awk); it sets $hint and adds to $reason. A failure
+# unlike what the case's entries expect stays one, with a note.
 apply_known_issue() {
-	hint=$(known_issue "$1" "$2") || return 0
-	# An intermittent bug's pass proves nothing: pass, not xpass.
-	case $verdict:$hint in
-	pass:'~'*) hint= ;;
-	pass:*) verdict=xpass reason="passed, but listed as a $hint" ;;
-	*)
-		hint="${hint#'~'}"
-		verdict=xfail reason="$hint; $reason"
-		;;
+	ki=$(known_issue "$1" "$2" "$verdict" "$3" "$reason")
+	case $ki in
+	xfail"$tab"*) hint=${ki#*"$tab"} verdict=xfail reason="${ki#*"$tab"}; $reason" ;;
+	xpass"$tab"*) hint=${ki#*"$tab"} verdict=xpass reason="passed, but listed as a ${ki#*"$tab"}" ;;
+	other"$tab"*) reason="$reason; ${ki#*"$tab"}" ;;
 	esac
 }
 

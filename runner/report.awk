@@ -4,8 +4,8 @@
 # (JUnit) and results.json, written into the results directory.
 #
 #   awk -v dir=DIR -v kernel=RELEASE -v seed=S -v duration=SECS -v limit=SECS \
-#       -v repeat=N -v started=TIME -v complete=0|1 -v kmsg_state=STATE \
-#       -v uring=VALUE -f runner/json.awk -f runner/report.awk RECORDS
+#       -v repeat=N -v started=TIME -v complete=0|1 -v interrupted=SIGNAL \
+#       -v kmsg_state=STATE -v uring=VALUE -f runner/json.awk -f runner/report.awk RECORDS
 #
 # Reads the run's records, one TAB-separated line per case: name, program,
 # profile, result, seconds, iteration, log, kmsg, known issue, reason ("-"
@@ -14,8 +14,8 @@
 # are the run's: the results directory, uname -r, the seed, --duration (""
 # for the programs' default), the timeout per program, --repeat, the UTC
 # start time, whether the run finished (1) or is still going or was cut
-# short (0), the kernel log check ("checked" or "off: <why>"), the
-# io_uring_disabled sysctl ("" if absent).
+# short (0), the signal that cut it short ("" if none), the kernel log check
+# ("checked" or "off: <why>"), the io_uring_disabled sysctl ("" if absent).
 #
 # results.json (schema 1; fields are only ever added, never changed):
 # {
@@ -59,6 +59,10 @@ function counts_attrs() {
 }
 function jfield(k, v) { return "\"" k "\": " v }
 function tname(i) { return name[i] (repeat > 1 ? "#" iter[i] : "") }
+# A TAP description: a bare '#' would start a directive.
+function tdesc(i) { return replace(tname(i), "#", "\\#") }
+# A JUnit testcase's name: its profile (the program is the classname).
+function jname(i) { return (prof[i] == "-" ? "(program)" : prof[i]) (repeat > 1 ? "#" iter[i] : "") }
 # The lines of one case in a program log (the whole log if it has no such case).
 function case_log(file, c,   line, out, on, any, count) {
 	out = ""
@@ -108,13 +112,17 @@ function case_kmsg(file, c,   line, out, pre, sec, first, w) {
 	total += $5
 }
 END {
+	n += 0
 	write_tap(dir "/results.tap")
 	write_junit(dir "/results.xml")
 	write_json(dir "/results.json")
 }
 
-# TAP 13: xfail is "not ok # TODO", xpass "ok # TODO"; a case that did not
-# pass carries a YAML block (result, reason, seconds, its files).
+# TAP 13: xfail is "not ok # TODO" (a known bug: not a failure of the run),
+# xpass "not ok" (a failure of the run, as the runner's exit status says);
+# a case that did not pass carries a YAML block (result, reason, seconds,
+# its files). A run not complete ends in "Bail out!": a TAP consumer must
+# not take what finished for the whole run.
 function write_tap(tapf,   i, r) {
 	print "TAP version 13" > tapf
 	print "# io_uring task_work suite on " kernel ", seed " seed > tapf
@@ -122,15 +130,13 @@ function write_tap(tapf,   i, r) {
 	for (i = 1; i <= n; i++) {
 		r = res[i]
 		if (r == "pass")
-			print "ok " i " - " tname(i) > tapf
+			print "ok " i " - " tdesc(i) > tapf
 		else if (r == "skip")
-			print "ok " i " - " tname(i) " # SKIP " why[i] > tapf
+			print "ok " i " - " tdesc(i) " # SKIP " why[i] > tapf
 		else if (r == "xfail")
-			print "not ok " i " - " tname(i) " # TODO " why[i] > tapf
-		else if (r == "xpass")
-			print "ok " i " - " tname(i) " # TODO " why[i] > tapf
+			print "not ok " i " - " tdesc(i) " # TODO " why[i] > tapf
 		else
-			print "not ok " i " - " tname(i) > tapf
+			print "not ok " i " - " tdesc(i) > tapf
 		if (r != "pass") {
 			print "  ---" > tapf
 			print "  result: " r > tapf
@@ -143,6 +149,9 @@ function write_tap(tapf,   i, r) {
 			print "  ..." > tapf
 		}
 	}
+	if (!complete)
+		print "Bail out! " (interrupted != "" ? "interrupted by " interrupted : \
+			"the run did not finish (still running, or cut short)") > tapf
 	close(tapf)
 }
 
@@ -162,7 +171,7 @@ function write_junit(xf,   i, r, tag, k) {
 	print "    </properties>" > xf
 	for (i = 1; i <= n; i++) {
 		r = res[i]
-		printf "    <testcase%s%s%s", attr("classname", prog[i]), attr("name", tname(i)),
+		printf "    <testcase%s%s%s", attr("classname", prog[i]), attr("name", jname(i)),
 			attr("time", sprintf("%.2f", secs[i])) > xf
 		if (r == "pass") {
 			print "/>" > xf

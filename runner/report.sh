@@ -12,7 +12,7 @@
 write_reports() {
 	awk -v dir="$results_dir" -v kernel="$kernel" -v seed="$seed" -v duration="$duration" \
 		-v limit="$timeout" -v repeat="$repeat" -v started="$started_at" -v complete="$1" \
-		-v kmsg_state="$kmsg_state" -v uring="$uring_disabled" \
+		-v interrupted="$interrupted" -v kmsg_state="$kmsg_state" -v uring="$uring_disabled" \
 		-f "$top/runner/json.awk" -f "$top/runner/report.awk" "$tmp/records"
 }
 

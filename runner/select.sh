@@ -159,28 +159,27 @@ kernel_in_range() {
 	awk -v range="$1" -v release="$kernel" -f "$top/runner/version-range.awk"
 }
 
-# known_issue CASE PROGRAM: print the hint if a known kernel bug matches the
-# case on this kernel. Lines: "PATTERN  RANGE  COMMIT  SUBJECT...".
+# known_issue CASE PROGRAM VERDICT KINDS REASON: whether a known kernel bug
+# of this kernel accounts for the case's verdict - one line, "xfail HINT",
+# "xpass HINT" or "other NOTE" (runner/known-issues.awk says how), or none.
 known_issue() {
-	[ "$bisect" = 1 ] && return 1
-	[ -r "$known_issues" ] || return 1
-	while read -r ki_pat ki_range ki_commit ki_subject; do
-		case $ki_pat in
-		'' | '#'*) continue ;;
-		esac
-		names_case "$ki_pat" "$1" "$2" || continue
-		# ~RANGE: the bug shows only sometimes; the hint starts with ~.
-		ki_sometimes=
-		case $ki_range in
-		'~'*) ki_range=${ki_range#'~'} ki_sometimes='~' ;;
-		esac
-		kernel_in_range "$ki_range" || continue
-		if [ "$ki_commit" = - ]; then
-			say "${ki_sometimes}known issue on $ki_range, not fixed yet: $ki_subject"
-		else
-			say "${ki_sometimes}known issue on $ki_range, fixed by $ki_commit (\"$ki_subject\")"
-		fi
-		return 0
-	done <"$known_issues"
-	return 1
+	[ "$bisect" = 1 ] && return 0
+	[ -r "$known_issues" ] || return 0
+	TW_KI_REASON=$5 awk -v name="$1" -v prog="$2" -v verdict="$3" -v kinds="$4" \
+		-v kernel="$kernel" -f "$top/runner/version-range.awk" \
+		-f "$top/runner/known-issues.awk" "$known_issues"
+}
+
+# check_known_issues: every entry of the known-issues file readable, or a
+# usage error naming the lines (an entry the runner cannot read never
+# matches: the bug it lists would fail every run).
+check_known_issues() {
+	[ "$bisect" = 1 ] && return 0
+	[ -r "$known_issues" ] || return 0
+	awk -v check=1 -f "$top/runner/version-range.awk" -f "$top/runner/known-issues.awk" \
+		"$known_issues" >"$tmp/known-issues.bad" 2>&1 && return 0
+	while IFS= read -r line; do
+		warn "$line"
+	done <"$tmp/known-issues.bad"
+	usage_error "$known_issues: entries the runner cannot read (its header gives the format)"
 }

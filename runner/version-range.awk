@@ -14,11 +14,13 @@
 #             (6.1.0-13-amd64, 7.3.4+deb13-cloud-amd64).
 #
 # Exits 0 in the range, 1 outside it, 2 (with a message on stderr) for a
-# range or release it cannot read. Used for test/known-issues and
-# test/exclude (runner/select.sh).
+# range or release it cannot read. Used for test/exclude (runner/select.sh).
+#
+# Without -v range and -v release it does nothing: another awk program
+# loaded after it (runner/known-issues.awk) calls in_range() itself.
 
 # Sortable key of a version: a.b.c and the -rcN (999: a release).
-function key(v, last,   n, p, rc) {
+function version_key(v, last,   n, p, rc, i) {
 	rc = 999
 	sub(/\.\*$/, "", v)
 	if (match(v, /-rc[0-9]+/))
@@ -41,29 +43,41 @@ function key(v, last,   n, p, rc) {
 	return ((p[1] * 1000 + p[2]) * 1000 + p[3]) * 1000 + rc
 }
 
-BEGIN {
+# in_range(RANGE, RELEASE): 1 in it, 0 not, -1 for a range or release it
+# cannot read.
+function in_range(range, release,   lo, hi, dash, kv) {
 	if (range == "*")
-		exit 0
+		return 1
 	# [lo, hi): -1 for no bound.
 	lo = hi = -1
-	if (range ~ /^<=/) hi = key(substr(range, 3), "bump")
-	else if (range ~ /^>=/) lo = key(substr(range, 3), "low")
-	else if (range ~ /^</) hi = key(substr(range, 2), "low")
-	else if (range ~ /^>/) lo = key(substr(range, 2), "bump")
+	if (range ~ /^<=/) hi = version_key(substr(range, 3), "bump")
+	else if (range ~ /^>=/) lo = version_key(substr(range, 3), "low")
+	else if (range ~ /^</) hi = version_key(substr(range, 2), "low")
+	else if (range ~ /^>/) lo = version_key(substr(range, 2), "bump")
 	else if (match(range, /[0-9]-[0-9]/)) {
-		dash = RSTART + 1	# key() calls match() too
-		lo = key(substr(range, 1, dash - 1), "low")
-		hi = key(substr(range, dash + 1), "bump")
+		dash = RSTART + 1	# version_key() calls match() too
+		lo = version_key(substr(range, 1, dash - 1), "low")
+		hi = version_key(substr(range, dash + 1), "bump")
 		if (lo < 0 || hi < 0)
 			lo = hi = -2
 	} else {
-		lo = key(range, "low")
-		hi = key(range, "bump")
+		lo = version_key(range, "low")
+		hi = version_key(range, "bump")
 	}
-	kv = key(release, "")
-	if (lo == -2 || (lo < 0 && hi < 0) || kv < 0) {
-		print "runtests.sh: bad kernel range \"" range "\" (or release " release ")" > "/dev/stderr"
-		exit 2
+	kv = version_key(release, "")
+	if (lo == -2 || (lo < 0 && hi < 0) || kv < 0)
+		return -1
+	return (lo < 0 || kv >= lo) && (hi < 0 || kv < hi)
+}
+
+BEGIN {
+	if (range != "" || release != "") {
+		vr = in_range(range, release)
+		if (vr < 0) {
+			print "runtests.sh: bad kernel range \"" range "\" (or release " release ")" \
+				> "/dev/stderr"
+			exit 2
+		}
+		exit !vr
 	}
-	exit !((lo < 0 || kv >= lo) && (hi < 0 || kv < hi))
 }

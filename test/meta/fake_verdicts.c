@@ -20,6 +20,15 @@
  *   kill_program  the case kills the test program itself with SIGSEGV
  *   splat         writes a fake kernel WARNING to /dev/kmsg (root), then passes
  *   taint         sets W in $TW_SYSCTL_DIR/tainted (a fake sysctl dir), passes
+ *
+ * After the cases (every verdict printed), TW_FAKE_EXIT says how the program
+ * ends, as one whose rings' teardown went wrong would:
+ *   hang          blocks in pause(): the runner's timeout (SIGINT) ends it
+ *   crash         SIGSEGV
+ *   exit2         exit status 2
+ * TW_FAKE_USAGE=TEXT: the program refuses its arguments before any case, as
+ * the harness's option parsing does (TEXT on stderr, exit status 2).
+ * Neither applies to -l and -D, which the runner asks first.
  */
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -138,6 +147,35 @@ static enum verdict run(struct tcase *tc)
 	return tc_fail(tc, "unknown TW_FAKE behaviour '%s'", what);
 }
 
+/* -l or -D: the runner asks what the program is, it runs no case. */
+static bool describing(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-l") || !strcmp(argv[i], "-D"))
+			return true;
+	return false;
+}
+
+/* How the program ends after its cases ($TW_FAKE_EXIT). */
+static int fake_exit(int status)
+{
+	const char *how = getenv("TW_FAKE_EXIT");
+
+	if (!how)
+		return status;
+	if (!strcmp(how, "hang"))
+		for (;;)
+			pause();
+	if (!strcmp(how, "crash")) {
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+	}
+	if (!strcmp(how, "exit2"))
+		return 2;
+	fprintf(stderr, "unknown TW_FAKE_EXIT '%s'\n", how);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -156,5 +194,11 @@ int main(int argc, char **argv)
 	 * so only the runner's SIGKILL can stop the program. */
 	if (spec && strstr(spec, "block_noint"))
 		signal(SIGINT, SIG_IGN);
-	return harness_main(argc, argv, &sc);
+	if (describing(argc, argv))
+		return harness_main(argc, argv, &sc);
+	if (getenv("TW_FAKE_USAGE")) {
+		fprintf(stderr, "%s\n", getenv("TW_FAKE_USAGE"));
+		return 2;
+	}
+	return fake_exit(harness_main(argc, argv, &sc));
 }

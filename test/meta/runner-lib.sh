@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: MIT
 #
 # What the runner's meta tests (test/meta/runner.sh: the verdicts;
-# test/meta/runner-options.sh: the options and the selection) share:
+# test/meta/runner-judge.sh: a program's end, known issues, TAP and JUnit
+# consumers; test/meta/runner-options.sh: the options and the selection) share:
 # sourced, not run, right after they set $top. It brings test/meta/lib.sh
 # (fail, expect_status, expect_line, no_line, run_checks, ...), a scratch
 # directory $work with a test directory of one fake program, and:
 #   run [ARGS...]        runtests.sh on the fake programs (below)
 #   expect_json NAME RESULT [TEXT], expect_tap ERE, expect_junit NAME ELEMENT,
 #   valid_reports        what the three reports of the last run hold
-#   known_issue_file RANGE RELEASE   a known issue for fake_verdicts.coop
+#   prove_says           what perl's prove makes of its results.tap
+#   known_issue_file RANGE RELEASE [KINDS:/ERE/]   a known issue for
+#                        fake_verdicts.coop
 #   run_runner_checks LIST           the driver: the checks of LIST (or
 #                        $TW_CHECKS), or a skip when nothing is built
 #
@@ -83,10 +86,11 @@ expect_tap() {
 	}
 }
 
-# expect_junit NAME ELEMENT: the testcase holds a <failure>, <error> or
-# <skipped> (ELEMENT), or nothing ("pass").
+# expect_junit NAME ELEMENT: the testcase (PROGRAM.PROFILE: classname the
+# program, name the profile) holds a <failure>, <error> or <skipped>
+# (ELEMENT), or nothing ("pass").
 expect_junit() {
-	body=$(awk -v n="name=\"$1\"" '
+	body=$(awk -v n="classname=\"${1%%.*}\" name=\"${1#*.}\"" '
 		index($0, "<testcase ") && index($0, n) { on = 1 }
 		on { print }
 		on && (/<\/testcase>/ || /\/>$/) { exit }' "$res/results.xml")
@@ -119,11 +123,24 @@ valid_reports() {
 	head -n 1 "$res/results.tap" | grep -qx 'TAP version 13' || fail "results.tap: no TAP 13 header"
 }
 
-# known_issue_file RANGE RELEASE: test/known-issues lists fake_verdicts.coop
-# as a bug of the kernels in RANGE, and the kernel is RELEASE.
+# prove_says: perl's prove (TAP::Harness, as CI uses it) on results.tap:
+# "pass", "fail", or "none" without perl's prove.
+prove_says() {
+	if ! command -v prove >/dev/null 2>&1; then
+		say none
+	elif prove --norc -e cat "$res/results.tap" >"$work/prove.out" 2>&1; then
+		say pass
+	else
+		say fail
+	fi
+}
+
+# known_issue_file RANGE RELEASE [KINDS:/ERE/]: test/known-issues lists
+# fake_verdicts.coop as a bug of the kernels in RANGE, whose failure is the
+# fake failure (or KINDS:/ERE/), and the kernel is RELEASE.
 known_issue_file() {
-	printf '# test\nfake_verdicts.coop  %s  0123456789ab  io_uring: fix the fake bug\n' "$1" \
-		>"$work/known-issues"
+	printf '# test\nfake_verdicts.coop  %s  0123456789ab  %s  io_uring: fix the fake bug\n' "$1" \
+		"${3:-FAIL:/^fake failure: expected /}" >"$work/known-issues"
 	export TW_KNOWN_ISSUES="$work/known-issues" TW_KERNEL_RELEASE="$2"
 }
 

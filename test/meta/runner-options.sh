@@ -204,6 +204,9 @@ check_interrupt() {
 	expect_line '^interrupted by SIGTERM$'
 	valid_reports
 	grep -qF '"complete": false' "$res/results.json" || fail "an interrupted run is complete"
+	tail -n 1 "$res/results.tap" | grep -qx 'Bail out! interrupted by SIGTERM' ||
+		fail "results.tap does not end in 'Bail out! interrupted by SIGTERM'"
+	[ "$(prove_says)" != pass ] || fail "prove calls an interrupted run a pass"
 }
 
 # ---- driver -----------------------------------------------------------------------
