@@ -76,6 +76,7 @@ static enum verdict run(struct tcase *tc)
 	       (unsigned long long)ledger_total_seen(k->records),
 	       k->ms.n == MSTREAMS ? "" : " (" MSTREAM_RECV_PART " skipped)");
 	kinds_teardown(k);
+	free(k);
 	return tc_verdict(tc);
 }
 
