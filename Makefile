@@ -27,6 +27,9 @@ TESTS := $(patsubst %.c,%.t,$(wildcard test/*.c))
 # programs the meta tests of the runner and the guest tools drive.
 SELF_TESTS := $(patsubst %.c,%.t,$(wildcard test/self/*.c))
 META_FIXTURES := $(patsubst %.c,%.t,$(wildcard test/meta/*.c))
+# test/meta/preload/: LD_PRELOAD shims that seed faults into a test program
+# for the meta tests (none in a -static build).
+META_SHIMS := $(if $(filter yes,$(STATIC)),,$(patsubst %.c,%.so,$(wildcard test/meta/preload/*.c)))
 # runner/: runtests.sh's process supervisor.
 SUPERVISE := runner/supervise
 # guest/: vm-run's helpers, no harness: on the host mkcpio, kimage,
@@ -55,7 +58,7 @@ VERSION = $(shell cat VERSION 2>/dev/null || git describe --always 2>/dev/null |
 
 CPPFLAGS += -Isrc -I.
 
-all: $(TESTS) $(SELF_TESTS) $(META_FIXTURES) $(SUPERVISE) $(GUEST_TOOLS) $(BENCH)
+all: $(TESTS) $(SELF_TESTS) $(META_FIXTURES) $(META_SHIMS) $(SUPERVISE) $(GUEST_TOOLS) $(BENCH)
 
 # What guest/vm-run puts into a guest (built there with ./configure --static):
 # the installed suite (install-suite) and its own helpers.
@@ -89,6 +92,9 @@ test/self/%.t: test/self/%.c test/self/selftest.h $(HARNESS) $(HARNESS_HDRS) con
 
 test/meta/%.t: test/meta/%.c $(HARNESS) $(HARNESS_HDRS) config-host.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(HARNESS) $(LDFLAGS) $(LIBS)
+
+test/meta/preload/%.so: test/meta/preload/%.c config-host.h
+	$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(CFLAGS)) -shared -fPIC -o $@ $< -ldl
 
 # It shares src/procfs.c (reading /proc) with the harness, not the rest.
 $(SUPERVISE): runner/*.c runner/*.h src/procfs.c src/procfs.h src/timeutil.h config-host.h
@@ -193,7 +199,7 @@ dist:
 
 clean:
 	rm -f src/*.o src/race/*.o $(HARNESS) test/lib/*.o $(TESTLIB) test/*.t test/self/*.t \
-		test/meta/*.t $(SUPERVISE) $(GUEST_TOOLS) $(BENCH) bench/*.o bench/libbench.a
+		test/meta/*.t test/meta/preload/*.so $(SUPERVISE) $(GUEST_TOOLS) $(BENCH) bench/*.o bench/libbench.a
 
 distclean: clean
 	rm -f config-host.mak config-host.h

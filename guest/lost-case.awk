@@ -55,9 +55,8 @@ in_tests && /^  \]/ {
 		print last ","
 	printf "    {\"name\": %s, \"program\": %s, \"profile\": %s, \"result\": %s, " \
 		"\"seconds\": %s, \"reason\": %s, \"iteration\": 1, \"log\": null, " \
-		"\"kmsg\": null, \"known_issue\": null}\n", jstr(name), jstr(prog),
-		prof == "" ? "null" : jstr(prof), jstr(result), "null",
-		jstr(reason)
+		"\"kmsg\": null, \"known_issue\": null, \"skipped_parts\": []}\n", jstr(name),
+		jstr(prog), prof == "" ? "null" : jstr(prof), jstr(result), "null", jstr(reason)
 	in_tests = 0
 	print
 	next

@@ -10,7 +10,8 @@
 #
 # For each case it appends to $tmp/records one TAB-separated line: name,
 # program, profile, result, seconds, iteration, log, kmsg, known issue,
-# reason ("-" for none), which runner/report.awk turns into the reports.
+# reason, skipped parts ("-" for none; the parts "PART: REASON" joined by
+# \037), which runner/report.awk turns into the reports.
 # It sets $log and $kmsg (the program's files) and $kmsg_state, and
 # $interrupted if the supervisor was.
 
@@ -165,8 +166,10 @@ record_judged() {
 	while IFS="$tab" read -r c verdict secs kinds reason; do
 		hint=
 		[ "$verdict" != skip ] && apply_known_issue "$c" "$1" "$kinds"
+		parts=$(skipped_parts "$c")
 		add_record "$c" "$1"
 		show_line "$c" "$verdict" "$secs" "$reason"
+		[ -z "$parts" ] || printf '%s\n' "$parts" | tr '\037' '\n' | sed 's/^/    SKIP-PART /'
 		case $verdict:$reason in
 		*:'not run:'*) ;;	# the case that ran before it says why
 		fail:* | hang:* | crash:* | xpass:*)
@@ -203,8 +206,19 @@ add_record() {
 	[ -f "$log" ] && logrel=${log##*/}
 	kmsgrel=-
 	[ -f "$kmsg" ] && kmsgrel=${kmsg##*/}
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$cprofile" "$verdict" \
-		"$secs" "$iteration" "$logrel" "$kmsgrel" "${hint:--}" "$reason" >>"$tmp/records"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$cprofile" "$verdict" \
+		"$secs" "$iteration" "$logrel" "$kmsgrel" "${hint:--}" "$reason" "${parts:--}" \
+		>>"$tmp/records"
+}
+
+# skipped_parts CASE: the sub-checks the case did not run, from its
+# "# SKIP-PART CASE: PART: REASON" lines (src/needs.h): "PART: REASON"
+# each, joined by \037; nothing for none.
+skipped_parts() {
+	[ -f "$log" ] || return 0
+	awk -v p="# SKIP-PART $1: " '
+	index($0, p) == 1 { s = s (s == "" ? "" : "\037") substr($0, length(p) + 1) }
+	END { printf "%s", s }' "$log"
 }
 
 # show_line CASE VERDICT SECONDS REASON: the case's line on the terminal.

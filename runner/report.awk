@@ -8,8 +8,9 @@
 #       -v kmsg_state=STATE -v uring=VALUE -f runner/json.awk -f runner/report.awk RECORDS
 #
 # Reads the run's records, one TAB-separated line per case: name, program,
-# profile, result, seconds, iteration, log, kmsg, known issue, reason ("-"
-# for none; log and kmsg are file names in DIR). Prints nothing; writes
+# profile, result, seconds, iteration, log, kmsg, known issue, reason,
+# skipped parts ("-" for none; log and kmsg are file names in DIR; the parts
+# "PART: REASON" joined by \037). Prints nothing; writes
 # DIR/results.tap, DIR/results.xml and DIR/results.json. The -v variables
 # are the run's: the results directory, uname -r, the seed, --duration (""
 # for the programs' default), the timeout per program, --repeat, the UTC
@@ -35,7 +36,9 @@
 #      "result": "pass" | "fail" | "skip" | "xfail" | "xpass" | "hang" | "crash",
 #      "seconds": <wall time>, "reason": "<why, empty for a pass>", "iteration": <1..repeat>,
 #      "log": "<file in this directory>" or null, "kmsg": "<file>" or null,
-#      "known_issue": "<the hint>" or null}
+#      "known_issue": "<the hint>" or null,
+#      "skipped_parts": ["<part>: <why>", ...] (sub-checks the case did not
+#      run: the kernel predates them; [] for none)}
 #   ]
 # }
 
@@ -58,6 +61,12 @@ function counts_attrs() {
 		attr("skipped", skips) attr("time", sprintf("%.2f", total))
 }
 function jfield(k, v) { return "\"" k "\": " v }
+function jparts(i,   k, s) {
+	s = ""
+	for (k = 1; k <= nparts[i]; k++)
+		s = s (k > 1 ? ", " : "") jstr(part[i, k])
+	return "[" s "]"
+}
 function tname(i) { return name[i] (repeat > 1 ? "#" iter[i] : "") }
 # A TAP description: a bare '#' would start a directive.
 function tdesc(i) { return replace(tname(i), "#", "\\#") }
@@ -108,6 +117,9 @@ function case_kmsg(file, c,   line, out, pre, sec, first, w) {
 	n++
 	name[n] = $1; prog[n] = $2; prof[n] = $3; res[n] = $4; secs[n] = $5
 	iter[n] = $6; logf[n] = $7; kmsgf[n] = $8; hint[n] = $9; why[n] = $10
+	nparts[n] = $11 == "-" || $11 == "" ? 0 : split($11, p, "\037")
+	for (k = 1; k <= nparts[n]; k++)
+		part[n, k] = p[k]
 	count[$4]++
 	total += $5
 }
@@ -123,7 +135,7 @@ END {
 # a case that did not pass carries a YAML block (result, reason, seconds,
 # its files). A run not complete ends in "Bail out!": a TAP consumer must
 # not take what finished for the whole run.
-function write_tap(tapf,   i, r) {
+function write_tap(tapf,   i, r, k) {
 	print "TAP version 13" > tapf
 	print "# io_uring task_work suite on " kernel ", seed " seed > tapf
 	print "1.." n > tapf
@@ -148,6 +160,8 @@ function write_tap(tapf,   i, r) {
 				print "  kmsg: " ystr(kmsgf[i]) > tapf
 			print "  ..." > tapf
 		}
+		for (k = 1; k <= nparts[i]; k++)
+			print "# SKIP-PART " tname(i) ": " part[i, k] > tapf
 	}
 	if (!complete)
 		print "Bail out! " (interrupted != "" ? "interrupted by " interrupted : \
@@ -156,7 +170,8 @@ function write_tap(tapf,   i, r) {
 }
 
 # JUnit: fail and xpass are failures, hang and crash errors, skip and
-# xfail skipped; a bad case carries its log lines and kernel records.
+# xfail skipped; a bad case carries its log lines and kernel records; the
+# parts a case skipped are its system-out ("SKIP-PART <part>: <why>").
 function write_junit(xf,   i, r, tag, k) {
 	fails = count["fail"] + count["xpass"]
 	errs = count["hang"] + count["crash"]
@@ -173,14 +188,14 @@ function write_junit(xf,   i, r, tag, k) {
 		r = res[i]
 		printf "    <testcase%s%s%s", attr("classname", prog[i]), attr("name", jname(i)),
 			attr("time", sprintf("%.2f", secs[i])) > xf
-		if (r == "pass") {
+		if (r == "pass" && !nparts[i]) {
 			print "/>" > xf
 			continue
 		}
 		print ">" > xf
 		if (r == "skip" || r == "xfail") {
 			printf "      <skipped message=\"%s\"/>\n", xstr((r == "xfail" ? "xfail: " : "") why[i]) > xf
-		} else {
+		} else if (r != "pass") {
 			tag = (r == "hang" || r == "crash") ? "error" : "failure"
 			printf "      <%s type=\"%s\" message=\"%s\">", tag, r, xstr(why[i]) > xf
 			if (logf[i] != "-")
@@ -192,11 +207,22 @@ function write_junit(xf,   i, r, tag, k) {
 					printf "      <system-err>%s</system-err>\n", xstr(k) > xf
 			}
 		}
+		junit_parts(xf, i)
 		print "    </testcase>" > xf
 	}
 	print "  </testsuite>" > xf
 	print "</testsuites>" > xf
 	close(xf)
+}
+
+# The parts case i skipped, as its system-out: "SKIP-PART <part>: <why>".
+function junit_parts(xf, i,   k, s) {
+	if (!nparts[i])
+		return
+	s = ""
+	for (k = 1; k <= nparts[i]; k++)
+		s = s "SKIP-PART " part[i, k] "\n"
+	printf "      <system-out>%s</system-out>\n", xstr(s) > xf
 }
 
 # results.json, schema 1 (above).
@@ -224,8 +250,8 @@ function write_json(jf,   kinds, line, k, i) {
 			jfield("profile", jrec(prof[i])) ", " jfield("result", jstr(res[i])) ", " \
 			jfield("seconds", sprintf("%.2f", secs[i])) ", " jfield("reason", jstr(why[i])) ", " \
 			jfield("iteration", iter[i] + 0) ", " jfield("log", jrec(logf[i])) ", " \
-			jfield("kmsg", jrec(kmsgf[i])) ", " jfield("known_issue", jrec(hint[i])) \
-			"}" (i < n ? "," : "") > jf
+			jfield("kmsg", jrec(kmsgf[i])) ", " jfield("known_issue", jrec(hint[i])) ", " \
+			jfield("skipped_parts", jparts(i)) "}" (i < n ? "," : "") > jf
 	}
 	print "  ]" > jf
 	print "}" > jf

@@ -5,17 +5,20 @@
 #   awk -v dir=RESULTS-DIR -f runner/summary.awk RECORDS
 #
 # Reads the run's records (one TAB-separated line per case, the verdict in
-# field 4: see runner/report.awk) and prints
-#   "N cases: A pass, B fail, ... (results in DIR)"
-# with the verdicts in a fixed order, those with none left out.
+# field 4, skipped parts in 11: see runner/report.awk) and prints
+#   "N cases: A pass, B fail, ...; P with skipped parts (results in DIR)"
+# with the verdicts in a fixed order, those with none left out (and the
+# skipped parts only if some case has them).
 
 BEGIN { FS = "\t" }
-{ n++; c[$4]++ }
+{ n++; c[$4]++; parts += ($11 != "" && $11 != "-") }
 END {
 	s = ""
 	split("pass fail hang crash xpass xfail skip", order, " ")
 	for (i = 1; i <= 7; i++)
 		if (c[order[i]])
 			s = s (s == "" ? "" : ", ") c[order[i]] " " order[i]
+	if (parts)
+		s = s "; " parts " with skipped parts"
 	printf "%d cases: %s (results in %s)\n", n, s == "" ? "none" : s, dir
 }

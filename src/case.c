@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "case.h"
 #include "race/jitter.h"
@@ -35,6 +37,73 @@ static const char *const unreported[] = {
 	[V_HANG] = "hang (the scenario gave no report)", [V_CRASH] = "crash (reported by the scenario)",
 };
 
+/*
+ * What the case needs of the kernel (src/needs.h), before run(): a need the
+ * kernel predates skips it; each other one must pass its probe. The probes
+ * run in a child of their own, so the case starts with no probe's ring, io
+ * thread or exit work behind it.
+ */
+struct probe_job {
+	uint64_t set;
+	int need, refused, err;		/* the first need refused, or need -1 */
+};
+
+static int probe_all(void *arg)
+{
+	struct probe_job *j = arg;
+	enum need_id refused;
+
+	for (int i = 0; i < NEED_COUNT && j->need < 0; i++) {
+		if (!(j->set & NEED_BIT(i)) || need_predated(i))
+			continue;
+		j->err = need_probe(i, &refused);
+		if (j->err) {
+			j->need = i;
+			j->refused = refused;
+		}
+	}
+	return 0;
+}
+
+static enum verdict case_needs(struct tcase *tc)
+{
+	const struct scenario *sc = tc->sc;
+	uint64_t whole = NEEDS_HARNESS | need_setup_flags(tc->prof->setup_flags) | sc->needs;
+	enum need_id n = need_newest(whole);
+	struct probe_job *j, job;
+	struct deadline dl;
+	struct child c;
+	char what[160];
+	int status;
+
+	if (need_predated(n))
+		return tc_refused(tc, n, 0, NULL);
+	j = proc_shared_alloc(sizeof(*j));
+	if (!j)
+		return tc_fail(tc, "probing the needs: mmap: %s", strerror(errno));
+	*j = (struct probe_job){ .set = whole | sc->part_needs, .need = -1 };
+	if (proc_spawn(&c, probe_all, j))
+		return tc_fail(tc, "probing the needs: fork: %s", strerror(errno));
+	dl = tc_deadline(tc);
+	if (proc_reap(&c, &dl, &status)) {
+		proc_kill_reap(&c, &dl, &status);
+		return tc_hang(tc, NULL, NULL, "probing the needs: the probe did not finish");
+	}
+	close(c.pidfd);
+	job = *j;
+	munmap(j, sizeof(*j));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return tc_fail(tc, "probing the needs: the probe ended with status 0x%x", status);
+	if (job.need < 0)
+		return V_PASS;
+	if (job.refused == job.need)
+		snprintf(what, sizeof(what), "probe of %s", needs[job.need].what);
+	else
+		snprintf(what, sizeof(what), "probing %s with %s", needs[job.need].what,
+			 needs[job.refused].what);
+	return tc_refused(tc, job.refused, job.err, what);
+}
+
 static int run_case_child(struct tcase *tc)
 {
 	struct jitter *j;
@@ -44,6 +113,12 @@ static int run_case_child(struct tcase *tc)
 	 * that it is still there). No getppid() == 1 test here: the parent
 	 * may itself be PID 1 (a container's entrypoint, a guest's init). */
 	prctl(PR_SET_NAME, tc->sc->name);
+	/* What the case needs of the kernel: by version, then by probe. */
+	v = case_needs(tc);
+	if (v != V_PASS) {
+		fflush(stdout);
+		exit(verdict_exit_code(tc->shared->verdict));
+	}
 	j = tc->jitter ? jitter_start(tc) : NULL;
 	v = tc->sc->run(tc);
 	jitter_stop(j);

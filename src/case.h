@@ -15,9 +15,12 @@
 
 /* A case's verdict and reason, MAP_SHARED: written by the case process
  * (and its children), read by the parent after it is gone. */
+#define CASE_PARTS		8
 struct case_shared {
 	int verdict;
 	char reason[480];
+	unsigned nparts;		/* sub-checks skipped (tc_skip_part) */
+	char parts[CASE_PARTS][64];	/* their names, each reported once */
 };
 
 /* "pass", "skip", "fail", "hang", "crash" (tc.c). */

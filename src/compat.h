@@ -3,8 +3,8 @@
  * What newer kernels and liburing releases define and Debian 12's liburing
  * 2.3 does not. configure probes the installed headers (config-host.h);
  * every value here is the kernel ABI, so defining it ourselves is safe. A
- * kernel that does not know a flag answers EINVAL, which the tests turn
- * into a skip with the reason.
+ * kernel that does not know a flag answers EINVAL: a skip where it predates
+ * the flag, else a failure (the needs table, needs.h).
  */
 #ifndef TW_COMPAT_H
 #define TW_COMPAT_H

@@ -37,6 +37,8 @@ static const struct option long_opts[] = {
 
 static void usage(const struct scenario *sc, const char *prog, FILE *f)
 {
+	char v[16];
+
 	fprintf(f,
 		"%s - %s\n\n"
 		"usage: %s [-s SEED] [-d SECONDS] [-n THREADS] [-p PROFILE[,PROFILE...]]\n"
@@ -54,15 +56,20 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 		"              $TW_FAULT_INJECT=1; root and a kernel with fail-nth)\n"
 		"  -l          list the cases and exit\n"
 		"  -D          describe the scenario in one line and exit: name, profiles,\n"
-		"              needs, fix and summary, separated by tabs (- for none)\n"
+		"              needs (root, kernel features with their first version; parts:\n"
+		"              those of sub-checks), fix and summary, tab-separated (- for none)\n"
 		"  -v          verbose\n"
 		"  -h, --help  this text\n\n"
+		"A case skips where the kernel predates what it needs (-D); on a newer\n"
+		"kernel a refusal is a failure. $TW_KVER=6.1 judges as if on 6.1.\n\n"
 		"profiles:\n",
 		sc->name, sc->summary, prog, DEFAULT_DURATION,
 		sc->min_threads ? sc->min_threads : 4, DEFAULT_HANG_S);
 	for (int i = 0; i < P_COUNT; i++)
 		if (sc->profiles & PMASK(i))
-			fprintf(f, "  %-11s %s\n", profiles[i].name, profiles[i].what);
+			fprintf(f, "  %-11s %s (%s+)\n", profiles[i].name, profiles[i].what,
+				need_kver_str(needs[need_newest(need_setup_flags(
+					profiles[i].setup_flags))].first, v, sizeof(v)));
 	fprintf(f, "\nexit status: 0 pass, 77 all skipped, 1 failure, hang or crash\n");
 }
 
@@ -188,6 +195,24 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 	return 0;
 }
 
+/* The needs of -D: "root, msg_ring 5.18; parts: reg_wait 6.13", or "-". */
+static const char *needs_column(const struct scenario *sc, char *buf, size_t len)
+{
+	char list[256];
+	size_t off = 0;
+
+	buf[0] = 0;
+	if (sc->needs_root)
+		off += snprintf(buf, len, "root");
+	if (sc->needs && off < len)
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+				need_list(sc->needs, list, sizeof(list)));
+	if (sc->part_needs && off < len)
+		off += snprintf(buf + off, len - off, "%sparts: %s", off ? "; " : "",
+				need_list(sc->part_needs, list, sizeof(list)));
+	return off ? buf : "-";
+}
+
 /*
  * The scenario's metadata, the one source of what runtests.sh --describe and
  * the documentation's table of tests say about it: one line, tab-separated,
@@ -196,6 +221,7 @@ static int parse_opts(int argc, char **argv, const struct scenario *sc, struct r
 static void describe(const struct scenario *sc)
 {
 	const char *sep = "";
+	char col[512];
 
 	printf("%s\t", sc->name);
 	for (int i = 0; i < P_COUNT; i++)
@@ -203,7 +229,7 @@ static void describe(const struct scenario *sc)
 			printf("%s%s", sep, profiles[i].name);
 			sep = ",";
 		}
-	printf("\t%s\t", sc->needs_root ? "root" : "-");
+	printf("\t%s\t", needs_column(sc, col, sizeof(col)));
 	if (sc->fix_subject)
 		printf("%s \"%s\"", sc->fix_commit ? sc->fix_commit : "-", sc->fix_subject);
 	else

@@ -17,6 +17,8 @@
  *   proc_*        fork, reaping with deadlines, kills; tasks seen    proc.c
  *                 through /proc (state, CPU time, by name)
  *   probe_*       teardown probes: a ring's teardown finished        probe.c
+ *   need_*, tc_refused*: what a scenario needs of the kernel, and    needs.h, needs.c
+ *                 what a refusal means (skip or failure)
  *   tw_thread_*   named threads with seeded RNGs                     thread.c
  *
  * Beside it, each with its own header:
@@ -97,6 +99,8 @@ enum verdict { V_PASS, V_SKIP, V_FAIL, V_HANG, V_CRASH };
 
 struct tcase;
 
+#include "needs.h"
+
 struct scenario {
 	const char *name;
 	const char *summary;		/* one line: what is checked */
@@ -105,6 +109,9 @@ struct scenario {
 	enum verdict (*run)(struct tcase *tc);
 	unsigned min_threads;		/* producer threads at least (default 4) */
 	bool needs_root;		/* whole scenario skips for non-root */
+	/* NEED() sets (needs.h): a kernel older than a need skips the case
+	 * (.needs) or the sub-check (.part_needs, tc_part_predated()). */
+	uint64_t needs, part_needs;
 	/*
 	 * Regression tests: the kernel fix whose bug this scenario reproduces.
 	 * A failing case then says "may be missing fix <commit> (\"<subject>\")"
@@ -147,6 +154,11 @@ enum verdict tc_fail(struct tcase *tc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 enum verdict tc_skip(struct tcase *tc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* One sub-check (part) of the case did not run: "# SKIP-PART <case>:
+ * <part>: <reason>", once per part; the case goes on and may still pass.
+ * Only for a kernel that predates the part's feature (tc_refused_part()). */
+void tc_skip_part(struct tcase *tc, const char *part, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void tc_log(struct tcase *tc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void tc_info(struct tcase *tc, const char *fmt, ...)
@@ -211,8 +223,6 @@ int tring_wait_ready(struct tring *r, unsigned n, const struct deadline *dl);
 /* Enter with GETEVENTS and min_complete 0: runs pending task_work. */
 int tring_get_events(struct tring *r);
 unsigned tring_sq_flags(const struct tring *r);
-/* Does this kernel support the opcode? (probe, cached per process) */
-bool kernel_has_op(int op);
 /* Features the kernel reported at setup of the first ring. */
 unsigned kernel_features(void);
 

@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "case.h"
@@ -65,6 +66,26 @@ enum verdict tc_skip(struct tcase *tc, const char *fmt, ...)
 	vverdict(tc, V_SKIP, fmt, ap);
 	va_end(ap);
 	return V_SKIP;
+}
+
+void tc_skip_part(struct tcase *tc, const char *part, const char *fmt, ...)
+{
+	struct case_shared *sh = tc->shared;
+	char msg[400];
+	unsigned i, n = __atomic_load_n(&sh->nparts, __ATOMIC_ACQUIRE);
+	va_list ap;
+
+	for (i = 0; i < n && i < CASE_PARTS; i++)
+		if (!strncmp(sh->parts[i], part, sizeof(sh->parts[i]) - 1))
+			return;
+	i = __atomic_fetch_add(&sh->nparts, 1, __ATOMIC_ACQ_REL);
+	if (i < CASE_PARTS)
+		snprintf(sh->parts[i], sizeof(sh->parts[i]), "%s", part);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("# SKIP-PART %s: %s: %s\n", tc->name, part, msg);
+	fflush(stdout);
 }
 
 void tc_log(struct tcase *tc, const char *fmt, ...)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Rings for a case (tring_*): set up from a profile, turning a profile the
- * kernel cannot do into a skip; SQEs, waits with deadlines, and what the
- * kernel offers (kernel_has_op, kernel_features).
+ * Rings for a case (tring_*): set up from a profile, a refusal judged by
+ * the needs table (a skip only on a kernel that predates the flag, needs.c);
+ * SQEs, waits with deadlines, and the features the kernel reported.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "procfs.h"
 
 static unsigned features_seen;
 
@@ -21,53 +20,13 @@ unsigned kernel_features(void)
 	return features_seen;
 }
 
-static int read_io_uring_disabled(void)
-{
-	char buf[16];
-
-	if (procfs_read("/proc/sys/kernel/io_uring_disabled", buf, sizeof(buf)))
-		return 0;
-	return atoi(buf);
-}
-
-/* Why the kernel refused a ring set-up, as a skip reason, or NULL if the
- * refusal is not something a skip may hide. */
-static const char *setup_refusal(int err, unsigned flags, char *buf, size_t len)
-{
-	int disabled;
-
-	switch (err) {
-	case -ENOSYS:
-		return "kernel built without io_uring (ENOSYS)";
-	case -EINVAL:
-		snprintf(buf, len, "kernel refuses setup flags 0x%x (EINVAL): too old for this mode",
-			 flags);
-		return buf;
-	case -EPERM:
-		disabled = read_io_uring_disabled();
-		if (disabled) {
-			snprintf(buf, len, "io_uring disabled for this user (kernel.io_uring_disabled=%d)",
-				 disabled);
-			return buf;
-		}
-		snprintf(buf, len, "setup flags 0x%x not permitted for this user (EPERM)", flags);
-		return buf;
-	case -ENOMEM:
-		/* Kernels before 5.12 charge rings to RLIMIT_MEMLOCK. */
-		return "ring memory refused (ENOMEM): RLIMIT_MEMLOCK too small on this kernel";
-	default:
-		return NULL;
-	}
-}
-
 enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
 			const struct profile *prof, const struct tring_opts *o)
 {
 	static const struct tring_opts defaults = { .attach_wq_fd = -1 };
 	struct io_uring_params p;
 	unsigned entries;
-	char why[160];
-	const char *refusal;
+	char what[96];
 	int ret;
 
 	if (!o)
@@ -94,11 +53,10 @@ enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
 	entries = o->sq_entries ? o->sq_entries : 64;
 	ret = io_uring_queue_init_params(entries, &r->ring, &p);
 	if (ret < 0) {
-		refusal = setup_refusal(ret, p.flags, why, sizeof(why));
-		if (refusal)
-			return tc_skip(tc, "ring %s (%s): %s", name, prof->name, refusal);
-		return tc_fail(tc, "ring %s (%s): io_uring_queue_init_params(flags 0x%x): %s",
-			       name, prof->name, p.flags, strerror(-ret));
+		/* A skip only where the kernel predates a flag (needs.c). */
+		snprintf(what, sizeof(what), "ring %s (%s): io_uring_setup(flags 0x%x)", name,
+			 prof->name, p.flags);
+		return tc_setup_refused(tc, p.flags, ret, what);
 	}
 	features_seen = p.features;
 	r->live = true;
@@ -106,11 +64,8 @@ enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
 		ret = io_uring_register_ring_fd(&r->ring);
 		if (ret != 1) {
 			tring_exit(r);
-			if (ret == -EINVAL)
-				return tc_skip(tc, "ring %s: registered ring fds need Linux 5.18 (EINVAL)",
-					       name);
-			return tc_fail(tc, "ring %s: io_uring_register_ring_fd: %s", name,
-				       strerror(-ret));
+			snprintf(what, sizeof(what), "ring %s: io_uring_register_ring_fd", name);
+			return tc_refused(tc, NEED_RING_FD, ret < 0 ? ret : -EIO, what);
 		}
 		r->registered = true;
 	}
@@ -201,16 +156,4 @@ int tring_get_events(struct tring *r)
 unsigned tring_sq_flags(const struct tring *r)
 {
 	return __atomic_load_n(r->ring.sq.kflags, __ATOMIC_ACQUIRE);
-}
-
-bool kernel_has_op(int op)
-{
-	static struct io_uring_probe *probe;
-	static bool probed;
-
-	if (!probed) {
-		probe = io_uring_get_probe();
-		probed = true;
-	}
-	return probe && io_uring_opcode_supported(probe, op);
 }

@@ -312,9 +312,7 @@ static enum verdict run(struct tcase *tc)
 	struct rng rng;
 	enum verdict v;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
-	/* The profile is refused here or never; and kernel_features() is known. */
+	/* A refused profile is judged here (needs.c); and kernel_features() is known. */
 	if ((v = tring_init(tc, &pre, "precheck", tc->prof, NULL)) != V_PASS)
 		return v;
 	tring_exit(&pre);
@@ -365,6 +363,7 @@ static const struct scenario close_midflight = {
 		   "pending requests: each send ends once with 0 or -EBADF, teardown finishes",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 	.min_threads = 2,
 };
 

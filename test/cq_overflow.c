@@ -256,16 +256,14 @@ static enum verdict run(struct tcase *tc)
 	enum verdict v;
 	int rounds = 0;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	rng_seed(&rng, tc->seed, 0);
 	f.cq_entries = rng_chance(&rng, 50) ? 4 : 8;
 	v = tring_init(tc, &f.target, "flooded", tc->prof, &(struct tring_opts){ .sq_entries = 4,
 		       .cq_entries = f.cq_entries, .attach_wq_fd = -1 });
 	if (v != V_PASS)
 		return v;
-	if (!(kernel_features() & IORING_FEAT_NODROP))
-		return tc_skip(tc, "no IORING_FEAT_NODROP (Linux 5.5+): overflow may drop CQEs");
+	if (!(kernel_features() & IORING_FEAT_NODROP))	/* overflow may drop CQEs */
+		return tc_refused(tc, NEED_FEAT_NODROP, -EOPNOTSUPP, "ring flooded: features");
 	f.efd = calloc(f.writers, sizeof(*f.efd));
 	f.led = ledger_new(tc, "overflow", f.senders, 1, PER_STREAM, LEDGER_FIFO);
 	f.polls = ledger_new(tc, "overflow-polls", f.writers, 2, POLLS, 0);
@@ -319,6 +317,7 @@ static const struct scenario cq_overflow = {
 		   "lost or dropped, overflowed CQEs in order, IORING_SQ_CQ_OVERFLOW clears",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING) | NEED(FEAT_NODROP),
 	.min_threads = 4,
 };
 

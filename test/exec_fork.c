@@ -73,11 +73,11 @@ static void round_exec(struct xf *x, struct rng *rng)
 	/* Our own set-up: the exec'd image needs the params to map the ring. */
 	err = handover_ring_init(&x->h, &x->ring.ring,
 				 x->tc->prof->setup_flags | IORING_SETUP_R_DISABLED, 0);
-	if (err == -EINVAL || err == -EPERM)
-		return (void)tc_skip(x->tc, "ring (%s): setup flags 0x%x refused: %s",
-				     x->tc->prof->name, x->h.params.flags, strerror(-err));
-	if (err)
-		return (void)tc_fail(x->tc, "exec round: ring set-up: %s", strerror(-err));
+	if (err) {
+		snprintf(how, sizeof(how), "exec round: io_uring_setup(flags 0x%x)",
+			 x->h.params.flags);
+		return (void)tc_setup_refused(x->tc, x->h.params.flags, err, how);
+	}
 	x->ring = (struct tring){ .ring = x->ring.ring, .prof = x->tc->prof, .live = true,
 				  .name = "exec" };
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -300,8 +300,6 @@ static enum verdict run(struct tcase *tc)
 
 	if (!x)
 		return tc_fail(tc, "mmap: %m");
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	x->tc = tc;
 	x->quota = 64;
 	x->led = ledger_new(tc, "exec_fork", XF_NREADS, 2, 1u << 16, LEDGER_FIFO);
@@ -337,6 +335,7 @@ static const struct scenario exec_fork = {
 		   "teardown finishes",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 };
 
 int main(int argc, char **argv)

@@ -178,8 +178,6 @@ static enum verdict run(struct tcase *tc)
 	struct rng rng;
 	int rounds = 0;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	v = tring_init(tc, &f.target, "target", tc->prof, &topts);
 	if (v != V_PASS)
 		return v;
@@ -229,6 +227,7 @@ static const struct scenario fanin_local = {
 		   "batched waits never sleep through delivered work",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 	.min_threads = 4,
 };
 

@@ -332,8 +332,6 @@ static enum verdict run(struct tcase *tc)
 
 	if (why)
 		return tc_skip(tc, "%s", why);
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	rng_seed(&rng, tc->seed, 0);
 	fanin(tc, tc->duration / 2, &rng);
 	if (!tc_failed(tc))
@@ -347,6 +345,7 @@ static const struct scenario fault_inject = {
 		   "fail_page_alloc, fail-nth): errors only, no lost CQE, no hang",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 };
 
 int main(int argc, char **argv)

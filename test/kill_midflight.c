@@ -176,13 +176,16 @@ static enum verdict run(struct tcase *tc)
 	struct tring r;
 	struct rng rng;
 	enum verdict v;
+	bool msg_ring;
 
-	/* A profile the kernel refuses is a skip here, not in every child. */
+	/* A refused profile is judged here (needs.c), not in every child. */
 	v = tring_init(tc, &r, "precheck", tc->prof, NULL);
 	if (v != V_PASS)
 		return v;
 	tring_exit(&r);
 	mix = kid_pick_mix(tc->prof);
+	/* MSG_RING between a kid's rings: a part a kernel before 5.18 lacks. */
+	msg_ring = !tc_part_predated(tc, NEED_MSG_RING, "MSG_RING between a kid's rings");
 	sh = proc_shared_alloc(sizeof(*sh) * KIDS_MAX);
 	if (!sh)
 		return tc_fail(tc, "mmap: %s", strerror(errno));
@@ -203,7 +206,7 @@ static enum verdict run(struct tcase *tc)
 			for (unsigned j = 0; j < k->nrings; j++)
 				k->prof[j] = j < nthreads ? tc->prof : mix;
 			k->seed = rng_next(&rng);
-			k->use_msg_ring = kernel_has_op(IORING_OP_MSG_RING);
+			k->use_msg_ring = msg_ring;
 			k->setup_kill = rng_chance(&rng, SETUP_KILL_PCT);
 			k->kill_delay_ns = (int64_t)rng_below(&rng, k->setup_kill ? SETUP_KILL_MAX_US :
 							       KILL_DELAY_MAX_US) * NSEC_PER_USEC;
@@ -250,6 +253,7 @@ static const struct scenario kill_midflight = {
 		   "reaped in time, every ring's teardown finishes",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.part_needs = NEED(MSG_RING),
 	.min_threads = 2,
 };
 

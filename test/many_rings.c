@@ -270,22 +270,18 @@ static enum verdict run(struct tcase *tc)
 	struct tw_thread th[8 + NPIPE];
 	struct rng rng;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	rng_seed(&rng, tc->seed, 0);
 	for (unsigned i = 0; i < MAX_RINGS; i++) {
 		const struct profile *prof = &profiles[modes[i]];
-		struct io_uring probe;
-		struct io_uring_params p = { .flags = prof->setup_flags };
 		struct tring_opts o = { .cq_entries = RING_CQ, .attach_wq_fd = -1 };
 		struct mring *r = &m.r[m.n];
+		char part[32];
 
-		/* A mode this kernel lacks leaves its ring out, not the case. */
-		if (io_uring_queue_init_params(4, &probe, &p)) {
-			tc_log(tc, "no %s ring: the kernel refuses flags 0x%x", prof->name, p.flags);
+		/* A mode the kernel predates leaves its ring out (a skipped
+		 * part); one it has must set up, or the case fails. */
+		snprintf(part, sizeof(part), "the %s ring", prof->name);
+		if (tc_part_predated(tc, need_newest(need_setup_flags(prof->setup_flags)), part))
 			continue;
-		}
-		io_uring_queue_exit(&probe);
 		if (tring_init(tc, &r->t, prof->name, prof, &o) != V_PASS)
 			return tc_verdict(tc);
 		r->fd = tring_fd(&r->t);
@@ -298,8 +294,8 @@ static enum verdict run(struct tcase *tc)
 		}
 		m.n++;
 	}
-	if (m.n < 2)
-		return tc_skip(tc, "fewer than two ring modes on this kernel");
+	if (m.n < 2)	/* .needs has COOP_TASKRUN: default, coop and coop_flag at least */
+		return tc_fail(tc, "only %u ring modes set up", m.n);
 	m.msgs = ledger_new(tc, "messages", m.senders, MAX_RINGS, MAX_MSGS, LEDGER_FIFO);
 	m.reads = ledger_new(tc, "reads", MAX_RINGS, NPIPE * DEPTH, MAX_MSGS, LEDGER_FIFO);
 	if (!m.msgs || !m.reads)
@@ -338,6 +334,8 @@ static const struct scenario many_rings = {
 		   "mid-flight: every CQE once, on its own ring, in order",
 	.profiles = PMASK(P_DEFAULT),
 	.run = run,
+	.needs = NEED(MSG_RING) | NEED(COOP_TASKRUN),
+	.part_needs = NEED(SINGLE_ISSUER) | NEED(DEFER_TASKRUN),
 	.min_threads = 4,
 };
 

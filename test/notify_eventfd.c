@@ -18,6 +18,7 @@ static const struct scenario notify_eventfd = {
 		   "reaches the ring",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 };
 
 int main(int argc, char **argv)

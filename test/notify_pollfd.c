@@ -22,6 +22,7 @@ static const struct scenario notify_pollfd = {
 		   "whenever work reaches the ring",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 };
 
 int main(int argc, char **argv)

@@ -216,7 +216,7 @@ static enum verdict run(struct tcase *tc)
 		if (v != V_PASS)
 			return v;
 	} else {
-		/* Probe the profile once, so that a refusal is a skip. */
+		/* Set the profile up once here: a refusal is judged once (needs.c). */
 		v = tring_init(tc, &n.ring, "ring", tc->prof, NULL);
 		if (v != V_PASS)
 			return v;

@@ -252,6 +252,7 @@ static const struct scenario orphans = {
 		   "its ring over): one CQE per request that can still post, the rest torn down",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 };
 
 int main(int argc, char **argv)

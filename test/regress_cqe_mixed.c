@@ -66,7 +66,7 @@ static void reap(struct tcase *tc, struct tring *r, unsigned *next, unsigned n)
 		if (cqe->flags & CQE_F_32)
 			head++;
 		if (cqe->user_data == UD_BIG && cqe->res == -EINVAL)
-			tc_skip(tc, "no IORING_NOP_CQE32 (Linux 6.18+)");
+			tc_refused(tc, NEED_NOP_CQE32, cqe->res, "a NOP with IORING_NOP_CQE32");
 		else if (cqe->user_data != *next) {
 			tc_fail(tc, "order: CQE %llu%s came where %u was due (CQE %u overflowed as "
 				"a 32-byte CQE with one slot free)",
@@ -220,7 +220,7 @@ static enum verdict run(struct tcase *tc)
 	enum verdict v = tring_init(tc, &probe, "probe", tc->prof, &o);
 
 	if (v != V_PASS)
-		return v;	/* no IORING_SETUP_CQE_MIXED: a skip with the reason */
+		return v;	/* refused: judged by the needs table (src/needs.c) */
 	tring_exit(&probe);
 	check_order(tc);
 	if (tc_verdict(tc) != V_SKIP)
@@ -234,6 +234,7 @@ static const struct scenario regress_cqe_mixed = {
 		   "a wait that needs it posted does not spin",
 	.profiles = PMASK(P_DEFAULT) | PMASK(P_DEFER),
 	.run = run,
+	.needs = NEED(CQE_MIXED) | NEED(NOP_CQE32),
 	.fix_commit = "-",
 	.fix_subject = "io_uring: drop the cached CQE slot a 32b CQE cannot use; return from "
 		       "the wait when overflow finds no room (Linux 7.3)",

@@ -98,8 +98,6 @@ static enum verdict run(struct tcase *tc)
 	struct child ch;
 	int fd = -1, res;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	if (!probed || probe_create(&c.probe, "defer ring") || pipe(c.ready) ||
 	    pipe(c.hold))
 		return tc_fail(tc, "mmap/pipe: %s", strerror(errno));
@@ -146,6 +144,7 @@ static const struct scenario regress_exec_local_tw = {
 		   "is torn down cleanly",
 	.profiles = PROFILES_LOCAL_TW,
 	.run = run,
+	.needs = NEED(MSG_RING) | NEED(PIDFD_GETFD),
 	.fix_commit = "af0a2ffef0e6",
 	.fix_subject = "io_uring: avoid normal tw intermediate fallback",
 };

@@ -57,8 +57,6 @@ static enum verdict run(struct tcase *tc)
 	enum verdict v;
 	int res, ret;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	v = tring_init(tc, &dst, "target", tc->prof, &o);
 	if (v != V_PASS)
 		return v;
@@ -117,6 +115,7 @@ static const struct scenario regress_msg_disabled = {
 		   "enabling, a message arrives once",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 	.fix_commit = "8579538c89e3",
 	.fix_subject = "io_uring/msg_ring: fix remote queue to disabled ring",
 };

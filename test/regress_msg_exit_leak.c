@@ -84,7 +84,7 @@ static void *submitter(struct tw_thread *t)
 	}
 	ret = io_uring_register_iowq_max_workers(&c->r[0].ring, workers);
 	if (ret < 0) {
-		tc_skip(tc, "IORING_REGISTER_IOWQ_MAX_WORKERS: %s (Linux 5.15+)", strerror(-ret));
+		tc_refused(tc, NEED_IOWQ_MAX_WORKERS, ret, "ring A: io_uring_register_iowq_max_workers");
 		return NULL;
 	}
 	io_uring_prep_openat(sqe = tring_sqe(&c->r[0]), AT_FDCWD, c->fifo, O_RDONLY, 0);
@@ -144,8 +144,6 @@ static enum verdict run(struct tcase *tc)
 	char leaked[128] = "";
 	unsigned left = 0;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	if (!mkdtemp(dir))
 		return tc_fail(tc, "mkdtemp: %s", strerror(errno));
 	snprintf(c.fifo, sizeof(c.fifo), "%s/fifo", dir);
@@ -200,6 +198,7 @@ static const struct scenario regress_msg_exit_leak = {
 	/* One DEFER profile: each failing run leaves its rings behind for good. */
 	.profiles = PMASK(P_DEFER),
 	.run = run,
+	.needs = NEED(MSG_RING) | NEED(IOWQ_MAX_WORKERS),
 	.fix_commit = "-",
 	.fix_subject = "io_uring: io_queue_iowq() looks the file up before the punt, so the "
 		       "exit cancel finds a queued MSG_RING (Linux 7.3)",

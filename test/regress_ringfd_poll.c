@@ -63,8 +63,6 @@ static enum verdict run(struct tcase *tc)
 	int64_t t0, took;
 	int ret;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	v = tring_init(tc, &a, "A", tc->prof, NULL);
 	if (v != V_PASS)
 		return v;
@@ -109,6 +107,7 @@ static const struct scenario regress_ringfd_poll = {
 	.summary = "a POLL_ADD on a DEFER_TASKRUN ring fd fires when local task_work arrives",
 	.profiles = PROFILES_LOCAL_TW,
 	.run = run,
+	.needs = NEED(MSG_RING),
 	.fix_commit = "-",
 	.fix_subject = "io_uring: wake ->poll_wq when local task_work arrives "
 		       "(io_local_work_wake_poll, Linux 7.3)",

@@ -50,7 +50,7 @@ static enum verdict run(struct tcase *tc)
 	while ((sqt = proc_find_thread(getpid(), "iou-sqp-")) < 0 && !deadline_passed(&dl))
 		sched_yield();
 	if (sqt < 0) {
-		tc_skip(tc, "no SQ thread (iou-sqp-*) for a disabled ring on this kernel");
+		tc_refused(tc, NEED_SQ_IO_THREAD, 0, "the SQ thread (iou-sqp-*) of the disabled ring");
 		goto out;
 	}
 	/* Not synchronisation: the window in which the thread is watched. A
@@ -91,6 +91,7 @@ static const struct scenario regress_sqpoll_disabled = {
 		   "ring is enabled, then submits it",
 	.profiles = PMASK(P_SQPOLL),
 	.run = run,
+	.needs = NEED(SQ_IO_THREAD),
 	.fix_commit = "-",
 	.fix_subject = "io_uring/sqpoll: a disabled ring's SQ entries don't keep the SQ thread "
 		       "awake (Linux 7.3)",

@@ -84,6 +84,7 @@ static enum verdict run(struct tcase *tc)
 	struct ctx c = { .tc = tc, .sh = sh };
 	struct deadline dl;
 	struct child ch;
+	char what[80];
 	pid_t sqt;
 	int fd;
 	int64_t t0;
@@ -111,8 +112,9 @@ static enum verdict run(struct tcase *tc)
 	/* Stop the owner; its SQ thread stops with it (io threads take SIGSTOP). */
 	kill(ch.pid, SIGSTOP);
 	if (proc_task_wait_state(sqt, 'T', &dl)) {
-		tc_skip(tc, "the SQ thread of the owner does not stop with SIGSTOP (state %c)",
-			proc_task_state(sqt));
+		snprintf(what, sizeof(what), "SIGSTOP of the owner's SQ thread (state %c, not T)",
+			 proc_task_state(sqt));
+		tc_refused(tc, NEED_SQ_IO_THREAD, 0, what);
 		goto out_fd;
 	}
 	t0 = now_ns();
@@ -156,6 +158,7 @@ static const struct scenario regress_sqpoll_stopped = {
 		   "reference goes, without waiting for SIGCONT",
 	.profiles = PMASK(P_SQPOLL),
 	.run = run,
+	.needs = NEED(SQ_IO_THREAD) | NEED(PIDFD_GETFD),
 	.fix_commit = "-",
 	.fix_subject = "io_uring/sqpoll: io_sq_thread_stop() doesn't wait for the thread, "
 		       "sqd freed by the last of ring and thread (Linux 7.3)",

@@ -145,7 +145,8 @@ static unsigned publish_nops(struct resize *z, unsigned k)
 	return k;
 }
 
-/* One resize to cq entries; returns false if the kernel cannot resize. */
+/* One resize to cq entries; false if the kernel refused the first one (the
+ * verdict says what that means). */
 static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
 {
 	struct io_uring *ring = &z->ring.ring;
@@ -169,8 +170,11 @@ static bool resize_once(struct resize *z, unsigned cq, struct rng *rng)
 	ret = ringmem_resize(ring, &p);
 	if (race && fuzzy_end(&z->race, FUZZY_B, &dl))
 		race_over(z);
-	if (ret == -EINVAL && !z->resizes && !z->refused)
+	if (ret == -EINVAL && !z->resizes && !z->refused) {
+		/* The first resize is the probe: a skip only before 6.13. */
+		tc_refused(z->tc, NEED_RESIZE_RINGS, ret, "the first resize of the CQ");
 		return false;
+	}
 	if (ret == -EOVERFLOW && ready > cq) {
 		z->refused++;
 	} else if (ret) {
@@ -302,8 +306,6 @@ static enum verdict run(struct tcase *tc)
 	struct rng rng;
 	enum verdict v;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	v = tring_init(tc, &z.ring, "resized", tc->prof, &(struct tring_opts){
 		       .sq_entries = SQ_ENTRIES, .cq_entries = 16, .attach_wq_fd = -1 });
 	if (v != V_PASS)
@@ -314,7 +316,7 @@ static enum verdict run(struct tcase *tc)
 	ledger_set_check(z.led, check_res, NULL);
 	rng_seed(&rng, tc->seed, 0);
 	if (!resize_once(&z, 16, &rng))
-		return tc_skip(tc, "IORING_REGISTER_RESIZE_RINGS not supported (6.13+): EINVAL");
+		return tc_verdict(tc);
 	z.fuzzy = rng_chance(&rng, 50);
 	if (z.fuzzy) {
 		fuzzy_init(&z.race, rng_next(&rng), 0);
@@ -353,6 +355,7 @@ static const struct scenario resize = {
 		   "unreaped CQEs and SQEs carried in order, nothing lost, TASKRUN flag right",
 	.profiles = PROFILES_LOCAL_TW,
 	.run = run,
+	.needs = NEED(MSG_RING) | NEED(RESIZE_RINGS),
 	.min_threads = 2,
 };
 

@@ -246,7 +246,7 @@ static void exit_round(struct sq *s, struct rng *rng)
 	uint64_t one = 1;
 	struct child owner;
 	bool taken = false;
-	int status;
+	int status, err;
 
 	memset(x, 0, sizeof(*x));
 	memset(r, 0, sizeof(*r));	/* the owner starts from scratch (the CQ too) */
@@ -261,9 +261,13 @@ static void exit_round(struct sq *s, struct rng *rng)
 	}
 	if (tw_event_wait(&x->armed, &dl) == 0) {
 		probe_drop_reader(&s->probe);
-		taken = !handover_take(&x->h, owner.pidfd, &dl, &r->t, s->tc->prof, "exit-owner");
+		err = handover_take(&x->h, owner.pidfd, &dl, &r->t, s->tc->prof, "exit-owner");
+		taken = !err;
+		/* Without the ring only its teardown is checked: a skipped part,
+		 * where the system refuses pidfd_getfd(); else a failure. */
 		if (!taken)
-			tc_log(s->tc, "exit: cannot take the ring (pidfd_getfd): teardown only");
+			tc_refused_part(s->tc, NEED_PIDFD_GETFD, err,
+					"exit: the exited owner's polls (ring taken by pidfd_getfd)");
 	}
 	/* Fire some polls before the owner exits, the rest while it does. */
 	for (unsigned e = 0; e < SQ_NEFD; e++) {
@@ -344,6 +348,7 @@ static const struct scenario sqpoll = {
 		   "owner exits; batches beyond the SQ thread's cap: exactly once, in order",
 	.profiles = PMASK(P_SQPOLL),
 	.run = run,
+	.part_needs = NEED(PIDFD_GETFD),
 	.min_threads = 4,
 };
 

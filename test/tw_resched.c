@@ -180,7 +180,7 @@ static enum verdict run(struct tcase *tc)
 	enum verdict v;
 	int status;
 
-	/* Set the profile up once here, so that a refusal is a skip. */
+	/* Set the profile up once here: a refusal is judged once (needs.c). */
 	v = tring_init(tc, &probe, "probe", tc->prof, NULL);
 	if (v != V_PASS)
 		return v;

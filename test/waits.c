@@ -63,6 +63,7 @@ struct waits {
 	struct tring ring;
 	struct ledger *led;
 	struct reg_wait *region;	/* NULL: no registered wait region */
+	bool minwait;			/* the min_wait steps run (6.12+) */
 	int fd;
 	/* The adder's job for this round, published with 'go'. */
 	enum step step;
@@ -276,13 +277,12 @@ static void judge(struct waits *w, struct rng *rng, timer_t timer)
 static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t timer)
 {
 	struct deadline dl;
-	bool minwait = kernel_features() & IORING_FEAT_MIN_TIMEOUT;
 	bool local = w->ring.prof->props & PROF_LOCAL_TW;
 
 	ledger_reset(w->led);
 	/* Every step at least once per case, then at random. */
 	w->step = round <= S_COUNT ? (enum step)(round - 1) : (enum step)rng_below(rng, S_COUNT);
-	if (!minwait && (w->step == S_LATE || w->step == S_EARLY))
+	if (!w->minwait && (w->step == S_LATE || w->step == S_EARLY))
 		w->step = S_TIMEOUT;
 	w->k = w->step == S_SIGNAL ? STREAM : w->step == S_TIMEOUT ? (uint32_t)rng_below(rng,
 		MAX_K) : w->step == S_FOREIGN ? 0 : 1;
@@ -307,23 +307,24 @@ static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t
 	ledger_verify(w->led);
 }
 
-/* Register a wait region on the still disabled ring; a reason if the kernel cannot. */
-static const char *setup_region(struct waits *w)
+/* Register a wait region on the still disabled ring: 0 or -errno. */
+static int setup_region(struct waits *w)
 {
 	struct region_desc rd = { .size = 4096, .flags = REGION_TYPE_USER };
 	struct mem_region_reg mr = { .region_uptr = (uintptr_t)&rd, .flags = REGION_REG_WAIT_ARG };
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
-		return "mmap failed";
+		return -ENOMEM;
 	rd.user_addr = (uintptr_t)p;
 	if (syscall(__NR_io_uring_register, w->fd, REG_MEM_REGION, &mr, 1) < 0) {
+		int err = -errno;
+
 		munmap(p, 4096);
-		return errno == EINVAL ? "IORING_REGISTER_MEM_REGION not supported (6.13+): EINVAL"
-				       : strerror(errno);
+		return err;
 	}
 	w->region = p;
-	return NULL;
+	return 0;
 }
 
 static enum verdict run(struct tcase *tc)
@@ -331,29 +332,28 @@ static enum verdict run(struct tcase *tc)
 	struct waits w = { .tc = tc };
 	struct deadline end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	struct tw_thread thread;
-	const char *why;
 	uint32_t round = 0;
 	struct rng rng;
 	timer_t timer;
 	enum verdict v;
 	int ret;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	v = tring_init(tc, &w.ring, "owner", tc->prof, &(struct tring_opts){ .sq_entries = 64,
 		       .cq_entries = 2 * STREAM, .extra_flags = IORING_SETUP_R_DISABLED,
 		       .attach_wq_fd = -1 });
 	if (v != V_PASS)
 		return v;
 	w.fd = tring_fd(&w.ring);
-	why = setup_region(&w);
-	if (why)
-		tc_info(tc, "registered wait region sub-check skipped: %s", why);
+	/* Sub-checks a kernel may predate: skipped parts there; on a newer
+	 * kernel a refusal fails the case (the harness probed MIN_TIMEOUT). */
+	if (!tc_part_predated(tc, NEED_REG_WAIT, "registered wait region") &&
+	    (ret = setup_region(&w)) &&
+	    tc_refused_part(tc, NEED_REG_WAIT, ret, "registered wait region") == V_FAIL)
+		return tc_verdict(tc);
 	ret = tring_enable(&w.ring);
 	if (ret)
 		return tc_fail(tc, "IORING_REGISTER_ENABLE_RINGS: %s", strerror(-ret));
-	if (!(kernel_features() & IORING_FEAT_MIN_TIMEOUT))
-		tc_info(tc, "min_wait steps skipped: no IORING_FEAT_MIN_TIMEOUT (6.12+)");
+	w.minwait = !tc_part_predated(tc, NEED_MIN_TIMEOUT, "min_wait steps (late, early)");
 	w.led = ledger_new(tc, "waits", 1, 1, STREAM, LEDGER_FIFO);
 	if (!w.led)
 		return tc_fail(tc, "out of memory");
@@ -384,6 +384,8 @@ static const struct scenario waits = {
 		   "from a non-submitter: right result, right time, no CQE lost or duplicated",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
+	.part_needs = NEED(MIN_TIMEOUT) | NEED(REG_WAIT),
 	.min_threads = 1,
 };
 

@@ -286,8 +286,6 @@ static enum verdict run(struct tcase *tc)
 	timer_t timer;
 	enum verdict v;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	v = tring_init(tc, &w.ring, "waiter", tc->prof, &(struct tring_opts){ .sq_entries = 256,
 		       .attach_wq_fd = -1 });
 	if (v != V_PASS)
@@ -342,6 +340,7 @@ static const struct scenario wakeup = {
 		   "there, never early, never past available work; min_wait ends on one CQE",
 	.profiles = PROFILES_ALL,
 	.run = run,
+	.needs = NEED(MSG_RING),
 	.min_threads = 4,
 };
 

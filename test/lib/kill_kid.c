@@ -18,11 +18,17 @@ static void race_step(struct kid *k, struct load *l, struct rng *rng, const stru
 	struct kid_shared *sh = k->sh;
 	struct deadline slice = deadline_in(WAIT_SLICE_NS);
 	struct tring scratch = { .prof = k->prof[0] };
+	int ret;
 
 	if (k->step == STEP_TEARDOWN) {
-		/* Not tring_init(): a refusal here must not become the case's skip. */
-		if (io_uring_queue_init(8, &scratch.ring, scratch.prof->setup_flags) < 0)
+		/* The profile set up in the case already: a refusal now (ENOMEM,
+		 * ...) is judged, not dropped; a kill in set-up never returns. */
+		ret = io_uring_queue_init(8, &scratch.ring, scratch.prof->setup_flags);
+		if (ret < 0) {
+			tc_setup_refused(k->tc, scratch.prof->setup_flags, ret,
+					 "kid: the scratch ring of the teardown step");
 			return;
+		}
 		if (load_prep_pending(&scratch, idle) < 0 || io_uring_submit(&scratch.ring) < 0) {
 			io_uring_queue_exit(&scratch.ring);
 			return;

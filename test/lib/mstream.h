@@ -18,6 +18,9 @@
 #define MSTREAMS	4
 #define MSTREAM_BUFS	64	/* provided buffers: more than the writers' credit */
 #define MSTREAM_TAG	0x5eull	/* user_data >> 56 of the multishot requests */
+/* The recv streams as a part: a scenario using mstreams declares
+ * .part_needs = NEED(RECV_MULTISHOT) (kernels before 6.0 skip them). */
+#define MSTREAM_RECV_PART	"multishot recv streams"
 
 struct mstream {
 	int rfd, wfd;		/* the writer writes records to wfd */
@@ -29,7 +32,7 @@ struct mstreams {
 	struct tcase *tc;
 	struct tring *ring;
 	struct ledger *records;	/* MSTREAMS producers, 1 channel, FIFO */
-	unsigned n;		/* streams in use: 4, or 2 without buffer rings */
+	unsigned n;		/* streams in use: 4, or 2 before multishot recv (6.0) */
 	uint32_t target;	/* records each active stream must consume */
 	void (*consumed)(void *arg, unsigned stream);	/* one record consumed */
 	void *arg;
@@ -38,7 +41,8 @@ struct mstreams {
 	uint64_t bufs[MSTREAM_BUFS];
 };
 
-/* Pipes, sockets and the buffer ring (a kernel without one: poll streams only). */
+/* Pipes, sockets and the buffer ring (a kernel before multishot recv: poll
+ * streams only, the recv streams a skipped part). */
 enum verdict mstreams_setup(struct mstreams *m);
 void mstreams_teardown(struct mstreams *m);
 /* Arm every stream (queued, not submitted); each must consume target records. */

@@ -291,8 +291,6 @@ enum verdict notify_run(struct tcase *tc, unsigned modes)
 	struct rng rng;
 	enum verdict v;
 
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	v = tring_init(tc, &n.a, "A", tc->prof, NULL);
 	if (v == V_PASS)
 		v = tring_init(tc, &n.b, "B", &profiles[P_DEFAULT], NULL);

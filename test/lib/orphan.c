@@ -310,8 +310,6 @@ owner_gone:
 enum verdict orphans_init(struct orphans *o, struct tcase *tc)
 {
 	o->tc = tc;
-	if (!kernel_has_op(IORING_OP_MSG_RING))
-		return tc_skip(tc, "IORING_OP_MSG_RING not supported (Linux 5.18+)");
 	if (tring_init(tc, &o->src, "survivor", &profiles[P_DEFAULT], NULL) != V_PASS)
 		return tc_verdict(tc);
 	o->rd = proc_shared_alloc(sizeof(*o->rd));

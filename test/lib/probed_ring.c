@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* A ring set up with a teardown probe by its owner, taken by the observer
  * (see probed_ring.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "fdpass.h"
@@ -25,6 +26,7 @@ int probed_ring_offer(struct tcase *tc, struct probed_ring *h, struct teardown_p
 int probed_ring_take(struct tcase *tc, struct probed_ring *h, const struct child *owner,
 		  const struct deadline *dl, const char *who, const char *ring)
 {
+	char what[96];
 	int fd;
 
 	if (tw_event_wait(&h->ready, dl)) {
@@ -39,7 +41,8 @@ int probed_ring_take(struct tcase *tc, struct probed_ring *h, const struct child
 	}
 	fd = fdpass_take(owner->pidfd, h->ring_fd);
 	if (fd < 0) {
-		tc_skip(tc, "cannot take the %s's ring fd (pidfd_getfd): %s", who, strerror(-fd));
+		snprintf(what, sizeof(what), "taking the %s's ring fd (pidfd_getfd)", who);
+		tc_refused(tc, NEED_PIDFD_GETFD, fd, what);
 		return -1;
 	}
 	tw_event_set(&h->taken);

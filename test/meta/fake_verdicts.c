@@ -11,6 +11,7 @@
  * TW_FAKE: comma-separated PATTERN=BEHAVIOUR, PATTERN a glob on the case name
  * ("*.coop"); a bare BEHAVIOUR is "*=BEHAVIOUR". First match wins; default pass.
  *   pass, fail, skip
+ *   skip_part     a sub-check skipped (tc_skip_part), then passes
  *   hang          waits for an event nobody sets: the case reports its own hang
  *   stuck         blocks in pause(): only the harness watchdog ends it
  *   block         the whole program stops (the case pauses; the harness waits
@@ -121,6 +122,12 @@ static enum verdict run(struct tcase *tc)
 		return tc_fail(tc, "fake failure: expected \"1\" <one> & seen 2 \\ done");
 	if (!strcmp(what, "skip"))
 		return tc_skip(tc, "fake skip: the kernel lacks \"it\"");
+	if (!strcmp(what, "skip_part")) {
+		/* Twice: the harness reports a part once. */
+		for (int i = 0; i < 2; i++)
+			tc_skip_part(tc, "fake part", "fake: the kernel predates <\"it\"> & more");
+		return V_PASS;
+	}
 	if (!strcmp(what, "hang")) {
 		if (tw_event_wait(&never, &dl))
 			return tc_hang(tc, NULL, NULL, "fake: waited for an event nobody sets");

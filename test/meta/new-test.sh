@@ -78,7 +78,7 @@ check_builds_and_runs() {
 	[ "$(wc -l <"$work/out")" = 7 ] || fail "$name.t -l: not one case per profile"
 	expect_line "^$name\\.defer_flag\$"
 	"$t" -D >"$work/out" 2>&1 || fail "$name.t -D failed"
-	[ "$(cat "$work/out")" = "$name	default,coop,coop_flag,single,defer,defer_flag,sqpoll	-	-	$summary" ] ||
+	[ "$(cat "$work/out")" = "$name	default,coop,coop_flag,single,defer,defer_flag,sqpoll	msg_ring 5.18	-	$summary" ] ||
 		fail "$name.t -D does not describe its struct scenario"
 	"$t" -d 0.1 >"$work/out" 2>&1 </dev/null
 	rc=$?

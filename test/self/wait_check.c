@@ -97,7 +97,7 @@ static int run_check(void *p)
 		avail = NMSG;
 		break;
 	case MSG_FROM_THREAD:
-		if (!kernel_has_op(IORING_OP_MSG_RING)) {
+		if (need_predated(NEED_MSG_RING)) {
 			printf("# skip: IORING_OP_MSG_RING needs Linux 5.18\n");
 			return V_SKIP;
 		}
