@@ -17,7 +17,7 @@
  *  - foreign:   GETEVENTS from a thread that is not the submitter of a
  *               DEFER ring: -EEXIST at once (io_allowed_run_tw()).
  * Every min_wait step alternates between the plain EXT_ARG and a registered
- * wait region (IORING_REGISTER_MEM_REGION + IORING_ENTER_EXT_ARG_REG, 6.13+).
+ * wait region (IORING_REGISTER_MEM_REGION + IORING_ENTER_EXT_ARG_REG, 6.13+; compat.h).
  */
 #include <signal.h>
 #include <sys/mman.h>
@@ -29,31 +29,9 @@
 #include "lib/msgseq.h"
 #include "lib/sigtimer.h"
 
-#define REG_MEM_REGION		34	/* IORING_REGISTER_MEM_REGION (6.13) */
-#define REGION_TYPE_USER	1u	/* IORING_MEM_REGION_TYPE_USER */
-#define REGION_REG_WAIT_ARG	1u	/* IORING_MEM_REGION_REG_WAIT_ARG */
-#define ENTER_EXT_ARG_REG	(1u << 6)
-#define REG_WAIT_TS		1u
 #define REG_SLOT		1	/* a non-zero offset into the region */
 #define MAX_K			8
 #define STREAM			256	/* messages per signal step */
-
-/* The kernel ABI (include/uapi/linux/io_uring.h, 6.13), filled by hand. */
-struct reg_wait {
-	struct __kernel_timespec ts;
-	__u32 min_wait_usec, flags;
-	__u64 sigmask;
-	__u32 sigmask_sz, pad[3];
-	__u64 pad2[2];
-};
-struct region_desc {
-	__u64 user_addr, size;
-	__u32 flags, id;
-	__u64 mmap_offset, resv[4];
-};
-struct mem_region_reg {
-	__u64 region_uptr, flags, resv[2];
-};
 
 enum step { S_TIMEOUT, S_LATE, S_EARLY, S_SIGNAL, S_FOREIGN, S_COUNT };
 static const char *const step_names[] = { "timeout", "late", "early", "signal", "foreign" };
@@ -62,7 +40,7 @@ struct waits {
 	struct tcase *tc;
 	struct tring ring;
 	struct ledger *led;
-	struct reg_wait *region;	/* NULL: no registered wait region */
+	struct tw_reg_wait *region;	/* NULL: no registered wait region */
 	bool minwait;			/* the min_wait steps run (6.12+) */
 	int fd;
 	/* The adder's job for this round, published with 'go'. */
@@ -85,15 +63,15 @@ static int enter(int fd, unsigned want, unsigned flags, const void *arg, size_t 
 /* A wait with min_wait, through the registered region every other time. */
 static int wait_min(struct waits *w, unsigned want, int64_t timeout, unsigned min_us, bool reg)
 {
-	struct reg_wait *rw = w->region ? &w->region[REG_SLOT] : NULL;
+	struct tw_reg_wait *rw = w->region ? &w->region[REG_SLOT] : NULL;
 
 	if (!reg || !rw)
 		return tring_wait(&w->ring, want, timeout, min_us, NULL);
 	rw->ts.tv_sec = timeout / NSEC_PER_SEC;
 	rw->ts.tv_nsec = timeout % NSEC_PER_SEC;
 	rw->min_wait_usec = min_us;
-	rw->flags = REG_WAIT_TS;
-	return enter(w->fd, want, ENTER_EXT_ARG_REG | IORING_ENTER_EXT_ARG,
+	rw->flags = TW_REG_WAIT_TS;
+	return enter(w->fd, want, TW_ENTER_EXT_ARG_REG | IORING_ENTER_EXT_ARG,
 		     (void *)(uintptr_t)(REG_SLOT * sizeof(*rw)), sizeof(*rw));
 }
 
@@ -106,7 +84,8 @@ static void foreign_enter(struct waits *w)
 
 	w->foreign_err[0] = enter(w->fd, want, 0, NULL, _NSIG / 8);
 	w->foreign_err[1] = enter(w->fd, want, IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
-	w->foreign_err[2] = w->region ? enter(w->fd, want, ENTER_EXT_ARG_REG | IORING_ENTER_EXT_ARG,
+	w->foreign_err[2] = w->region ? enter(w->fd, want,
+					      TW_ENTER_EXT_ARG_REG | IORING_ENTER_EXT_ARG,
 					      (void *)(uintptr_t)(REG_SLOT * sizeof(*w->region)),
 					      sizeof(*w->region)) : want ? -EEXIST : 0;
 }
@@ -310,14 +289,15 @@ static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t
 /* Register a wait region on the still disabled ring: 0 or -errno. */
 static int setup_region(struct waits *w)
 {
-	struct region_desc rd = { .size = 4096, .flags = REGION_TYPE_USER };
-	struct mem_region_reg mr = { .region_uptr = (uintptr_t)&rd, .flags = REGION_REG_WAIT_ARG };
+	struct tw_region_desc rd = { .size = 4096, .flags = TW_MEM_REGION_TYPE_USER };
+	struct tw_mem_region_reg mr = { .region_uptr = (uintptr_t)&rd,
+					.flags = TW_MEM_REGION_REG_WAIT_ARG };
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	rd.user_addr = (uintptr_t)p;
-	if (syscall(__NR_io_uring_register, w->fd, REG_MEM_REGION, &mr, 1) < 0) {
+	if (syscall(__NR_io_uring_register, w->fd, TW_REGISTER_MEM_REGION, &mr, 1) < 0) {
 		int err = -errno;
 
 		munmap(p, 4096);
