@@ -15,17 +15,16 @@
  * Reading the log needs CAP_SYSLOG (or dmesg_restrict=0) and the markers need
  * write access to /dev/kmsg - in practice root. Without both the log is not
  * checked (the excerpt says why) and only the taint, readable by anyone,
- * is: a weaker check, since taint bits are sticky.
+ * is: a weaker check, since taint bits are sticky. klog.c reads and writes
+ * the log (or a canned one, for the meta tests).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "supervise.h"
 
-#define KMSG_RECORD_MAX		8192	/* a record and its dictionary fit */
 #define KMSG_SAVE_MAX		20000	/* records kept in an excerpt */
 
 /* /proc/sys/kernel/tainted bit order (Documentation/admin-guide/tainted-kernels.rst). */
@@ -58,20 +57,6 @@ const char *taint_letters(unsigned long mask, char *buf, size_t len)
 	return buf;
 }
 
-static void mark(struct kmsg *k, const char *what, const char *name)
-{
-	char rec[512];
-	int n;
-
-	if (k->wfd < 0)
-		return;
-	/* <5>: notice. One write() is one record. */
-	n = snprintf(rec, sizeof(rec), "<5>tw-runtests[%s]: %s %s\n", k->id, what, name);
-	if (n > 0 && write(k->wfd, rec, (size_t)n) < 0)
-		snprintf(k->off_reason, sizeof(k->off_reason), "marker write failed: %s",
-			 strerror(errno));
-}
-
 void kmsg_open(struct kmsg *k, const char *label)
 {
 	struct timespec ts;
@@ -82,25 +67,12 @@ void kmsg_open(struct kmsg *k, const char *label)
 		 (unsigned long)(ts.tv_sec * 1000000 + ts.tv_nsec / 1000));
 	snprintf(k->label, sizeof(k->label), "%s", label);
 	k->taint_start = taint_read();
-	k->wfd = -1;
-	k->rfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (k->rfd < 0) {
-		snprintf(k->off_reason, sizeof(k->off_reason), "cannot read /dev/kmsg: %s",
-			 strerror(errno));
-		return;
-	}
+	k->rfd = k->wfd = -1;
 	/* Only records from now on: older ones belong to someone else. */
-	lseek(k->rfd, 0, SEEK_END);
-	k->wfd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (k->wfd < 0) {
-		/* Without case markers records cannot be attributed: off. */
-		snprintf(k->off_reason, sizeof(k->off_reason), "cannot write /dev/kmsg: %s",
-			 strerror(errno));
-		close(k->rfd);
-		k->rfd = -1;
-		return;
-	}
-	mark(k, "begin", k->label);
+	klog_open(k, false);
+	/* Without markers records cannot be attributed: off. */
+	if (k->rfd >= 0 && klog_mark(k, "begin", k->label))
+		klog_off(k, "marker write failed: %s", strerror(errno));
 }
 
 void kmsg_case(struct kmsg *k, const char *name)
@@ -117,7 +89,7 @@ void kmsg_case(struct kmsg *k, const char *name)
 	snprintf(k->cases[k->ncases].name, CASE_NAME_MAX, "%s", name);
 	k->cases[k->ncases].taint = taint_read();
 	k->ncases++;
-	mark(k, "case", name);
+	klog_mark(k, "case", name);
 }
 
 /* Section header: the taint at its start and the bits added before the next. */
@@ -142,15 +114,6 @@ static void case_headers(struct kmsg *k, FILE *f, unsigned *next, unsigned upto)
 	}
 }
 
-/* Our own marker? Returns its text after the tag, or NULL. */
-static const char *our_marker(const struct kmsg *k, const char *msg)
-{
-	char tag[80];
-	size_t n = (size_t)snprintf(tag, sizeof(tag), "tw-runtests[%s]: ", k->id);
-
-	return strncmp(msg, tag, n) ? NULL : msg + n;
-}
-
 /* Which case does this case marker name? Index into k->cases, or ncases. */
 static unsigned case_index(const struct kmsg *k, unsigned from, const char *name)
 {
@@ -165,18 +128,14 @@ static void copy_records(struct kmsg *k, FILE *f)
 	char *rec = malloc(KMSG_RECORD_MAX);
 	unsigned next = 0, dropped = 0;
 	bool started = false;		/* seen our begin marker */
+	struct klog_record r;
 
 	if (!rec)
 		return;
 	for (;;) {
-		unsigned long long seq, usec;
-		const char *text, *mine;
-		unsigned prio;
-		ssize_t n = read(k->rfd, rec, KMSG_RECORD_MAX - 1);
-		char *semi, *nl;
+		const char *mine;
+		ssize_t n = klog_read(k, rec, KMSG_RECORD_MAX);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0 && errno == EPIPE) {
 			/* Overwritten before we read it - maybe our begin
 			 * marker too: keep what comes rather than nothing. */
@@ -185,16 +144,10 @@ static void copy_records(struct kmsg *k, FILE *f)
 			continue;
 		}
 		if (n <= 0)
-			break;		/* EAGAIN: nothing more */
-		rec[n] = 0;
-		semi = strchr(rec, ';');
-		if (!semi || sscanf(rec, "%u,%llu,%llu", &prio, &seq, &usec) != 3)
+			break;		/* nothing more */
+		if (!klog_parse(rec, &r))
 			continue;
-		text = semi + 1;
-		nl = strchr(semi, '\n');
-		if (nl)
-			*nl = 0;	/* the " KEY=value" dictionary lines follow */
-		mine = our_marker(k, text);
+		mine = klog_ours(k, r.text);
 		if (mine) {
 			started = true;
 			if (!strncmp(mine, "case ", 5))
@@ -209,7 +162,7 @@ static void copy_records(struct kmsg *k, FILE *f)
 			dropped++;
 			continue;
 		}
-		fprintf(f, "[%5llu.%06llu] %s\n", usec / 1000000, usec % 1000000, text);
+		fprintf(f, "[%5llu.%06llu] %s\n", r.usec / 1000000, r.usec % 1000000, r.text);
 		k->records++;
 	}
 	case_headers(k, f, &next, k->ncases);
@@ -225,6 +178,8 @@ void kmsg_free(struct kmsg *k)
 	free(k->cases);
 	k->cases = NULL;
 	k->ncases = k->cap = 0;
+	if (k->rfd >= 0)
+		klog_off(k, "closed");
 }
 
 int kmsg_finish(struct kmsg *k, const char *path)
@@ -232,7 +187,7 @@ int kmsg_finish(struct kmsg *k, const char *path)
 	FILE *f;
 
 	k->taint_end = taint_read();
-	mark(k, "end", k->label);
+	klog_mark(k, "end", k->label);	/* without it: all there is */
 	if (!path)
 		return 0;
 	f = fopen(path, "w");

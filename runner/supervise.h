@@ -56,7 +56,9 @@ struct case_mark {
 };
 
 struct kmsg {
-	int rfd, wfd;			/* /dev/kmsg, -1 where not permitted */
+	int rfd, wfd;			/* the log (klog.c), -1 where not permitted */
+	FILE *fake;			/* TW_KMSG_FILE: a canned log instead */
+	unsigned long long fake_seq;	/* its last record's number */
 	char off_reason[128];		/* why the log is not checked */
 	char id[48];			/* tags our markers: "tw-runtests[<id>]: " */
 	char label[128];		/* the program, for the begin/end markers */
@@ -72,11 +74,34 @@ void kmsg_case(struct kmsg *k, const char *name);
 /* After the run: end marker, then (path not NULL) the excerpt - records after
  * our begin marker, split per case with the taint each case added. */
 int kmsg_finish(struct kmsg *k, const char *path);
-/* Release what kmsg_case() collected. */
+/* Release what kmsg_case() collected, close the log. */
 void kmsg_free(struct kmsg *k);
 unsigned long taint_read(void);
 /* Letters of the taint bits in mask, as in /proc/sys/kernel/tainted docs. */
 const char *taint_letters(unsigned long mask, char *buf, size_t len);
+
+/* The log itself (klog.c): /dev/kmsg, or $TW_KMSG_FILE (a canned log). */
+#define KMSG_RECORD_MAX		8192	/* a record and its dictionary fit */
+
+struct klog_record {
+	unsigned long long seq, usec;
+	const char *text;
+};
+
+/* Open it for reading (from its oldest record, or from its end) and for our
+ * markers; on failure the log is off, with the reason. */
+void klog_open(struct kmsg *k, bool from_start);
+/* One record into rec, NUL-terminated: its length, 0 when none is left, -1
+ * with errno (EPIPE: records were overwritten). */
+ssize_t klog_read(struct kmsg *k, char *rec, size_t len);
+/* Its number, time and text (rec is cut after the text). */
+bool klog_parse(char *rec, struct klog_record *r);
+/* Write "tw-runtests[ID]: WHAT NAME": 0, or -1 with errno. */
+int klog_mark(struct kmsg *k, const char *what, const char *name);
+/* Our marker? Its text after the tag, or NULL. */
+const char *klog_ours(const struct kmsg *k, const char *msg);
+/* The log is not checked: why; its files closed. */
+void klog_off(struct kmsg *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- the run (supervise.c; its output and result file: output.c) ----------- */
 
