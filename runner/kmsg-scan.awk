@@ -11,7 +11,9 @@
 # section (start, then each case), TAB-separated:
 #   section NAME FIRST-BAD-RECORD TAINT
 # FIRST-BAD-RECORD is the text of the first record matching a pattern
-# (without its timestamp; empty if none), TAINT the taint letters the
+# (without its timestamp), else the section's first "# log incomplete: ..."
+# line (records overwritten before they were read, or over the limit: the
+# section cannot be called clean), else empty; TAINT the taint letters the
 # section added (empty if none). -v patterns: the pattern file.
 # runner/judge.awk reads the output.
 
@@ -21,6 +23,7 @@ BEGIN {
 }
 /^# start taint / { sec = "start"; order[++n] = sec; taint[sec] = $7; next }
 /^# case [^ ]+ taint / { sec = $3; order[++n] = sec; taint[sec] = $8; next }
+/^# log incomplete: / { if (n > 0 && !(sec in incomplete)) incomplete[sec] = substr($0, 3); next }
 /^\[/ {
 	if (re != "" && n > 0 && $0 ~ re && !(sec in bad)) {
 		line = $0
@@ -32,7 +35,7 @@ BEGIN {
 END {
 	for (i = 1; i <= n; i++) {
 		s = order[i]
-		print "section\t" s "\t" (s in bad ? bad[s] : "") "\t" \
-			(taint[s] == "-" ? "" : taint[s])
+		why = (s in bad) ? bad[s] : (s in incomplete) ? incomplete[s] : ""
+		print "section\t" s "\t" why "\t" (taint[s] == "-" ? "" : taint[s])
 	}
 }

@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * The kernel's view of a test run. Before the program starts, the /dev/kmsg
- * reader is put at the end of the log and a begin marker is written; at each
- * "# case NAME:" line a case marker is written and the taint sampled; after
- * the run, an end marker, then every record between the markers is saved,
- * split per case, with the taint bits each case added. The shell judges the
- * records (runner/kmsg-patterns) and the taint.
+ * The kernel's view of a test run. Before the program starts, a begin
+ * marker is written into the kernel log; at each "# case NAME:" line a case
+ * marker is written and the taint sampled; after the run, an end marker,
+ * then every record between the markers is saved, split per case, with the
+ * taint bits each case added. The shell judges the records
+ * (runner/kmsg-patterns) and the taint.
  *
  * The split is by time, as we read the program's output: what a case does in
  * its first microseconds (before we read its "# case" line) counts against
  * the case before it, and work a case leaves to kernel threads (a ring's
  * exit work) may count against the case after it.
  *
+ * Records are numbered; a jump means records were overwritten before we read
+ * them (the ring buffer wrapped: read() said EPIPE). The section it happened
+ * in gets a "# log incomplete:" line, as it does for records beyond the
+ * limit, which are not saved: either fails the section, which cannot be
+ * called clean.
+ *
  * Reading the log needs CAP_SYSLOG (or dmesg_restrict=0) and the markers need
  * write access to /dev/kmsg - in practice root. Without both the log is not
  * checked (the excerpt says why) and only the taint, readable by anyone,
  * is: a weaker check, since taint bits are sticky. klog.c reads and writes
- * the log (or a canned one, for the meta tests).
+ * the log (or a canned one, for the meta tests). TW_KMSG_MAX_RECORDS: the
+ * limit (meta tests).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,8 +64,89 @@ const char *taint_letters(unsigned long mask, char *buf, size_t len)
 	return buf;
 }
 
+/* Records between the last one read and r that we never saw. */
+static unsigned long long missed(struct kmsg *k, const struct klog_record *r)
+{
+	unsigned long long n = k->seq_known && r->seq > k->next_seq ? r->seq - k->next_seq : 0;
+
+	k->next_seq = r->seq + 1;
+	k->seq_known = true;
+	return n;
+}
+
+/* ---- saving records ---------------------------------------------------------- */
+
+static void save_record(struct kmsg *k, FILE *f, const struct klog_record *r)
+{
+	if (k->records >= k->save_max) {
+		k->section_dropped++;
+		return;
+	}
+	fprintf(f, "[%5llu.%06llu] %s\n", r->usec / 1000000, r->usec % 1000000, r->text);
+	k->records++;
+}
+
+static void note_lost(struct kmsg *k, FILE *f, unsigned long long lost)
+{
+	if (!lost)
+		return;
+	k->lost += lost;
+	fprintf(f, "# log incomplete: %llu records overwritten before they were read\n", lost);
+}
+
+/* The end of a section: the records it had beyond the limit. */
+static void flush_dropped(struct kmsg *k, FILE *f)
+{
+	if (!k->section_dropped)
+		return;
+	fprintf(f, "# log incomplete: %u records over the limit of %u, not saved\n",
+		k->section_dropped, k->save_max);
+	k->dropped += k->section_dropped;
+	k->section_dropped = 0;
+}
+
+/* Section header: the taint at its start and the bits added before the next. */
+static void header(FILE *f, const char *what, unsigned long taint, unsigned long next)
+{
+	char letters[72];
+	unsigned long added = next & ~taint;
+
+	fprintf(f, "# %s taint 0x%lx new 0x%lx %s\n", what, taint, added,
+		added ? taint_letters(added, letters, sizeof(letters)) : "-");
+}
+
+/* From the reader's place to the marker we just wrote: older records, not
+ * ours. false: the marker never showed. */
+static bool read_to_marker(struct kmsg *k)
+{
+	char *rec = malloc(KMSG_RECORD_MAX);
+	bool found = false;
+	struct klog_record r;
+
+	if (!rec)
+		return false;
+	for (;;) {
+		ssize_t n = klog_read(k, rec, KMSG_RECORD_MAX);
+
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		if (!klog_parse(rec, &r) || (k->seq_known && r.seq < k->next_seq))
+			continue;
+		missed(k, &r);
+		if (klog_ours(k, r.text)) {
+			found = true;
+			break;
+		}
+	}
+	free(rec);
+	return found;
+}
+
 void kmsg_open(struct kmsg *k, const char *label)
 {
+	const char *max = getenv("TW_KMSG_MAX_RECORDS");
 	struct timespec ts;
 
 	memset(k, 0, sizeof(*k));
@@ -66,13 +154,16 @@ void kmsg_open(struct kmsg *k, const char *label)
 	snprintf(k->id, sizeof(k->id), "%d.%lx", (int)getpid(),
 		 (unsigned long)(ts.tv_sec * 1000000 + ts.tv_nsec / 1000));
 	snprintf(k->label, sizeof(k->label), "%s", label);
+	k->save_max = max && *max ? (unsigned)strtoul(max, NULL, 10) : KMSG_SAVE_MAX;
 	k->taint_start = taint_read();
 	k->rfd = k->wfd = -1;
 	/* Only records from now on: older ones belong to someone else. */
 	klog_open(k, false);
-	/* Without markers records cannot be attributed: off. */
-	if (k->rfd >= 0 && klog_mark(k, "begin", k->label))
+	/* Without our markers records cannot be attributed: off. */
+	if (k->rfd >= 0 && klog_mark(k, "begin", label))
 		klog_off(k, "marker write failed: %s", strerror(errno));
+	else if (k->rfd >= 0 && !read_to_marker(k))
+		klog_off(k, "our marker did not show in the log");
 }
 
 void kmsg_case(struct kmsg *k, const char *name)
@@ -90,16 +181,6 @@ void kmsg_case(struct kmsg *k, const char *name)
 	k->cases[k->ncases].taint = taint_read();
 	k->ncases++;
 	klog_mark(k, "case", name);
-}
-
-/* Section header: the taint at its start and the bits added before the next. */
-static void header(FILE *f, const char *what, unsigned long taint, unsigned long next)
-{
-	char letters[72];
-	unsigned long added = next & ~taint;
-
-	fprintf(f, "# %s taint 0x%lx new 0x%lx %s\n", what, taint, added,
-		added ? taint_letters(added, letters, sizeof(letters)) : "-");
 }
 
 static void case_headers(struct kmsg *k, FILE *f, unsigned *next, unsigned upto)
@@ -123,11 +204,11 @@ static unsigned case_index(const struct kmsg *k, unsigned from, const char *name
 	return k->ncases;
 }
 
+/* The records after our begin marker, up to our end marker. */
 static void copy_records(struct kmsg *k, FILE *f)
 {
 	char *rec = malloc(KMSG_RECORD_MAX);
-	unsigned next = 0, dropped = 0;
-	bool started = false;		/* seen our begin marker */
+	unsigned next = 0;
 	struct klog_record r;
 
 	if (!rec)
@@ -136,40 +217,26 @@ static void copy_records(struct kmsg *k, FILE *f)
 		const char *mine;
 		ssize_t n = klog_read(k, rec, KMSG_RECORD_MAX);
 
-		if (n < 0 && errno == EPIPE) {
-			/* Overwritten before we read it - maybe our begin
-			 * marker too: keep what comes rather than nothing. */
-			k->lost++;
-			started = true;
+		if (n < 0 && errno == EPIPE)
 			continue;
-		}
 		if (n <= 0)
 			break;		/* nothing more */
-		if (!klog_parse(rec, &r))
+		if (!klog_parse(rec, &r) || r.seq < k->next_seq)
 			continue;
+		/* Lost before this record: in the section it ends. */
+		note_lost(k, f, missed(k, &r));
 		mine = klog_ours(k, r.text);
-		if (mine) {
-			started = true;
-			if (!strncmp(mine, "case ", 5))
-				case_headers(k, f, &next, case_index(k, next, mine + 5) + 1);
-			else if (!strncmp(mine, "end ", 4))
-				break;
-			continue;
+		if (mine && !strncmp(mine, "case ", 5)) {
+			flush_dropped(k, f);
+			case_headers(k, f, &next, case_index(k, next, mine + 5) + 1);
+		} else if (mine && !strncmp(mine, "end ", 4)) {
+			break;
+		} else if (!mine) {
+			save_record(k, f, &r);
 		}
-		if (!started)
-			continue;	/* only what follows our begin marker */
-		if (k->records >= KMSG_SAVE_MAX) {
-			dropped++;
-			continue;
-		}
-		fprintf(f, "[%5llu.%06llu] %s\n", r.usec / 1000000, r.usec % 1000000, r.text);
-		k->records++;
 	}
+	flush_dropped(k, f);
 	case_headers(k, f, &next, k->ncases);
-	if (dropped)
-		fprintf(f, "# %u more records not saved\n", dropped);
-	if (k->lost)
-		fprintf(f, "# %u records overwritten before they could be read\n", k->lost);
 	free(rec);
 }
 
@@ -188,9 +255,7 @@ int kmsg_finish(struct kmsg *k, const char *path)
 
 	k->taint_end = taint_read();
 	klog_mark(k, "end", k->label);	/* without it: all there is */
-	if (!path)
-		return 0;
-	f = fopen(path, "w");
+	f = fopen(path ? path : "/dev/null", "w");
 	if (!f)
 		return -errno;
 	fprintf(f, "# kernel log during %s: the records after marker tw-runtests[%s], "

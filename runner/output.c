@@ -153,7 +153,8 @@ void write_result(struct run *r, FILE *f)
 		fprintf(f, "kmsg=checked\n");
 	else
 		fprintf(f, "kmsg=off: %s\n", r->kmsg.off_reason);
-	fprintf(f, "kmsg_records=%u\nkmsg_lost=%u\n", r->kmsg.records, r->kmsg.lost);
+	fprintf(f, "kmsg_records=%u\nkmsg_lost=%llu\nkmsg_dropped=%u\n", r->kmsg.records,
+		r->kmsg.lost, r->kmsg.dropped);
 	fprintf(f, "cases=%u\n", r->kmsg.ncases);
 	if (r->kmsg.ncases)
 		fprintf(f, "last_case=%s\n", r->kmsg.cases[r->kmsg.ncases - 1].name);

@@ -65,7 +65,11 @@ struct kmsg {
 	unsigned long taint_start, taint_end;
 	struct case_mark *cases;
 	unsigned ncases, cap;
-	unsigned records, lost;		/* records saved, records lost (overrun) */
+	bool seq_known;			/* next_seq is the record we expect next */
+	unsigned long long next_seq;
+	unsigned records, save_max;	/* records saved, and the limit */
+	unsigned dropped, section_dropped;	/* beyond the limit: not saved */
+	unsigned long long lost;	/* overwritten before they were read */
 };
 
 void kmsg_open(struct kmsg *k, const char *label);

@@ -23,6 +23,8 @@
  * and, in the canned kernel log $TW_KMSG_FILE the runner reads instead of
  * /dev/kmsg (never the real log: its records reach every root run):
  *   splat         appends a fake kernel WARNING, then passes
+ *   overrun       appends a record numbered 4 after the last: 3 were lost
+ *   chatter       appends 3 harmless records
  *
  * After the cases (every verdict printed), TW_FAKE_EXIT says how the program
  * ends, as one whose rings' teardown went wrong would:
@@ -94,6 +96,10 @@ static enum verdict fake_log(struct tcase *tc, const char *what)
 
 	if (!strcmp(what, "splat"))
 		ret = log_append("-", splat);
+	else if (!strcmp(what, "overrun"))
+		ret = log_append("+4", "fake: the 3 records before this one were overwritten");
+	for (int i = 0; !ret && !strcmp(what, "chatter") && i < 3; i++)
+		ret = log_append("-", "fake: chatter");
 	if (ret)
 		return tc_fail(tc, "%s needs TW_KMSG_FILE, a canned kernel log: %s", what,
 			       strerror(-ret));
@@ -165,7 +171,7 @@ static enum verdict run(struct tcase *tc)
 		for (;;)
 			pause();	/* PDEATHSIG ends us with the harness */
 	}
-	if (!strcmp(what, "splat"))
+	if (!strcmp(what, "splat") || !strcmp(what, "overrun") || !strcmp(what, "chatter"))
 		return fake_log(tc, what);
 	if (!strcmp(what, "taint"))
 		return fake_taint(tc);
