@@ -5,7 +5,10 @@
 # run's start to its end goes unjudged. On a canned kernel log (TW_KMSG_FILE:
 # the supervisor reads it instead of /dev/kmsg; nothing here writes the real
 # log):
-#   - records lost (overwritten, over the limit) fail the case they were in.
+#   - records lost (overwritten, over the limit) fail the case they were in;
+#   - runner/kmsg-patterns knows the forms the kernel prints (SLUB's
+#     "BUG kmalloc-64 (Not tainted): ...", KASAN, UBSAN, ...) and not
+#     ordinary messages.
 # The program is test/meta/fake_verdicts.t (TW_FAKE).
 #
 #   test/meta/kmsg.sh                  prints TAP, exit 0 if all passed
@@ -24,6 +27,7 @@ before_check() {
 	echo 0 >"$work/sys/tainted"
 }
 export TW_KMSG_FILE="$work/kmsg" TW_SYSCTL_DIR="$work/sys"
+tab=$(printf '\t')
 
 check_overrun() {
 	export TW_FAKE='*.default=overrun'
@@ -46,4 +50,46 @@ check_limit() {
 	expect_line '^fake_verdicts\.coop +pass '
 }
 
-run_runner_checks "overrun limit"
+# Each form in a case of its own; the last case holds ordinary messages.
+check_patterns() {
+	cat >"$work/excerpt" <<'EOF'
+# start taint 0x0 new 0x0 -
+# case t.slub taint 0x0 new 0x0 -
+[    1.000001] =============================================================================
+[    1.000002] BUG kmalloc-64 (Not tainted): Poison overwritten
+# case t.slub_tainted taint 0x0 new 0x0 -
+[    1.000003] BUG io_kiocb (Tainted: G    B             ): Object already free
+# case t.kasan taint 0x0 new 0x0 -
+[    1.000004] BUG: KASAN: slab-use-after-free in io_req_task_work_add+0x1c/0x1a0
+# case t.ubsan taint 0x0 new 0x0 -
+[    1.000005] UBSAN: array-index-out-of-bounds in io_uring/io_uring.c:123:4
+# case t.refcount taint 0x0 new 0x0 -
+[    1.000006] refcount_t: underflow; use-after-free.
+# case t.list taint 0x0 new 0x0 -
+[    1.000007] list_add corruption. next->prev should be prev (ffff8880), but was 0000. (next=ffff8881).
+# case t.warning taint 0x0 new 0x0 -
+[    1.000008] WARNING: CPU: 1 PID: 123 at io_uring/io_uring.c:2900 io_ring_exit_work+0x2a5/0x2c0
+# case t.hung taint 0x0 new 0x0 -
+[    1.000009] INFO: task kworker/u8:1:123 blocked for more than 120 seconds.
+# case t.lockup taint 0x0 new 0x0 -
+[    1.000010] watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [iou-sqp-123:124]
+# case t.rcu taint 0x0 new 0x0 -
+[    1.000011] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:
+# case t.rcu_self taint 0x0 new 0x0 -
+[    1.000012] rcu: INFO: rcu_preempt self-detected stall on CPU
+# case t.ordinary taint 0x0 new 0x0 -
+[    1.000013] systemd[1]: Started BUG tracker (fake).
+[    1.000014] traps: x[12] trap invalid opcode ip:4011 sp:7ffd error:0 in x[401000+1000]
+[    1.000015] EXT4-fs (vda): mounted filesystem with ordered data mode
+[    1.000016] tw-runtests[1.2]: case t.ordinary
+EOF
+	env PATH="$runner_path" awk -v patterns="$top/runner/kmsg-patterns" \
+		-f "$top/runner/kmsg-regex.awk" -f "$top/runner/kmsg-scan.awk" "$work/excerpt" \
+		>"$work/out" 2>&1 || fail "kmsg-scan.awk failed"
+	for c in slub slub_tainted kasan ubsan refcount list warning hung lockup rcu rcu_self; do
+		grep -q "^section${tab}t\\.$c${tab}[^$tab]" "$work/out" || fail "t.$c: no pattern matched"
+	done
+	grep -q "^section${tab}t\\.ordinary$tab$tab\$" "$work/out" || fail "an ordinary message matched"
+}
+
+run_runner_checks "overrun limit patterns"
