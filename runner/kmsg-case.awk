@@ -10,10 +10,12 @@
 # prints "    kernel: RECORD" for the first five records of case c (-v c)
 # that match a pattern of the file -v patterns, and its "# log incomplete"
 # lines. The records before the first case count against it, as in
-# runner/judge.awk.
+# runner/judge.awk. With c=between: the records of the log between two
+# programs (runner/kmsg.sh).
 
 BEGIN { re = kmsg_regex(patterns) }
 /^# case / { sec = $3; if (first == "") first = sec }
+/^# between taint / { sec = "between" }
 /^# log incomplete: / { line = substr($0, 3) }
 /^\[/ && re != "" && $0 ~ re { line = $0 }
 line != "" {

@@ -12,6 +12,12 @@
  * the case before it, and work a case leaves to kernel threads (a ring's
  * exit work) may count against the case after it.
  *
+ * Nothing from the run's start to its end goes unread: given the number of
+ * the previous reader's last record (-K, from the run's start marker or the
+ * previous program's end), the records after it and before our begin marker
+ * - the log between programs - go to a file of their own (-b), which the
+ * shell judges as the run's (runner/kmsg.sh).
+ *
  * Records are numbered; a jump means records were overwritten before we read
  * them (the ring buffer wrapped: read() said EPIPE). The section it happened
  * in gets a "# log incomplete:" line, as it does for records beyond the
@@ -115,9 +121,12 @@ static void header(FILE *f, const char *what, unsigned long taint, unsigned long
 		added ? taint_letters(added, letters, sizeof(letters)) : "-");
 }
 
-/* From the reader's place to the marker we just wrote: older records, not
- * ours. false: the marker never showed. */
-static bool read_to_marker(struct kmsg *k)
+/*
+ * From the reader's place to the marker we just wrote: the log since the
+ * previous reader's last record (chained) into gap, or (not chained) older
+ * records that are not ours. false: the marker never showed.
+ */
+static bool read_to_marker(struct kmsg *k, FILE *gap)
 {
 	char *rec = malloc(KMSG_RECORD_MAX);
 	bool found = false;
@@ -134,19 +143,28 @@ static bool read_to_marker(struct kmsg *k)
 			break;
 		if (!klog_parse(rec, &r) || (k->seq_known && r.seq < k->next_seq))
 			continue;
-		missed(k, &r);
+		if (gap)
+			note_lost(k, gap, missed(k, &r));
+		else
+			missed(k, &r);
 		if (klog_ours(k, r.text)) {
 			found = true;
 			break;
 		}
+		if (gap)
+			save_record(k, gap, &r);
 	}
+	if (gap)
+		flush_dropped(k, gap);
 	free(rec);
 	return found;
 }
 
-void kmsg_open(struct kmsg *k, const char *label)
+void kmsg_open(struct kmsg *k, const char *label, const char *what, const struct kmsg_chain *prev)
 {
 	const char *max = getenv("TW_KMSG_MAX_RECORDS");
+	bool chained = prev && prev->has_seq;
+	FILE *gap = NULL;
 	struct timespec ts;
 
 	memset(k, 0, sizeof(*k));
@@ -157,13 +175,36 @@ void kmsg_open(struct kmsg *k, const char *label)
 	k->save_max = max && *max ? (unsigned)strtoul(max, NULL, 10) : KMSG_SAVE_MAX;
 	k->taint_start = taint_read();
 	k->rfd = k->wfd = -1;
-	/* Only records from now on: older ones belong to someone else. */
-	klog_open(k, false);
+	klog_open(k, chained);
+	if (chained) {
+		k->next_seq = prev->seq + 1;
+		k->seq_known = true;
+	}
+	if (prev && prev->gap_path) {
+		gap = fopen(prev->gap_path, "w");
+		if (!gap)
+			fprintf(stderr, "supervise: %s: %s\n", prev->gap_path, strerror(errno));
+	}
+	if (gap && chained)
+		fprintf(gap, "# kernel log before %s %s: the records after record %llu (where the "
+			"previous reader stopped), up to marker tw-runtests[%s]\n", what, label,
+			prev->seq, k->id);
+	else if (gap)
+		fprintf(gap, "# kernel log before %s %s: none kept (no previous reader)\n", what,
+			label);
+	if (gap)
+		header(gap, "between", prev->has_taint ? prev->taint : k->taint_start,
+		       k->taint_start);
 	/* Without our markers records cannot be attributed: off. */
-	if (k->rfd >= 0 && klog_mark(k, "begin", label))
+	if (k->rfd >= 0 && klog_mark(k, what, label))
 		klog_off(k, "marker write failed: %s", strerror(errno));
-	else if (k->rfd >= 0 && !read_to_marker(k))
+	else if (k->rfd >= 0 && !read_to_marker(k, chained ? gap : NULL))
 		klog_off(k, "our marker did not show in the log");
+	k->records = 0;		/* the gap's were its own */
+	if (gap && k->rfd < 0)
+		fprintf(gap, "# kmsg: not checked (%s); only the taint is\n", k->off_reason);
+	if (gap)
+		fclose(gap);
 }
 
 void kmsg_case(struct kmsg *k, const char *name)
@@ -270,4 +311,24 @@ int kmsg_finish(struct kmsg *k, const char *path)
 	fprintf(f, "# end taint 0x%lx\n", k->taint_end);
 	fclose(f);
 	return 0;
+}
+
+void kmsg_result(const struct kmsg *k, FILE *f)
+{
+	char letters[72];
+
+	fprintf(f, "taint_before=0x%lx\ntaint_after=0x%lx\n", k->taint_start, k->taint_end);
+	fprintf(f, "taint_new=%s\n", taint_letters(k->taint_end & ~k->taint_start,
+						   letters, sizeof(letters)));
+	if (k->rfd >= 0)
+		fprintf(f, "kmsg=checked\n");
+	else
+		fprintf(f, "kmsg=off: %s\n", k->off_reason);
+	fprintf(f, "kmsg_records=%u\nkmsg_lost=%llu\nkmsg_dropped=%u\n", k->records, k->lost,
+		k->dropped);
+	/* Where the next reader starts (runtests.sh passes it on as -K). */
+	if (k->rfd >= 0 && k->seq_known)
+		fprintf(f, "kmsg_seq=%llu\n", k->next_seq - 1);
+	else
+		fprintf(f, "kmsg_seq=-\n");
 }

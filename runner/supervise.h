@@ -6,7 +6,8 @@
  * the run and around each case, samples the taint, and writes a key=value
  * result file the shell reads. The files: supervise.c (options, running and
  * stopping the program), output.c (the log and the result file), tasks.c
- * (the process group seen from /proc), kmsg.c (kernel log and taint).
+ * (the process group seen from /proc), kmsg.c and klog.c (kernel log and
+ * taint).
  */
 #ifndef TW_SUPERVISE_H
 #define TW_SUPERVISE_H
@@ -55,6 +56,15 @@ struct case_mark {
 	unsigned long taint;		/* at the start of the case */
 };
 
+/* Where the previous reader of the log stopped (-K, -T), and the file for
+ * what was logged since (-b): the log between programs. */
+struct kmsg_chain {
+	bool has_seq, has_taint;
+	unsigned long long seq;		/* its last record */
+	unsigned long taint;		/* the taint there */
+	const char *gap_path;		/* NULL: none */
+};
+
 struct kmsg {
 	int rfd, wfd;			/* the log (klog.c), -1 where not permitted */
 	FILE *fake;			/* TW_KMSG_FILE: a canned log instead */
@@ -72,12 +82,21 @@ struct kmsg {
 	unsigned long long lost;	/* overwritten before they were read */
 };
 
-void kmsg_open(struct kmsg *k, const char *label);
+/*
+ * Write a marker ("begin PROGRAM", or "mark LABEL" for the run's start and
+ * end) and read the log up to it: what came after the previous reader's
+ * last record (prev, may be NULL) into prev->gap_path.
+ */
+void kmsg_open(struct kmsg *k, const char *label, const char *what,
+	       const struct kmsg_chain *prev);
 /* The program printed "# case NAME:": mark the log, sample the taint. */
 void kmsg_case(struct kmsg *k, const char *name);
 /* After the run: end marker, then (path not NULL) the excerpt - records after
  * our begin marker, split per case with the taint each case added. */
 int kmsg_finish(struct kmsg *k, const char *path);
+/* The result file's kernel lines: taint, kmsg, kmsg_seq (the -K of the next
+ * reader). */
+void kmsg_result(const struct kmsg *k, FILE *f);
 /* Release what kmsg_case() collected, close the log. */
 void kmsg_free(struct kmsg *k);
 unsigned long taint_read(void);
@@ -114,6 +133,8 @@ void klog_off(struct kmsg *k, const char *fmt, ...) __attribute__((format(printf
 
 struct opts {
 	const char *log_path, *result_path, *kmsg_path;
+	const char *mark_label;			/* -M: no program, a marker */
+	struct kmsg_chain prev;			/* -K, -T, -b */
 	double timeout_s, grace_s, kill_wait_s;
 	bool echo;
 	char **argv;

@@ -4,16 +4,19 @@
 # Meta tests of the kernel log and taint beyond one case: nothing from the
 # run's start to its end goes unjudged. On a canned kernel log (TW_KMSG_FILE:
 # the supervisor reads it instead of /dev/kmsg; nothing here writes the real
-# log):
+# log) and a fake sysctl directory:
+#   - a WARNING or a taint between two programs, or after the last one, fails
+#     the run's own result (kernel.log, kernel.taint), once;
 #   - records lost (overwritten, over the limit) fail the case they were in;
+#   - a program whose log was not read, in a run whose log is, fails;
 #   - runner/kmsg-patterns knows the forms the kernel prints (SLUB's
 #     "BUG kmalloc-64 (Not tainted): ...", KASAN, UBSAN, ...) and not
 #     ordinary messages.
-# The program is test/meta/fake_verdicts.t (TW_FAKE).
+# The programs are test/meta/fake_verdicts.t (TW_FAKE) under two names.
 #
 #   test/meta/kmsg.sh                  prints TAP, exit 0 if all passed
 #   TW_BUSYBOX=1 test/meta/kmsg.sh     only busybox applets on the runner's PATH
-#   TW_CHECKS="overrun" test/meta/kmsg.sh   only these checks
+#   TW_CHECKS="between" test/meta/kmsg.sh   only these checks
 # Needs `make` first (the fake program and runner/supervise).
 
 set -u
@@ -21,13 +24,75 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/runner-lib.sh
 . "$top/test/meta/runner-lib.sh"
 
+# Two programs, run in this order: fake_verdicts, fake_verdicts2.
+mkdir "$work/two"
+ln -s "$fake" "$work/two/fake_verdicts.t"
+ln -s "$fake" "$work/two/fake_verdicts2.t"
+# The report hook runs between programs: after fake_verdicts it does
+# $HOOK_DO - a WARNING in the log, W in the taint, or the log gone.
+cat >"$work/hook" <<'EOF'
+#!/bin/sh
+case " $* " in
+*/fake_verdicts.log\ *) ;;
+*) exit 0 ;;
+esac
+case $HOOK_DO in
+splat) printf '4,-,0,-;%s\n' "WARNING: CPU: 1 PID: 2 at io_uring/io_uring.c:1 io_ring_exit_work+0x0/0x0 (fake)" \
+	>>"$TW_KMSG_FILE" ;;
+taint) echo 512 >"$TW_SYSCTL_DIR/tainted" ;;
+nolog) rm -f "$TW_KMSG_FILE" ;;
+esac
+EOF
+chmod +x "$work/hook"
+warning='WARNING: CPU: 1 PID: 2 at io_uring/io_uring\.c:1 io_ring_exit_work'
+tab=$(printf '\t')
+
 # Every check: an empty canned log, no taint.
 before_check() {
 	: >"$work/kmsg"
 	echo 0 >"$work/sys/tainted"
 }
 export TW_KMSG_FILE="$work/kmsg" TW_SYSCTL_DIR="$work/sys"
-tab=$(printf '\t')
+
+check_between() {
+	export TW_TESTDIR="$work/two" TW_REPORT_HOOK="$work/hook" HOOK_DO=splat
+	run fake_verdicts fake_verdicts2
+	expect_status 1
+	expect_line '^fake_verdicts\.coop +pass '
+	expect_line '^fake_verdicts2\.default +pass '
+	expect_line "^kernel\\.log +FAIL +0\\.00s  kernel: $warning.* \\(logged between fake_verdicts and fake_verdicts2\\)\$"
+	expect_line "^    kernel: \\[ *[0-9.]+\\] $warning"
+	expect_line '^    log: .*/run\.kmsg$'
+	valid_reports
+	expect_json kernel.log fail '"program": "kernel", "profile": "log"'
+	expect_junit kernel.log failure
+	grep -q "$warning" "$res/run.kmsg" || fail "run.kmsg lacks the WARNING"
+}
+
+check_after_last() {
+	export TW_REPORT_HOOK="$work/hook" HOOK_DO=splat
+	run
+	expect_status 1
+	expect_line "^kernel\\.log +FAIL +0\\.00s  kernel: $warning.* \\(logged after fake_verdicts, up to the end of the run\\)\$"
+	valid_reports
+}
+
+# Taint between programs: no case's, so the run's; a case's taint only once.
+check_taint() {
+	export TW_TESTDIR="$work/two" TW_REPORT_HOOK="$work/hook" HOOK_DO=taint
+	run fake_verdicts fake_verdicts2
+	expect_status 1
+	expect_line '^fake_verdicts2\.default +pass '
+	expect_line '^kernel\.taint +FAIL +0\.00s  kernel tainted during the run, in no case: W \(0x0 at the start, 0x200 at the end'
+	valid_reports
+	expect_json kernel.taint fail
+	grep -q '^# between taint 0x0 new 0x200 W$' "$res/run.kmsg" || fail "run.kmsg does not say where"
+	echo 0 >"$work/sys/tainted"
+	export TW_FAKE='*.default=taint' HOOK_DO=
+	run fake_verdicts
+	expect_line '^fake_verdicts\.default +FAIL +[0-9.]+s  kernel tainted: W$'
+	no_line '^kernel\.'
+}
 
 check_overrun() {
 	export TW_FAKE='*.default=overrun'
@@ -48,6 +113,14 @@ check_limit() {
 	expect_status 1
 	expect_line '^fake_verdicts\.default +FAIL +[0-9.]+s  kernel: log incomplete: 2 records over the limit of 1, not saved$'
 	expect_line '^fake_verdicts\.coop +pass '
+}
+
+# The log gone after the first program: the second was not read.
+check_log_lost() {
+	export TW_TESTDIR="$work/two" TW_REPORT_HOOK="$work/hook" HOOK_DO=nolog
+	run fake_verdicts fake_verdicts2
+	expect_status 1
+	expect_line '^kernel\.log +FAIL +0\.00s  kernel log incomplete: not read during fake_verdicts2 \(cannot read '
 }
 
 # Each form in a case of its own; the last case holds ordinary messages.
@@ -92,4 +165,4 @@ EOF
 	grep -q "^section${tab}t\\.ordinary$tab$tab\$" "$work/out" || fail "an ordinary message matched"
 }
 
-run_runner_checks "overrun limit patterns"
+run_runner_checks "between after_last taint overrun limit log_lost patterns"
