@@ -330,7 +330,7 @@ main() {
 	[ -n "$skip_all_reason" ] && say "every test skips: $skip_all_reason"
 	kmsg_run_start
 	run_selection
-	kmsg_run_end		# the log to the end judged, the run's taint
+	kmsg_run_end		# io_uring settled: the log and taint to there judged
 	if [ -n "$kmsg_state" ] && [ "$kmsg_state" != checked ]; then
 		say "kernel log not checked (${kmsg_state#off: }); only the taint was"
 	fi

@@ -2,15 +2,15 @@
 /*
  * The kernel's view of a test run. Before the program starts, a begin
  * marker is written into the kernel log; at each "# case NAME:" line a case
- * marker is written and the taint sampled; after the run, an end marker,
- * then every record between the markers is saved, split per case, with the
- * taint bits each case added. The shell judges the records
- * (runner/kmsg-patterns) and the taint.
+ * marker is written and the taint sampled; after the run (and after io_uring
+ * teardown settled: settle.c), an end marker, then every record between
+ * the markers is saved, split per case, with the taint bits each case
+ * added. The shell judges the records (runner/kmsg-patterns) and the taint.
  *
  * The split is by time, as we read the program's output: what a case does in
  * its first microseconds (before we read its "# case" line) counts against
- * the case before it, and work a case leaves to kernel threads (a ring's
- * exit work) may count against the case after it.
+ * the case before it; what its rings' teardown logs after the program ended
+ * counts against the last case.
  *
  * Nothing from the run's start to its end goes unread: given the number of
  * the previous reader's last record (-K, from the run's start marker or the
@@ -308,6 +308,8 @@ int kmsg_finish(struct kmsg *k, const char *path)
 		copy_records(k, f);
 	else
 		case_headers(k, f, &(unsigned){ 0 }, k->ncases);
+	if (k->settle[0])
+		fprintf(f, "# settle: %s\n", k->settle);
 	fprintf(f, "# end taint 0x%lx\n", k->taint_end);
 	fclose(f);
 	return 0;
@@ -331,4 +333,5 @@ void kmsg_result(const struct kmsg *k, FILE *f)
 		fprintf(f, "kmsg_seq=%llu\n", k->next_seq - 1);
 	else
 		fprintf(f, "kmsg_seq=-\n");
+	fprintf(f, "settled=%d\nsettle=%s\n", k->settled, k->settle);
 }

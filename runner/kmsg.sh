@@ -9,36 +9,43 @@
 # Each program's supervisor reads the log from where the previous reader
 # stopped (-K: the run's start marker or the previous program's end), so
 # nothing from the start of the run to its end goes unread:
+#   - what its rings' teardown logs after it ended, before io_uring settled
+#     (runner/settle.c), counts against its last case (runner/kmsg.c);
 #   - what was logged between two programs (-b, $tmp/gap.kmsg) is kept in
 #     run.kmsg and judged here: a record of runner/kmsg-patterns, or a log
 #     that lost records, fails the run's own result "kernel.log";
-#   - at the end the run judges the log from the last program to that point
-#     the same way, and compares the taint with the run's start: a bad bit
-#     no case was failed for fails "kernel.taint".
+#   - at the end the run waits for io_uring teardown to settle, judges the
+#     log from the last program to that point the same way, and compares the
+#     taint with the run's start: a bad bit no case was failed for fails
+#     "kernel.taint".
 # These results are recorded only when they fail. Entry points:
 #   kmsg_run_start           the run's start marker and taint
 #   kmsg_after_program LABEL after a program ran: the log before it judged,
 #                            the chain moved on
-#   kmsg_run_end             the last gap, the run's taint
+#   kmsg_run_end             settle, the last gap, the run's taint
 # and, for the supervisor of each program (runner/judge.sh), the chain:
-# -K "$kmsg_seq" -T "$kmsg_taint" -b "$tmp/gap.kmsg".
+# -K "$kmsg_seq" -T "$kmsg_taint" -b "$tmp/gap.kmsg" -S "$settle_seconds".
 
 kmsg_seq=-		# the last record the previous reader read (-K)
 kmsg_taint=-		# the taint there (-T)
 kmsg_prev="the run's start"	# the program that ran last
 kmsg_run_taint=-		# the taint at the run's start
 kmsg_taint_judged=	# taint letters some case was judged on
+# Seconds to wait for io_uring teardown after each program and at the end.
+settle_seconds=${TW_SETTLE_SECONDS:-30}
 
 # kmsg_chain RESULT: where the next reader starts, from a supervisor's
-# result file (kmsg_seq=, taint_after=); $kmsg_checked (its kmsg= line)
-# as it says.
+# result file (kmsg_seq=, taint_after=); $kmsg_settle, $kmsg_settled and
+# $kmsg_checked (its kmsg= line) as it says.
 kmsg_chain() {
-	kmsg_checked=
+	kmsg_settled=1 kmsg_settle= kmsg_checked=
 	[ -f "$1" ] || return 0
 	while IFS= read -r kc_line; do
 		case $kc_line in
 		kmsg_seq=*) kmsg_seq=${kc_line#*=} ;;
 		taint_after=*) kmsg_taint=${kc_line#*=} ;;
+		settled=*) kmsg_settled=${kc_line#*=} ;;
+		settle=*) kmsg_settle=${kc_line#*=} ;;
 		kmsg=*) kmsg_checked=${kc_line#*=} ;;
 		esac
 	done <"$1"
@@ -58,6 +65,7 @@ kmsg_after_program() {
 	kmsg_chain "$tmp/result"
 	kmsg_judge_gap "between $kmsg_prev and $1"
 	kmsg_prev=$1
+	[ "$kmsg_settled" = 1 ] || warn "after $1: $kmsg_settle"
 	# A program whose log was not read, in a run whose log is: incomplete.
 	if [ "$kmsg_state" = checked ] && [ "$kmsg_checked" != checked ]; then
 		kmsg_fail kernel.log "kernel log incomplete: not read during $1 (${kmsg_checked#off: })"
@@ -99,13 +107,16 @@ kmsg_taint_letters() {
 	done
 }
 
-# kmsg_run_end: the log from the last program to the end judged, and the
-# taint the run added that no case accounts for.
+# kmsg_run_end: io_uring teardown settled, the log from the last program to
+# there judged, and the taint the run added that no case accounts for.
 kmsg_run_end() {
 	[ "$iteration" -le "$repeat" ] || iteration=$repeat
+	ke_settle=$settle_seconds
+	[ -n "$interrupted" ] && ke_settle=0
 	"$supervise" -r "$tmp/kmsg-mark" -M run-end -K "$kmsg_seq" -T "$kmsg_taint" \
-		-b "$tmp/gap.kmsg"
+		-b "$tmp/gap.kmsg" -S "$ke_settle"
 	kmsg_chain "$tmp/kmsg-mark"
+	[ "$kmsg_settled" = 1 ] || warn "at the end of the run: $kmsg_settle"
 	kmsg_judge_gap "after $kmsg_prev, up to the end of the run"
 	case $kmsg_run_taint:$kmsg_taint in
 	-:* | *:-) return 0 ;;

@@ -9,12 +9,14 @@
  *    SIGINT to the group, SIGKILL after the grace time, and a member still
  *    alive after the kill wait is reported unkillable, with its stack;
  *  - SIGINT/SIGTERM/SIGHUP to us (Ctrl-C, a dying runner): the same stop;
- *  - kernel log and taint around the run and around each case (kmsg.c).
+ *  - kernel log and taint around the run and around each case (kmsg.c),
+ *    after waiting for io_uring teardown to settle (settle.c).
  * Every wait is a poll on a pidfd, the output pipe and a signalfd.
  *
- * supervise -r RESULT -M LABEL [-K SEQ -T TAINT -b FILE] runs no program: it
- * marks the log and keeps what came since the previous reader - the start
- * and end of runtests.sh's run (runner/kmsg.sh).
+ * supervise -r RESULT -M LABEL [-K SEQ -T TAINT -b FILE] [-S SECS] runs no
+ * program: it waits for io_uring teardown to settle, marks the log and keeps
+ * what came since the previous reader - the start and end of runtests.sh's
+ * run (runner/kmsg.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -180,14 +182,32 @@ static void reap_group(struct run *r)
 	r->stuck = (unsigned)group_kill_wait(&r->out, r->pid, &dl, r->stuck_pids, STUCK_MAX);
 }
 
+/* Its rings' teardown runs after it: what that logs is its own (settle.c).
+ * A program that cannot be killed still holds its rings. */
+static void settle_after(struct run *r)
+{
+	struct kmsg *k = &r->kmsg;
+
+	if (r->phase == UNKILLABLE || r->stuck) {
+		k->settled = false;
+		snprintf(k->settle, sizeof(k->settle),
+			 "io_uring teardown not waited for: the program cannot be killed");
+		return;
+	}
+	k->settled = settle_wait(r->interrupted ? 0 : r->o->settle_s, r->sig_fd, k->settle,
+				 sizeof(k->settle));
+	if (!k->settled)
+		out_msg(&r->out, "%s", k->settle);
+}
+
 /* ---- options --------------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: supervise -r RESULT [-o LOG] [-k KMSG] [-t SECS] [-g SECS] [-w SECS] [-e]\n"
-		"                 [-K SEQ -T TAINT -b GAP] -- PROGRAM [ARGS...]\n"
-		"       supervise -r RESULT -M LABEL [-K SEQ -T TAINT -b GAP]\n\n"
+		"                 [-K SEQ -T TAINT -b GAP] [-S SECS] -- PROGRAM [ARGS...]\n"
+		"       supervise -r RESULT -M LABEL [-K SEQ -T TAINT -b GAP] [-S SECS]\n\n"
 		"  -r RESULT  key=value result file (status, exit/signal, seconds, taint, ...)\n"
 		"  -o LOG     the program's stdout and stderr (default: our stdout)\n"
 		"  -k KMSG    kernel log excerpt, per case (root: reads /dev/kmsg)\n"
@@ -199,7 +219,8 @@ static void usage(FILE *f)
 		"  -T TAINT   the taint there ('-': unknown)\n"
 		"  -b GAP     the records after SEQ and before our first marker (the log\n"
 		"             between programs)\n"
-		"  -M LABEL   no program: write a marker, keep the log since SEQ\n");
+		"  -S SECS    wait up to SECS for io_uring teardown to settle (default 0)\n"
+		"  -M LABEL   no program: settle, write a marker, keep the log since SEQ\n");
 }
 
 static int parse_secs(const char *arg, double *v)
@@ -229,7 +250,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int opt;
 
 	*o = (struct opts){ .grace_s = 5, .kill_wait_s = 10 };
-	while ((opt = getopt(argc, argv, "+r:o:k:t:g:w:eK:T:b:M:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+r:o:k:t:g:w:eK:T:b:S:M:h")) != -1) {
 		switch (opt) {
 		case 'r': o->result_path = optarg; break;
 		case 'o': o->log_path = optarg; break;
@@ -241,6 +262,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'K': if (parse_number(optarg, &o->prev.seq, &o->prev.has_seq)) return -1; break;
 		case 'T': if (parse_number(optarg, &t, &o->prev.has_taint)) return -1; break;
 		case 'b': o->prev.gap_path = optarg; break;
+		case 'S': if (parse_secs(optarg, &o->settle_s)) return -1; break;
 		case 'M': o->mark_label = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
@@ -254,13 +276,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /* -M: the run's start or end, no program. */
-static int mark_only(const struct opts *o)
+static int mark_only(const struct opts *o, int sig_fd)
 {
+	char report[sizeof(((struct kmsg *)0)->settle)];
+	bool settled = settle_wait(o->settle_s, sig_fd, report, sizeof(report));
 	struct kmsg k;
 	FILE *res;
 
 	kmsg_open(&k, o->mark_label, "mark", &o->prev);
 	k.taint_end = taint_read();
+	k.settled = settled;
+	snprintf(k.settle, sizeof(k.settle), "%s", report);
 	res = fopen(o->result_path, "w");
 	if (!res) {
 		fprintf(stderr, "supervise: %s: %s\n", o->result_path, strerror(errno));
@@ -303,7 +329,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (o.mark_label)
-		return mark_only(&o);
+		return mark_only(&o, r.sig_fd);
 	kmsg_open(&r.kmsg, o.argv[0], "begin", &o.prev);
 	err = spawn(&r, &stop);
 	if (err) {
@@ -314,6 +340,7 @@ int main(int argc, char **argv)
 	if (r.reaped)
 		reap_group(&r);
 	drain_output(&r, r.phase == UNKILLABLE || r.stuck ? DRAIN_NS / 10 : DRAIN_NS);
+	settle_after(&r);
 	err = kmsg_finish(&r.kmsg, o.kmsg_path);
 	if (err)
 		fprintf(stderr, "supervise: %s: %s\n", o.kmsg_path, strerror(-err));

@@ -3,11 +3,12 @@
  * supervise: the process side of runtests.sh. It runs one test program in
  * its own process group, enforces the timeout (SIGINT, then SIGKILL, then
  * "unkillable" with the tasks' kernel stacks), marks the kernel log around
- * the run and around each case, samples the taint, and writes a key=value
- * result file the shell reads. The files: supervise.c (options, running and
- * stopping the program), output.c (the log and the result file), tasks.c
- * (the process group seen from /proc), kmsg.c and klog.c (kernel log and
- * taint).
+ * the run and around each case, samples the taint, waits for io_uring
+ * teardown to settle after it, and writes a key=value result file the shell
+ * reads. The files: supervise.c (options, running and stopping the
+ * program), output.c (the log and the result file), tasks.c (the process
+ * group seen from /proc), kmsg.c (kernel log and taint), settle.c (io_uring
+ * teardown after the program).
  */
 #ifndef TW_SUPERVISE_H
 #define TW_SUPERVISE_H
@@ -80,6 +81,8 @@ struct kmsg {
 	unsigned records, save_max;	/* records saved, and the limit */
 	unsigned dropped, section_dropped;	/* beyond the limit: not saved */
 	unsigned long long lost;	/* overwritten before they were read */
+	bool settled;			/* io_uring teardown settled (settle.c) */
+	char settle[512];		/* what we waited for, and how long */
 };
 
 /*
@@ -95,7 +98,7 @@ void kmsg_case(struct kmsg *k, const char *name);
  * our begin marker, split per case with the taint each case added. */
 int kmsg_finish(struct kmsg *k, const char *path);
 /* The result file's kernel lines: taint, kmsg, kmsg_seq (the -K of the next
- * reader). */
+ * reader), settle. */
 void kmsg_result(const struct kmsg *k, FILE *f);
 /* Release what kmsg_case() collected, close the log. */
 void kmsg_free(struct kmsg *k);
@@ -126,6 +129,16 @@ const char *klog_ours(const struct kmsg *k, const char *msg);
 /* The log is not checked: why; its files closed. */
 void klog_off(struct kmsg *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- io_uring teardown (settle.c) ---------------------------------------- */
+
+/*
+ * Wait up to secs (0: not at all) until io_uring's deferred teardown has
+ * settled: a sentinel ring's teardown finished and no kworker is in one.
+ * A signal on sig_fd ends the wait. Says in report what it waited for and
+ * how long; true when settled.
+ */
+bool settle_wait(double secs, int sig_fd, char *report, size_t len);
+
 /* ---- the run (supervise.c; its output and result file: output.c) ----------- */
 
 #define LINE_MAX_SEEN	512		/* enough of a line to spot "# case" */
@@ -135,7 +148,7 @@ struct opts {
 	const char *log_path, *result_path, *kmsg_path;
 	const char *mark_label;			/* -M: no program, a marker */
 	struct kmsg_chain prev;			/* -K, -T, -b */
-	double timeout_s, grace_s, kill_wait_s;
+	double timeout_s, grace_s, kill_wait_s, settle_s;
 	bool echo;
 	char **argv;
 };

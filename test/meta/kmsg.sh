@@ -4,9 +4,12 @@
 # Meta tests of the kernel log and taint beyond one case: nothing from the
 # run's start to its end goes unjudged. On a canned kernel log (TW_KMSG_FILE:
 # the supervisor reads it instead of /dev/kmsg; nothing here writes the real
-# log) and a fake sysctl directory:
+# log), a fake sysctl directory and a fake /proc for the kworkers:
 #   - a WARNING or a taint between two programs, or after the last one, fails
 #     the run's own result (kernel.log, kernel.taint), once;
+#   - a ring's deferred teardown: the supervisor waits for io_uring to settle
+#     (a busy "+iou_exit" kworker), so what it logs fails the last case; a
+#     teardown that does not settle is reported, with what it waited for;
 #   - records lost (overwritten, over the limit) fail the case they were in;
 #   - a program whose log was not read, in a run whose log is, fails;
 #   - runner/kmsg-patterns knows the forms the kernel prints (SLUB's
@@ -25,7 +28,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/test/meta/runner-lib.sh"
 
 # Two programs, run in this order: fake_verdicts, fake_verdicts2.
-mkdir "$work/two"
+mkdir "$work/two" "$work/proc" "$work/proc/4242"
 ln -s "$fake" "$work/two/fake_verdicts.t"
 ln -s "$fake" "$work/two/fake_verdicts2.t"
 # The report hook runs between programs: after fake_verdicts it does
@@ -47,12 +50,14 @@ chmod +x "$work/hook"
 warning='WARNING: CPU: 1 PID: 2 at io_uring/io_uring\.c:1 io_ring_exit_work'
 tab=$(printf '\t')
 
-# Every check: an empty canned log, no taint.
+# Every check: an empty canned log, no taint, no kworker busy.
 before_check() {
 	: >"$work/kmsg"
 	echo 0 >"$work/sys/tainted"
+	echo 'kworker/u8:1-iou_exit' >"$work/proc/4242/comm"
+	rm -f "$work/proc/4242/stack"
 }
-export TW_KMSG_FILE="$work/kmsg" TW_SYSCTL_DIR="$work/sys"
+export TW_KMSG_FILE="$work/kmsg" TW_SYSCTL_DIR="$work/sys" TW_PROC_DIR="$work/proc"
 
 check_between() {
 	export TW_TESTDIR="$work/two" TW_REPORT_HOOK="$work/hook" HOOK_DO=splat
@@ -92,6 +97,38 @@ check_taint() {
 	run fake_verdicts
 	expect_line '^fake_verdicts\.default +FAIL +[0-9.]+s  kernel tainted: W$'
 	no_line '^kernel\.'
+}
+
+check_teardown() {
+	echo 'kworker/u8:1+iou_exit' >"$work/proc/4242/comm"
+	export TW_FAKE='*.coop=teardown' TW_FAKE_KWORKER="$work/proc/4242/comm"
+	run
+	expect_status 1
+	expect_line '^fake_verdicts\.default +pass '
+	expect_line "^fake_verdicts\\.coop +FAIL +[0-9.]+s  kernel: WARNING: CPU: 1 PID: 2 at io_uring/io_uring\\.c:1 "
+	no_line '^kernel\.'
+	grep -q '^# settle: io_uring teardown settled in [0-9.]* s: .*no kworker in one$' \
+		"$res/fake_verdicts.kmsg" || fail "the excerpt does not say io_uring settled"
+}
+
+# A teardown that never ends: reported, with the kworker; no verdict (other
+# users' rings may be what it waits for).
+check_not_settled() {
+	echo 'kworker/u8:1+iou_exit' >"$work/proc/4242/comm"
+	export TW_SETTLE_SECONDS=0.3
+	run
+	expect_status 0
+	expect_line '^runtests\.sh: after fake_verdicts: io_uring teardown not settled after 0\.3 s: .*1 kworker still in a teardown: 4242 \(kworker/u8:1\+iou_exit\)$'
+	expect_line '^runtests\.sh: at the end of the run: io_uring teardown not settled'
+	expect_line '^# supervise: io_uring teardown not settled' "$res/fake_verdicts.log"
+	# 6.1: io_uring's exit work on events_unbound, told by its stack (root).
+	echo 'kworker/u8:1+events_unbound' >"$work/proc/4242/comm"
+	printf '[<0>] __schedule+0x1/0x2\n[<0>] io_ring_exit_work+0x1/0x2\n' >"$work/proc/4242/stack"
+	run
+	expect_line 'not settled after 0\.3 s: .*4242 \(kworker/u8:1\+events_unbound\)$'
+	printf '[<0>] process_one_work+0x1/0x2\n' >"$work/proc/4242/stack"
+	run
+	no_line 'not settled'
 }
 
 check_overrun() {
@@ -165,4 +202,4 @@ EOF
 	grep -q "^section${tab}t\\.ordinary$tab$tab\$" "$work/out" || fail "an ordinary message matched"
 }
 
-run_runner_checks "between after_last taint overrun limit log_lost patterns"
+run_runner_checks "between after_last taint teardown not_settled overrun limit log_lost patterns"
