@@ -129,6 +129,8 @@ me=runtests.sh
 . "$top/runner/judge.sh"		# one program: supervise, judge, show, record
 # shellcheck source=runner/report.sh
 . "$top/runner/report.sh"	# the reports, the summary, the exit status
+# shellcheck source=runner/kmsg.sh
+. "$top/runner/kmsg.sh"		# the kernel log and taint of the whole run
 
 # ---- options ---------------------------------------------------------------
 
@@ -326,7 +328,9 @@ main() {
 	printf 'kernel %s, seed %s, timeout %ss per program%s\n' "$kernel" "$seed" "$timeout" \
 		"${duration:+, duration ${duration}s}"
 	[ -n "$skip_all_reason" ] && say "every test skips: $skip_all_reason"
+	kmsg_run_start
 	run_selection
+	kmsg_run_end		# io_uring settled: the log and taint to there judged
 	if [ -n "$kmsg_state" ] && [ "$kmsg_state" != checked ]; then
 		say "kernel log not checked (${kmsg_state#off: }); only the taint was"
 	fi

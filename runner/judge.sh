@@ -6,7 +6,9 @@
 # busybox sh in a guest), after runner/lib.sh and runner/select.sh; it
 # reads runtests.sh's settings (testdir, supervise, timeout, duration, seed,
 # verbose, repeat, kill_grace, kill_wait, kmsg_patterns, results_dir,
-# skip_all_reason, BAD_TAINT, tab, tmp, top) and the loop's $iteration.
+# skip_all_reason, BAD_TAINT, tab, tmp, top), the loop's $iteration and
+# runner/kmsg.sh's chain of kernel log readers (kmsg_seq, kmsg_taint,
+# settle_seconds).
 #
 # For each case it appends to $tmp/records one TAB-separated line: name,
 # program, profile, result, seconds, iteration, log, kmsg, known issue,
@@ -72,8 +74,11 @@ run_supervised() {
 	[ -n "$duration" ] && set -- "$@" -d "$duration"
 	echo=
 	[ "$verbose" = 1 ] && echo=-e
+	# -K -T -b -S: the kernel log from where the last reader stopped, and
+	# io_uring teardown after the program (runner/kmsg.sh).
 	"$supervise" $echo -r "$tmp/result" -o "$log" -k "$kmsg" -t "$timeout" \
-		-g "$kill_grace" -w "$kill_wait" -- "$testdir/$rs_prog.t" -s "$seed" "$@" </dev/null
+		-g "$kill_grace" -w "$kill_wait" -K "$kmsg_seq" -T "$kmsg_taint" -b "$tmp/gap.kmsg" \
+		-S "$settle_seconds" -- "$testdir/$rs_prog.t" -s "$seed" "$@" </dev/null
 	read_result "$tmp/result"
 	[ -n "$r_interrupted" ] && interrupted=$r_interrupted
 	[ -n "$kmsg_state" ] || kmsg_state=$r_kmsg
@@ -85,6 +90,7 @@ run_supervised() {
 	refused_arguments "$rs_prog"
 	scan_kmsg "$kmsg" >"$tmp/kscan"
 	judge "$rs_prog" "$tmp/expected" "$tmp/tap" "$tmp/kscan" "$log" >>"$tmp/judged"
+	kmsg_after_program "$label"	# runner/kmsg.sh: the log before it
 }
 
 # read_result FILE: the supervisor's key=value result into r_* variables.

@@ -117,7 +117,6 @@ void drain_output(struct run *r, int64_t ns)
 
 void write_result(struct run *r, FILE *f)
 {
-	char letters[72];
 	const char *status;
 
 	if (!r->reaped || r->stuck)
@@ -145,15 +144,7 @@ void write_result(struct run *r, FILE *f)
 		fprintf(f, "unkillable_pid=%d\n", r->pid);
 	for (unsigned i = 0; i < r->stuck && i < STUCK_MAX; i++)
 		fprintf(f, "unkillable_pid=%d\n", r->stuck_pids[i]);
-	fprintf(f, "taint_before=0x%lx\ntaint_after=0x%lx\n", r->kmsg.taint_start,
-		r->kmsg.taint_end);
-	fprintf(f, "taint_new=%s\n", taint_letters(r->kmsg.taint_end & ~r->kmsg.taint_start,
-						   letters, sizeof(letters)));
-	if (r->kmsg.rfd >= 0)
-		fprintf(f, "kmsg=checked\n");
-	else
-		fprintf(f, "kmsg=off: %s\n", r->kmsg.off_reason);
-	fprintf(f, "kmsg_records=%u\nkmsg_lost=%u\n", r->kmsg.records, r->kmsg.lost);
+	kmsg_result(&r->kmsg, f);
 	fprintf(f, "cases=%u\n", r->kmsg.ncases);
 	if (r->kmsg.ncases)
 		fprintf(f, "last_case=%s\n", r->kmsg.cases[r->kmsg.ncases - 1].name);

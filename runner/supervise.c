@@ -9,8 +9,14 @@
  *    SIGINT to the group, SIGKILL after the grace time, and a member still
  *    alive after the kill wait is reported unkillable, with its stack;
  *  - SIGINT/SIGTERM/SIGHUP to us (Ctrl-C, a dying runner): the same stop;
- *  - kernel log and taint around the run and around each case (kmsg.c).
+ *  - kernel log and taint around the run and around each case (kmsg.c),
+ *    after waiting for io_uring teardown to settle (settle.c).
  * Every wait is a poll on a pidfd, the output pipe and a signalfd.
+ *
+ * supervise -r RESULT -M LABEL [-K SEQ -T TAINT -b FILE] [-S SECS] runs no
+ * program: it waits for io_uring teardown to settle, marks the log and keeps
+ * what came since the previous reader - the start and end of runtests.sh's
+ * run (runner/kmsg.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,20 +182,45 @@ static void reap_group(struct run *r)
 	r->stuck = (unsigned)group_kill_wait(&r->out, r->pid, &dl, r->stuck_pids, STUCK_MAX);
 }
 
+/* Its rings' teardown runs after it: what that logs is its own (settle.c).
+ * A program that cannot be killed still holds its rings. */
+static void settle_after(struct run *r)
+{
+	struct kmsg *k = &r->kmsg;
+
+	if (r->phase == UNKILLABLE || r->stuck) {
+		k->settled = false;
+		snprintf(k->settle, sizeof(k->settle),
+			 "io_uring teardown not waited for: the program cannot be killed");
+		return;
+	}
+	k->settled = settle_wait(r->interrupted ? 0 : r->o->settle_s, r->sig_fd, k->settle,
+				 sizeof(k->settle));
+	if (!k->settled)
+		out_msg(&r->out, "%s", k->settle);
+}
+
 /* ---- options --------------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: supervise -r RESULT [-o LOG] [-k KMSG] [-t SECS] [-g SECS] [-w SECS] [-e]\n"
-		"                 -- PROGRAM [ARGS...]\n\n"
+		"                 [-K SEQ -T TAINT -b GAP] [-S SECS] -- PROGRAM [ARGS...]\n"
+		"       supervise -r RESULT -M LABEL [-K SEQ -T TAINT -b GAP] [-S SECS]\n\n"
 		"  -r RESULT  key=value result file (status, exit/signal, seconds, taint, ...)\n"
 		"  -o LOG     the program's stdout and stderr (default: our stdout)\n"
 		"  -k KMSG    kernel log excerpt, per case (root: reads /dev/kmsg)\n"
 		"  -t SECS    timeout, 0 for none (default 0)\n"
 		"  -g SECS    grace after SIGINT before SIGKILL (default 5)\n"
 		"  -w SECS    wait after SIGKILL before calling it unkillable (default 10)\n"
-		"  -e         echo the output to our stdout as well\n");
+		"  -e         echo the output to our stdout as well\n"
+		"  -K SEQ     the previous reader's last kernel log record ('-': none)\n"
+		"  -T TAINT   the taint there ('-': unknown)\n"
+		"  -b GAP     the records after SEQ and before our first marker (the log\n"
+		"             between programs)\n"
+		"  -S SECS    wait up to SECS for io_uring teardown to settle (default 0)\n"
+		"  -M LABEL   no program: settle, write a marker, keep the log since SEQ\n");
 }
 
 static int parse_secs(const char *arg, double *v)
@@ -200,12 +231,26 @@ static int parse_secs(const char *arg, double *v)
 	return *end || *v < 0 ? -1 : 0;
 }
 
+/* A record number or a taint mask (0x... too); "-" is none. */
+static int parse_number(const char *arg, unsigned long long *v, bool *has)
+{
+	char *end;
+
+	*has = strcmp(arg, "-") != 0;
+	if (!*has)
+		return 0;
+	errno = 0;
+	*v = strtoull(arg, &end, 0);
+	return *end || end == arg || errno ? -1 : 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
+	unsigned long long t = 0;
 	int opt;
 
 	*o = (struct opts){ .grace_s = 5, .kill_wait_s = 10 };
-	while ((opt = getopt(argc, argv, "+r:o:k:t:g:w:eh")) != -1) {
+	while ((opt = getopt(argc, argv, "+r:o:k:t:g:w:eK:T:b:S:M:h")) != -1) {
 		switch (opt) {
 		case 'r': o->result_path = optarg; break;
 		case 'o': o->log_path = optarg; break;
@@ -214,14 +259,43 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'g': if (parse_secs(optarg, &o->grace_s)) return -1; break;
 		case 'w': if (parse_secs(optarg, &o->kill_wait_s)) return -1; break;
 		case 'e': o->echo = true; break;
+		case 'K': if (parse_number(optarg, &o->prev.seq, &o->prev.has_seq)) return -1; break;
+		case 'T': if (parse_number(optarg, &t, &o->prev.has_taint)) return -1; break;
+		case 'b': o->prev.gap_path = optarg; break;
+		case 'S': if (parse_secs(optarg, &o->settle_s)) return -1; break;
+		case 'M': o->mark_label = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
 	}
-	if (optind >= argc || !o->result_path)
+	o->prev.taint = (unsigned long)t;
+	if ((optind >= argc) == !o->mark_label || !o->result_path)
 		return -1;
 	o->argv = argv + optind;
 	return 0;
+}
+
+/* -M: the run's start or end, no program. */
+static int mark_only(const struct opts *o, int sig_fd)
+{
+	char report[sizeof(((struct kmsg *)0)->settle)];
+	bool settled = settle_wait(o->settle_s, sig_fd, report, sizeof(report));
+	struct kmsg k;
+	FILE *res;
+
+	kmsg_open(&k, o->mark_label, "mark", &o->prev);
+	k.taint_end = taint_read();
+	k.settled = settled;
+	snprintf(k.settle, sizeof(k.settle), "%s", report);
+	res = fopen(o->result_path, "w");
+	if (!res) {
+		fprintf(stderr, "supervise: %s: %s\n", o->result_path, strerror(errno));
+		kmsg_free(&k);
+		return 1;
+	}
+	kmsg_result(&k, res);
+	kmsg_free(&k);
+	return fclose(res) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -254,7 +328,9 @@ int main(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGPIPE, SIG_IGN);
 
-	kmsg_open(&r.kmsg, o.argv[0]);
+	if (o.mark_label)
+		return mark_only(&o, r.sig_fd);
+	kmsg_open(&r.kmsg, o.argv[0], "begin", &o.prev);
 	err = spawn(&r, &stop);
 	if (err) {
 		fprintf(stderr, "supervise: cannot start %s: %s\n", o.argv[0], strerror(-err));
@@ -264,6 +340,7 @@ int main(int argc, char **argv)
 	if (r.reaped)
 		reap_group(&r);
 	drain_output(&r, r.phase == UNKILLABLE || r.stuck ? DRAIN_NS / 10 : DRAIN_NS);
+	settle_after(&r);
 	err = kmsg_finish(&r.kmsg, o.kmsg_path);
 	if (err)
 		fprintf(stderr, "supervise: %s: %s\n", o.kmsg_path, strerror(-err));

@@ -19,8 +19,16 @@
  *   block_noint   as block, and the whole program ignores SIGINT: needs SIGKILL
  *   crash         SIGSEGV in the case
  *   kill_program  the case kills the test program itself with SIGSEGV
- *   splat         writes a fake kernel WARNING to /dev/kmsg (root), then passes
  *   taint         sets W in $TW_SYSCTL_DIR/tainted (a fake sysctl dir), passes
+ * and, in the canned kernel log $TW_KMSG_FILE the runner reads instead of
+ * /dev/kmsg (never the real log: its records reach every root run):
+ *   splat         appends a fake kernel WARNING, then passes
+ *   overrun       appends a record numbered 4 after the last: 3 were lost
+ *   chatter       appends 3 harmless records
+ *   teardown      a ring's deferred teardown, faked: after the program
+ *                 ended, a process outside it appends a WARNING, then marks
+ *                 the fake kworker $TW_FAKE_KWORKER (a comm file of the fake
+ *                 /proc of TW_PROC_DIR) idle: "-iou_exit"
  *
  * After the cases (every verdict printed), TW_FAKE_EXIT says how the program
  * ends, as one whose rings' teardown went wrong would:
@@ -33,8 +41,11 @@
  */
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -66,19 +77,82 @@ static const char *behaviour(const char *case_name, char *buf, size_t len)
 	return buf;
 }
 
-static enum verdict fake_splat(struct tcase *tc)
+/* Append "PRIO,SEQ,0,-;TEXT" to the canned kernel log: 0 or -errno. */
+static int log_append(const char *seq, const char *text)
 {
-	/* What the runner must catch: the first line of a kernel WARN(). */
-	static const char splat[] = "<4>WARNING: CPU: 0 PID: 1 at fake/selftest.c:1 "
-				    "tw_selftest_fake+0x0/0x0 (fake, from the runner's self-test)\n";
-	int fd;
+	const char *path = getenv("TW_KMSG_FILE");
+	int fd, ret = 0;
 
-	if (!is_root())
-		return tc_skip(tc, "needs root to write /dev/kmsg");
-	fd = open("/dev/kmsg", O_WRONLY);
-	if (fd < 0 || write(fd, splat, sizeof(splat) - 1) < 0)
-		return tc_fail(tc, "cannot write /dev/kmsg: %s", strerror(errno));
-	close(fd);
+	if (!path || !*path)
+		return -ENOENT;
+	fd = open(path, O_WRONLY | O_APPEND);
+	if (fd < 0 || dprintf(fd, "4,%s,0,-;%s\n", seq, text) < 0)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* What the runner must catch: the first line of a kernel WARN(). */
+static const char splat[] = "WARNING: CPU: 0 PID: 1 at fake/selftest.c:1 "
+			    "tw_selftest_fake+0x0/0x0 (fake, from the runner's self-test)";
+
+static enum verdict fake_log(struct tcase *tc, const char *what)
+{
+	int ret = 0;
+
+	if (!strcmp(what, "splat"))
+		ret = log_append("-", splat);
+	else if (!strcmp(what, "overrun"))
+		ret = log_append("+4", "fake: the 3 records before this one were overwritten");
+	for (int i = 0; !ret && !strcmp(what, "chatter") && i < 3; i++)
+		ret = log_append("-", "fake: chatter");
+	if (ret)
+		return tc_fail(tc, "%s needs TW_KMSG_FILE, a canned kernel log: %s", what,
+			       strerror(-ret));
+	return V_PASS;
+}
+
+/* The teardown's process: outside the program's process group, as a kworker. */
+static void fake_teardown_work(int program, const char *kworker)
+{
+	struct pollfd pfd = { .fd = program, .events = POLLIN };
+	int null = open("/dev/null", O_RDWR);
+	FILE *f;
+
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	poll(&pfd, 1, 60 * 1000);	/* until the program ended */
+	log_append("-", "WARNING: CPU: 1 PID: 2 at io_uring/io_uring.c:1 io_ring_exit_work+0x0/0x0 "
+		   "(fake teardown, from the runner's self-test)");
+	f = fopen(kworker, "w");
+	if (f) {
+		fputs("kworker/u8:1-iou_exit\n", f);
+		fclose(f);
+	}
+	_exit(0);
+}
+
+static enum verdict fake_teardown(struct tcase *tc)
+{
+	const char *kworker = getenv("TW_FAKE_KWORKER");
+	int program = (int)syscall(SYS_pidfd_open, getppid(), 0);
+	pid_t pid;
+
+	if (!kworker || program < 0)
+		return tc_fail(tc, "teardown needs TW_FAKE_KWORKER and pidfd_open");
+	/* Out of the program's process group before the case ends, or the
+	 * supervisor would kill it with the program's leftovers. */
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		if (fork() == 0)
+			fake_teardown_work(program, kworker);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	close(program);
 	return V_PASS;
 }
 
@@ -147,8 +221,10 @@ static enum verdict run(struct tcase *tc)
 		for (;;)
 			pause();	/* PDEATHSIG ends us with the harness */
 	}
-	if (!strcmp(what, "splat"))
-		return fake_splat(tc);
+	if (!strcmp(what, "splat") || !strcmp(what, "overrun") || !strcmp(what, "chatter"))
+		return fake_log(tc, what);
+	if (!strcmp(what, "teardown"))
+		return fake_teardown(tc);
 	if (!strcmp(what, "taint"))
 		return fake_taint(tc);
 	return tc_fail(tc, "unknown TW_FAKE behaviour '%s'", what);

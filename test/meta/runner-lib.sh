@@ -50,11 +50,15 @@ fi
 
 # run [ARGS...]: the runner on the fake test dir, with fresh results in
 # $res, its terminal output in $work/out and its status in $rc. TW_* set
-# by the check (exported) pass through.
+# by the check (exported) pass through. The kernel log is a canned one
+# ($TW_KMSG_FILE, default an empty $work/kmsg.run): a meta test never
+# writes the real /dev/kmsg, whose records reach every concurrent root run.
 res=$work/res
 run() {
 	rm -rf "$res"
+	[ -n "${TW_KMSG_FILE:-}" ] || : >"$work/kmsg.run"
 	env PATH="$runner_path" TW_TESTDIR="${TW_TESTDIR:-$work/tests}" TW_KILL_GRACE=0.5 \
+		TW_KMSG_FILE="${TW_KMSG_FILE:-$work/kmsg.run}" \
 		TW_KILL_WAIT=5 TW_HANG_SECONDS="${TW_HANG_SECONDS:-0.3}" \
 		TW_KNOWN_ISSUES="${TW_KNOWN_ISSUES:-/dev/null}" TW_EXCLUDE="${TW_EXCLUDE:-/dev/null}" \
 		$runner_sh "$top/runtests.sh" --results-dir "$res" "$@" >"$work/out" 2>&1 </dev/null
