@@ -307,7 +307,10 @@ int proc_spawn(struct child *c, int (*fn)(void *), void *arg);
  * (waitpid status), or -ETIMEDOUT.
  */
 int proc_reap(struct child *c, const struct deadline *dl, int *status);
-/* SIGKILL and reap by the deadline; -ETIMEDOUT means unkillable. */
+/* SIGKILL and reap by the deadline, but never less than PROC_KILL_NS after
+ * the kill (a deadline spent on an earlier wait leaves the reap its own);
+ * -ETIMEDOUT means unkillable. */
+#define PROC_KILL_NS	(5 * NSEC_PER_SEC)
 int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
 /*
  * A case's child at the end of the case: reap it by the case's hang
