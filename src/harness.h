@@ -121,6 +121,9 @@ struct scenario {
 	 */
 	const char *fix_commit;
 	const char *fix_subject;
+	/* Seeded faults that show a check firing (test/meta/seeded-faults.sh):
+	 * "NAME  what it breaks" lines for -h; see harness_seeded(). */
+	const char *seeded_faults;
 };
 
 struct tcase {
@@ -139,6 +142,9 @@ struct tcase {
 };
 
 int harness_main(int argc, char **argv, const struct scenario *sc);
+/* Is the seeded fault name asked for ($TW_SEED_FAULT: a comma-separated list
+ * of names)? Off by default, only for self-tests of a test's own checks. */
+bool harness_seeded(const char *name);
 /*
  * For the harness's own self-tests only: a case context outside
  * harness_main() (profile "default", hang deadline 10 s, verbose off; the
