@@ -321,7 +321,8 @@ int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
 /*
  * A case's child at the end of the case: reap it by the case's hang
  * deadline; one still running then is a hang ("<what> (pid N) could not be
- * reaped"), and is SIGKILLed. 0, or -ETIMEDOUT after the report.
+ * reaped"), and is SIGKILLed; one that ended other than with exit status 0
+ * is a failure. 0, or -ETIMEDOUT / -ECHILD after the report.
  */
 int proc_reap_or_kill(struct tcase *tc, struct child *c, const char *what);
 const char *proc_status_str(int status, char *buf, size_t len);

@@ -1,0 +1,53 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Meta tests of the test programs' own checks: each program is run with a
+# fault seeded into it ($TW_SEED_FAULT, listed by its -h; off in every real
+# run) and must fail with the line of the check that catches it. A check
+# that cannot fire is a defect. The programs run on this kernel: one that
+# skips here (no io_uring, a feature missing) makes its check a SKIP.
+# Prints TAP; exits 0 when every check passed.
+#
+#   test/meta/seeded-faults.sh
+#   TW_CHECKS="tw_resched" test/meta/seeded-faults.sh     only these checks
+
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/lib.sh
+. "$top/test/meta/lib.sh"
+
+# seeded PROGRAM FAULT PROFILE: test/PROGRAM.t, one short case with FAULT.
+seeded() {
+	TW_SEED_FAULT=$2 "$top/test/$1.t" -d 0.2 -p "$3" >"$work/out" 2>&1 </dev/null
+	rc=$?
+	if [ "$rc" = 77 ]; then
+		say "test/$1.t skips here: $(grep -m1 '# SKIP' "$work/out")"
+		exit 77
+	fi
+	expect_line "^# seeded fault: $2 "
+}
+
+# The children's exit status (issue 12, item 8).
+check_tw_resched() {
+	seeded tw_resched child-exit default
+	expect 1 '^# FAIL tw_resched\.default .*: the owner [0-9]+ ended with exit status 3, want exit status 0'
+}
+
+check_sqpoll_stopped() {
+	seeded regress_sqpoll_stopped child-exit sqpoll
+	expect 1 "^# FAIL .*: the ring's owner \(pid [0-9]+\) ended with exit status 3, want exit status 0"
+}
+
+check_exec_local_tw() {
+	seeded regress_exec_local_tw child-exit defer
+	expect 1 "^# FAIL .*: the exec'd submitter \(pid [0-9]+\) ended with exit status 3"
+}
+
+check_exec_local_tw_no_exec() {
+	seeded regress_exec_local_tw no-exec defer
+	expect 1 "^# FAIL .*: the submitter did not exec: its ready pipe closed without"
+}
+
+checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec"}
+# shellcheck disable=SC2086 # a list of names
+run_checks $checks
