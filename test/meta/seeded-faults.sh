@@ -48,6 +48,18 @@ check_exec_local_tw_no_exec() {
 	expect 1 "^# FAIL .*: the submitter did not exec: its ready pipe closed without"
 }
 
-checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec"}
+# Bounds and results a broken kernel would have to forge (item 8).
+check_wait_timeout_early() {
+	seeded regress_wait_timeout early-wait default
+	expect 1 '^# FAIL .*: early return: a wait for 16 CQEs with a 0\.200 s timeout returned'
+}
+
+check_wait_timeout_dup() {
+	seeded regress_wait_timeout dup-cqe default
+	expect 1 '^# FAIL .*: ledger polls: duplicate CQE: producer 0 channel 0 seq 3'
+}
+
+checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
+	wait_timeout_early wait_timeout_dup"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
