@@ -59,7 +59,17 @@ check_wait_timeout_dup() {
 	expect 1 '^# FAIL .*: ledger polls: duplicate CQE: producer 0 channel 0 seq 3'
 }
 
+check_ringfd_poll() {
+	seeded regress_ringfd_poll wrong-msg defer
+	expect 1 '^# FAIL .*: A: the message: 1 CQEs, the first with user_data 0x56 res 6 flags 0x0; want one, with user_data 0x55 and res 5'
+}
+
+check_msg_disabled() {
+	seeded regress_msg_disabled wrong-msg default
+	expect 1 '^# FAIL .*: the message sent after enabling arrived with res 23 flags 0x0, want the payload sent \(22\)'
+}
+
 checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
-	wait_timeout_early wait_timeout_dup"}
+	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
