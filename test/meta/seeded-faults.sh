@@ -16,15 +16,19 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/lib.sh
 . "$top/test/meta/lib.sh"
 
-# seeded PROGRAM FAULT PROFILE: test/PROGRAM.t, one short case with FAULT.
+# seeded PROGRAM FAULT PROFILE [OPTION...]: test/PROGRAM.t, one short case
+# with FAULT.
 seeded() {
-	TW_SEED_FAULT=$2 "$top/test/$1.t" -d 0.2 -p "$3" >"$work/out" 2>&1 </dev/null
+	sd_prog=$1 sd_fault=$2 sd_prof=$3
+	shift 3
+	TW_SEED_FAULT=$sd_fault "$top/test/$sd_prog.t" -d 0.2 -p "$sd_prof" "$@" \
+		>"$work/out" 2>&1 </dev/null
 	rc=$?
 	if [ "$rc" = 77 ]; then
-		say "test/$1.t skips here: $(grep -m1 '# SKIP' "$work/out")"
+		say "test/$sd_prog.t skips here: $(grep -m1 '# SKIP' "$work/out")"
 		exit 77
 	fi
-	expect_line "^# seeded fault: $2 "
+	expect_line "^# seeded fault: $sd_fault "
 }
 
 # The children's exit status (issue 12, item 8).
@@ -69,7 +73,14 @@ check_msg_disabled() {
 	expect 1 '^# FAIL .*: the message sent after enabling arrived with res 23 flags 0x0, want the payload sent \(22\)'
 }
 
+# Fault injection that injected nothing is no test (root and a kernel with
+# fault injection: a SKIP elsewhere).
+check_fault_inject() {
+	seeded fault_inject no-faults default -F -t 2
+	expect 1 '^# FAIL .*: fault injection had no effect: no allocation of the producers or the consumer failed'
+}
+
 checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
-	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled"}
+	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled fault_inject"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
