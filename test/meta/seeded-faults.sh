@@ -73,6 +73,17 @@ check_msg_disabled() {
 	expect 1 '^# FAIL .*: the message sent after enabling arrived with res 23 flags 0x0, want the payload sent \(22\)'
 }
 
+# The ledger and the kernel's contracts (items 4 and 5).
+check_many_rings_cancel() {
+	seeded many_rings cancel-read default
+	expect 1 '^# FAIL .*: read cancelled: ring [a-z_]+ pipe 0: read res -125'
+}
+
+check_many_rings_drop() {
+	seeded many_rings drop-read default
+	expect 1 '^# FAIL .*: ledger reads: lost CQE: producer [0-9]+ channel [0-9]+: 1 of [0-9]+ requests never completed'
+}
+
 # Fault injection that injected nothing is no test (root and a kernel with
 # fault injection: a SKIP elsewhere).
 check_fault_inject() {
@@ -81,6 +92,7 @@ check_fault_inject() {
 }
 
 checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
-	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled fault_inject"}
+	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled many_rings_cancel
+	many_rings_drop fault_inject"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
