@@ -16,6 +16,14 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/lib.sh
 . "$top/test/meta/lib.sh"
 
+# kver_below MAJOR MINOR: the running kernel (uname -r) is older.
+kver_below() {
+	kb_v=$(uname -r | sed 's/[^0-9.].*//')
+	kb_maj=${kb_v%%.*} kb_min=${kb_v#*.}
+	kb_min=${kb_min%%.*}
+	[ "$kb_maj" -lt "$1" ] || { [ "$kb_maj" -eq "$1" ] && [ "$kb_min" -lt "$2" ]; }
+}
+
 # seeded PROGRAM FAULT PROFILE [OPTION...]: test/PROGRAM.t, one short case
 # with FAULT.
 seeded() {
@@ -84,6 +92,20 @@ check_many_rings_drop() {
 	expect 1 '^# FAIL .*: ledger reads: lost CQE: producer [0-9]+ channel [0-9]+: 1 of [0-9]+ requests never completed'
 }
 
+check_cq_overflow_defer() {
+	seeded cq_overflow eoverflow defer
+	if kver_below 6 11; then
+		say "Linux $(uname -r): a DEFER_TASKRUN target may refuse with -EOVERFLOW"
+		exit 77
+	fi
+	expect 1 '^# FAIL .*: MSG_RING seq [0-9]+ into the full CQ of a DEFER_TASKRUN ring: -EOVERFLOW, expected 0'
+}
+
+check_cq_overflow_delivered() {
+	seeded cq_overflow eoverflow default
+	expect 1 '^# FAIL .*: ledger overflow: (CQE for a withdrawn request|withdrawn request had completed): producer [0-9]+ channel 0 seq'
+}
+
 # Fault injection that injected nothing is no test (root and a kernel with
 # fault injection: a SKIP elsewhere).
 check_fault_inject() {
@@ -93,6 +115,6 @@ check_fault_inject() {
 
 checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
 	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled many_rings_cancel
-	many_rings_drop fault_inject"}
+	many_rings_drop cq_overflow_defer cq_overflow_delivered fault_inject"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
