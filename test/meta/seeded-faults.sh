@@ -106,6 +106,11 @@ check_cq_overflow_delivered() {
 	expect 1 '^# FAIL .*: ledger overflow: (CQE for a withdrawn request|withdrawn request had completed): producer [0-9]+ channel 0 seq'
 }
 
+check_orphans() {
+	seeded orphans cancel-live default
+	expect 1 '^# FAIL .* pipe read fired before the exit: want 1 \(the byte written\) \[seeded'
+}
+
 # Fault injection that injected nothing is no test (root and a kernel with
 # fault injection: a SKIP elsewhere).
 check_fault_inject() {
@@ -115,6 +120,6 @@ check_fault_inject() {
 
 checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
 	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled many_rings_cancel
-	many_rings_drop cq_overflow_defer cq_overflow_delivered fault_inject"}
+	many_rings_drop cq_overflow_defer cq_overflow_delivered orphans fault_inject"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
