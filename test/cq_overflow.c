@@ -340,6 +340,10 @@ static enum verdict run(struct tcase *tc)
 	tring_exit(&f.target);
 	ledger_free(f.led);
 	ledger_free(f.polls);
+	for (unsigned w = 0; w < f.writers; w++)
+		for (unsigned i = 0; i < POLLS; i++)
+			close(f.efd[w][i]);
+	free(f.efd);
 	free(threads);
 	return tc_verdict(tc);
 }
