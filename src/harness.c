@@ -70,6 +70,9 @@ static void usage(const struct scenario *sc, const char *prog, FILE *f)
 			fprintf(f, "  %-11s %s (%s+)\n", profiles[i].name, profiles[i].what,
 				need_kver_str(needs[need_newest(need_setup_flags(
 					profiles[i].setup_flags))].first, v, sizeof(v)));
+	if (sc->seeded_faults)
+		fprintf(f, "\nseeded faults, to show a check firing (off unless $TW_SEED_FAULT names "
+			"them,\ncomma separated):\n%s", sc->seeded_faults);
 	fprintf(f, "\nexit status: 0 pass, 77 all skipped, 1 failure, hang or crash\n");
 }
 
@@ -108,6 +111,17 @@ static bool env_flag(const char *name)
 	const char *v = getenv(name);
 
 	return v && *v && strcmp(v, "0");
+}
+
+bool harness_seeded(const char *name)
+{
+	const char *v = getenv("TW_SEED_FAULT");
+	size_t len = strlen(name);
+
+	for (; v && *v; v += strcspn(v, ","), v += *v == ',')
+		if (!strncmp(v, name, len) && (v[len] == ',' || !v[len]))
+			return true;
+	return false;
 }
 
 static int parse_opts(int argc, char **argv, const struct scenario *sc, struct run_opts *o)
@@ -328,6 +342,9 @@ int harness_main(int argc, char **argv, const struct scenario *sc)
 	printf("# seed 0x%016" PRIx64 ", duration %.2f s, %u threads, hang deadline %.1f s%s%s\n",
 	       o.seed, o.duration, o.threads, o.hang_s, o.jitter ? ", jitter" : "",
 	       o.fault_inject ? ", fault injection allowed" : "");
+	if (getenv("TW_SEED_FAULT") && *getenv("TW_SEED_FAULT"))
+		printf("# seeded fault: %s (TW_SEED_FAULT): not a real run\n",
+		       getenv("TW_SEED_FAULT"));
 	printf("1..%d\n", ncases);
 	for (int i = 0; i < P_COUNT; i++) {
 		struct tcase tc = {

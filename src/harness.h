@@ -12,7 +12,7 @@
  *                 one case: a forked process under a watchdog        case.c
  *   tc_*          verdicts, messages, hang reports                   tc.c
  *   tring_*       rings from a profile, raw waits with deadlines     tring.c
- *   ledger_*      exactly-once / FIFO accounting of every CQE        ledger.c
+ *   ledger_*      exactly-once / FIFO accounting of every CQE        ledger*.c
  *   diag_*        threads, rings and kernel threads of a hang        diag.c
  *   proc_*        fork, reaping with deadlines, kills; tasks seen    proc.c
  *                 through /proc (state, CPU time, by name)
@@ -31,6 +31,7 @@
  *   fuzzy_*, jitter_*, faults_*: race widening                       race/
  *   compat.h      kernel ABI values Debian 12's liburing lacks
  * The harness's own: case.h (what harness.c, case.c and tc.c share),
+ * ledger.h (what ledger.c and ledger_verify.c share),
  * procfs.h (reading /proc; runner/supervise builds procfs.c too).
  *
  * For a test writer: doc/harness.md.
@@ -120,6 +121,9 @@ struct scenario {
 	 */
 	const char *fix_commit;
 	const char *fix_subject;
+	/* Seeded faults that show a check firing (test/meta/seeded-faults.sh):
+	 * "NAME  what it breaks" lines for -h; see harness_seeded(). */
+	const char *seeded_faults;
 };
 
 struct tcase {
@@ -138,6 +142,9 @@ struct tcase {
 };
 
 int harness_main(int argc, char **argv, const struct scenario *sc);
+/* Is the seeded fault name asked for ($TW_SEED_FAULT: a comma-separated list
+ * of names)? Off by default, only for self-tests of a test's own checks. */
+bool harness_seeded(const char *name);
 /*
  * For the harness's own self-tests only: a case context outside
  * harness_main() (profile "default", hang deadline 10 s, verbose off; the
@@ -226,14 +233,14 @@ unsigned tring_sq_flags(const struct tring *r);
 /* Features the kernel reported at setup of the first ring. */
 unsigned kernel_features(void);
 
-/* ---- CQE ledger (ledger.c) ------------------------------------------------ */
+/* ---- CQE ledger (ledger.c, ledger_verify.c) ------------------------------- */
 
-/*
- * user_data layout: [63..56] ledger tag, [55..44] producer, [43..32] channel,
- * [31..0] sequence. The tag lets the ledger reject CQEs it never issued.
- */
+/* user_data: [63..56] ledger tag, [55..44] producer, [43..32] channel, [31..24]
+ * generation (the round), [23..0] sequence. The tag rejects CQEs the ledger
+ * never issued, the generation a late CQE of an earlier round. */
 #define LEDGER_MAX_PRODUCERS	4096u
 #define LEDGER_MAX_CHANNELS	4096u
+#define LEDGER_MAX_PER_STREAM	((1u << 24) - 1)	/* sequences per stream */
 #define LEDGER_FIFO		(1u << 0)	/* per-(producer, channel) order */
 
 struct ledger;
@@ -241,26 +248,36 @@ struct ledger;
 typedef const char *(*ledger_check_fn)(uint64_t ud, int32_t res, uint32_t flags, void *arg);
 
 /* The ledger lives in MAP_SHARED memory so that forked processes can produce
- * into (or consume from) the same one. per_stream bounds the sequence space. */
+ * into (or consume from) the same one. per_stream bounds the sequence space
+ * (at most LEDGER_MAX_PER_STREAM; NULL with EINVAL beyond the limits). */
 struct ledger *ledger_new(struct tcase *tc, const char *name, unsigned producers,
 			  unsigned channels, uint32_t per_stream, unsigned flags);
 void ledger_free(struct ledger *l);
 void ledger_set_check(struct ledger *l, ledger_check_fn fn, void *arg);
+/* The next round: a new generation in user_data; a CQE of an earlier one is a
+ * violation ("stale"). Requests of the last round must be done or gone. */
 void ledger_reset(struct ledger *l);
 uint64_t ledger_ud(const struct ledger *l, unsigned p, unsigned c, uint32_t seq);
 void ledger_decode(uint64_t ud, unsigned *p, unsigned *c, uint32_t *seq);
 bool ledger_owns(const struct ledger *l, uint64_t ud);
-/* Producer side: a request that must complete exactly once was issued. */
+/* Producer side: n more requests of stream (p, c) were issued, sequences
+ * counting up from 0; each must complete exactly once or be withdrawn. */
 void ledger_sent(struct ledger *l, unsigned p, unsigned c, uint32_t n);
+/* Producer side: request seq (counted by ledger_sent()) will not complete -
+ * refused, or left to a ring's teardown: a CQE for it is a violation, as is
+ * withdrawing one that completed or was withdrawn (false). */
+bool ledger_withdraw(struct ledger *l, unsigned p, unsigned c, uint32_t seq);
 /* Consumer side: account one CQE. Returns false on a violation (recorded). */
 bool ledger_cqe(struct ledger *l, uint64_t ud, int32_t res, uint32_t flags);
 uint64_t ledger_total_sent(const struct ledger *l);
 uint64_t ledger_total_seen(const struct ledger *l);
-/* Issued minus completed; negative while CQEs outrun the producers' counts. */
+/* Issued - completed - withdrawn; < 0 while CQEs outrun the producers. */
 int64_t ledger_outstanding(const struct ledger *l);
 uint64_t ledger_stream_seen(const struct ledger *l, unsigned p, unsigned c);
 unsigned ledger_errors(const struct ledger *l);
-/* End of a round: every sent request seen? Lists what never completed. */
+/* End of a round, every stream exactly: each seq of [0, sent) completed once
+ * or withdrawn (else "lost", listed), none completed and withdrawn, none at or
+ * beyond sent ("more CQEs than requests issued"). False on any violation. */
 bool ledger_verify(struct ledger *l);
 /* One-paragraph state for hang reports. */
 void ledger_dump(const struct ledger *l);
@@ -296,12 +313,16 @@ int proc_spawn(struct child *c, int (*fn)(void *), void *arg);
  * (waitpid status), or -ETIMEDOUT.
  */
 int proc_reap(struct child *c, const struct deadline *dl, int *status);
-/* SIGKILL and reap by the deadline; -ETIMEDOUT means unkillable. */
+/* SIGKILL and reap by the deadline, but never less than PROC_KILL_NS after
+ * the kill (a deadline spent on an earlier wait leaves the reap its own);
+ * -ETIMEDOUT means unkillable. */
+#define PROC_KILL_NS	(5 * NSEC_PER_SEC)
 int proc_kill_reap(struct child *c, const struct deadline *dl, int *status);
 /*
  * A case's child at the end of the case: reap it by the case's hang
  * deadline; one still running then is a hang ("<what> (pid N) could not be
- * reaped"), and is SIGKILLed. 0, or -ETIMEDOUT after the report.
+ * reaped"), and is SIGKILLed; one that ended other than with exit status 0
+ * is a failure. 0, or -ETIMEDOUT / -ECHILD after the report.
  */
 int proc_reap_or_kill(struct tcase *tc, struct child *c, const char *what);
 const char *proc_status_str(int status, char *buf, size_t len);

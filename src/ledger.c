@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The CQE ledger: every request a test issues carries a user_data naming
- * (producer, channel, sequence). The ledger rejects CQEs it never issued,
- * duplicates and bad results, checks per-stream FIFO order where promised,
- * and at the end of a round lists every request that never completed.
- *
- * Producers (any thread or process) only bump their stream's 'sent'. One
- * consumer at a time accounts CQEs. Everything lives in one MAP_SHARED
- * mapping so that the two sides may be different processes.
+ * (producer, channel, round, sequence). The ledger rejects CQEs it never
+ * issued, of an earlier round, duplicates and bad results, checks FIFO order
+ * where promised, and at the end of a round checks each stream exactly: every
+ * sequence of [0, sent) completed once or was withdrawn, none beyond it.
+ * Producers (any thread or process) bump 'sent' and may withdraw; one consumer
+ * at a time accounts CQEs; all in one MAP_SHARED mapping. The end of a round:
+ * ledger_verify.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,35 +15,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "harness.h"
+#include "ledger.h"
 
 #define UD_TAG_SHIFT	56
 #define UD_P_SHIFT	44
 #define UD_C_SHIFT	32
+#define UD_GEN_SHIFT	24
 #define UD_FIELD_MASK	0xfffu
+#define UD_GEN_MASK	0xffu
+#define UD_SEQ_MASK	0xffffffu
 #define MAX_REPORTED	12	/* violations printed in full per ledger */
-
-struct ledger_stream {
-	uint64_t sent;			/* producer: issued requests (atomic) */
-	uint64_t seen;			/* consumer: accounted CQEs */
-	uint64_t next;			/* consumer: next sequence in FIFO order */
-};
-
-struct ledger {
-	struct tcase *tc;
-	char name[32];
-	unsigned producers, channels, flags;
-	uint32_t per_stream;
-	uint8_t tag;
-	size_t map_len;
-	size_t words_per_stream;
-	ledger_check_fn check;
-	void *check_arg;
-	uint64_t total_seen;
-	unsigned errors;		/* violations, all kinds */
-	struct ledger_stream *streams;
-	uint64_t *seen_bits;
-};
 
 static uint8_t next_tag = 0xa0;
 
@@ -53,12 +34,14 @@ struct ledger *ledger_new(struct tcase *tc, const char *name, unsigned producers
 	size_t nstreams = (size_t)producers * channels;
 	size_t words = ((size_t)per_stream + 63) / 64;
 	size_t len = sizeof(struct ledger) + nstreams * sizeof(struct ledger_stream) +
-		     nstreams * words * sizeof(uint64_t);
+		     2 * nstreams * words * sizeof(uint64_t);
 	struct ledger *l;
 
 	if (!producers || !channels || producers > LEDGER_MAX_PRODUCERS ||
-	    channels > LEDGER_MAX_CHANNELS)
+	    channels > LEDGER_MAX_CHANNELS || per_stream > LEDGER_MAX_PER_STREAM) {
+		errno = EINVAL;
 		return NULL;
+	}
 	l = proc_shared_alloc(len);
 	if (!l)
 		return NULL;
@@ -76,6 +59,7 @@ struct ledger *ledger_new(struct tcase *tc, const char *name, unsigned producers
 	l->words_per_stream = words;
 	l->streams = (struct ledger_stream *)(l + 1);
 	l->seen_bits = (uint64_t *)(l->streams + nstreams);
+	l->gone_bits = l->seen_bits + nstreams * words;
 	return l;
 }
 
@@ -91,26 +75,56 @@ void ledger_set_check(struct ledger *l, ledger_check_fn fn, void *arg)
 	l->check_arg = arg;
 }
 
+/* Set bit seq of a bitmap; was it set already? */
+static bool test_and_set(uint64_t *bits, uint64_t seq)
+{
+	uint64_t bit = 1ULL << (seq % 64);
+
+	return __atomic_fetch_or(&bits[seq / 64], bit, __ATOMIC_ACQ_REL) & bit;
+}
+
+static void raise_high(struct ledger_stream *s, uint64_t high)
+{
+	uint64_t cur = load(&s->high);
+
+	while (cur < high && !__atomic_compare_exchange_n(&s->high, &cur, high, false,
+							   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+/* A new round: its requests carry a new generation, so that a late CQE of
+ * this round is told from one of the next. Clears only what was used. */
 void ledger_reset(struct ledger *l)
 {
-	size_t nstreams = (size_t)l->producers * l->channels;
+	for (unsigned p = 0; p < l->producers; p++)
+		for (unsigned c = 0; c < l->channels; c++) {
+			struct ledger_stream *s = stream(l, p, c);
+			size_t used = (load(&s->high) + 63) / 64 * sizeof(uint64_t);
 
-	memset(l->streams, 0, nstreams * sizeof(*l->streams));
-	memset(l->seen_bits, 0, nstreams * l->words_per_stream * sizeof(uint64_t));
+			memset(stream_bits(l, l->seen_bits, p, c), 0, used);
+			memset(stream_bits(l, l->gone_bits, p, c), 0, used);
+			memset(s, 0, sizeof(*s));
+		}
 	l->total_seen = 0;
+	__atomic_store_n(&l->total_withdrawn, 0, __ATOMIC_RELEASE);
+	l->round++;
 }
 
 uint64_t ledger_ud(const struct ledger *l, unsigned p, unsigned c, uint32_t seq)
 {
+	/* Past the sequence space: a seq no ledger accepts (per_stream < 2^24). */
+	if (seq > UD_SEQ_MASK)
+		seq = UD_SEQ_MASK;
 	return (uint64_t)l->tag << UD_TAG_SHIFT | (uint64_t)(p & UD_FIELD_MASK) << UD_P_SHIFT |
-	       (uint64_t)(c & UD_FIELD_MASK) << UD_C_SHIFT | seq;
+	       (uint64_t)(c & UD_FIELD_MASK) << UD_C_SHIFT |
+	       (uint64_t)(l->round & UD_GEN_MASK) << UD_GEN_SHIFT | seq;
 }
 
 void ledger_decode(uint64_t ud, unsigned *p, unsigned *c, uint32_t *seq)
 {
 	*p = (ud >> UD_P_SHIFT) & UD_FIELD_MASK;
 	*c = (ud >> UD_C_SHIFT) & UD_FIELD_MASK;
-	*seq = (uint32_t)ud;
+	*seq = (uint32_t)ud & UD_SEQ_MASK;
 }
 
 bool ledger_owns(const struct ledger *l, uint64_t ud)
@@ -118,33 +132,18 @@ bool ledger_owns(const struct ledger *l, uint64_t ud)
 	return (uint8_t)(ud >> UD_TAG_SHIFT) == l->tag;
 }
 
-static struct ledger_stream *stream(const struct ledger *l, unsigned p, unsigned c)
+void ledger_violation(struct ledger *l, const char *fmt, ...)
 {
-	return &l->streams[(size_t)p * l->channels + c];
-}
-
-static uint64_t *stream_bits(const struct ledger *l, unsigned p, unsigned c)
-{
-	return &l->seen_bits[((size_t)p * l->channels + c) * l->words_per_stream];
-}
-
-static uint64_t stream_sent(const struct ledger *l, unsigned p, unsigned c)
-{
-	return __atomic_load_n(&stream(l, p, c)->sent, __ATOMIC_ACQUIRE);
-}
-
-__attribute__((format(printf, 2, 3)))
-static void violation(struct ledger *l, const char *fmt, ...)
-{
+	unsigned n = __atomic_fetch_add(&l->errors, 1, __ATOMIC_RELAXED);
 	char msg[300];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (l->errors++ < MAX_REPORTED)
+	if (n < MAX_REPORTED)
 		tc_fail(l->tc, "ledger %s: %s", l->name, msg);
-	else if (l->errors == MAX_REPORTED + 1)
+	else if (n == MAX_REPORTED)
 		tc_info(l->tc, "ledger %s: further violations not shown", l->name);
 }
 
@@ -153,37 +152,71 @@ void ledger_sent(struct ledger *l, unsigned p, unsigned c, uint32_t n)
 	/* A test bug, but counting it into some other stream's memory would
 	 * surface as a phantom loss or duplicate there. */
 	if (p >= l->producers || c >= l->channels) {
-		violation(l, "ledger_sent: producer %u channel %u out of range (%u x %u)", p, c,
+		ledger_violation(l, "ledger_sent: producer %u channel %u out of range (%u x %u)", p, c,
 			  l->producers, l->channels);
 		return;
 	}
 	__atomic_add_fetch(&stream(l, p, c)->sent, n, __ATOMIC_RELEASE);
 }
 
+bool ledger_withdraw(struct ledger *l, unsigned p, unsigned c, uint32_t seq)
+{
+	struct ledger_stream *s;
+
+	if (p >= l->producers || c >= l->channels || seq >= l->per_stream) {
+		ledger_violation(l, "ledger_withdraw: producer %u channel %u seq %u out of range "
+			  "(%u x %u x %u)", p, c, seq, l->producers, l->channels, l->per_stream);
+		return false;
+	}
+	s = stream(l, p, c);
+	/* A CQE accounted at the same moment is caught by ledger_verify(). */
+	if (test_bit(stream_bits(l, l->seen_bits, p, c), seq)) {
+		ledger_violation(l, "withdrawn request had completed: producer %u channel %u seq %u", p, c,
+			  seq);
+		return false;
+	}
+	if (test_and_set(stream_bits(l, l->gone_bits, p, c), seq)) {
+		ledger_violation(l, "withdrawn twice: producer %u channel %u seq %u", p, c, seq);
+		return false;
+	}
+	raise_high(s, (uint64_t)seq + 1);
+	__atomic_add_fetch(&s->withdrawn, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&l->total_withdrawn, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 bool ledger_cqe(struct ledger *l, uint64_t ud, int32_t res, uint32_t flags)
 {
-	unsigned p, c, before = l->errors;
+	unsigned p, c, gen = (ud >> UD_GEN_SHIFT) & UD_GEN_MASK, before = l->errors;
 	struct ledger_stream *s;
-	uint64_t *bits, bit;
 	const char *why;
 	uint32_t seq;
 
 	ledger_decode(ud, &p, &c, &seq);
 	if (!ledger_owns(l, ud) || p >= l->producers || c >= l->channels ||
 	    seq >= l->per_stream) {
-		violation(l, "unknown CQE: user_data 0x%016" PRIx64 " res %d flags 0x%x", ud, res,
+		ledger_violation(l, "unknown CQE: user_data 0x%016" PRIx64 " res %d flags 0x%x", ud, res,
 			  flags);
 		return false;
 	}
+	if (gen != (l->round & UD_GEN_MASK)) {
+		ledger_violation(l, "stale CQE of an earlier round: producer %u channel %u seq %u has "
+			  "generation %u, this round's is %u (res %d)", p, c, seq, gen,
+			  l->round & UD_GEN_MASK, res);
+		return false;
+	}
 	s = stream(l, p, c);
-	bits = stream_bits(l, p, c);
-	bit = 1ULL << (seq % 64);
-	if (bits[seq / 64] & bit) {
-		violation(l, "duplicate CQE: producer %u channel %u seq %u (res %d)", p, c, seq,
+	if (test_bit(stream_bits(l, l->gone_bits, p, c), seq)) {
+		ledger_violation(l, "CQE for a withdrawn request: producer %u channel %u seq %u (res %d)",
+			  p, c, seq, res);
+		return false;
+	}
+	if (test_and_set(stream_bits(l, l->seen_bits, p, c), seq)) {
+		ledger_violation(l, "duplicate CQE: producer %u channel %u seq %u (res %d)", p, c, seq,
 			  res);
 		return false;
 	}
-	bits[seq / 64] |= bit;
+	raise_high(s, (uint64_t)seq + 1);
 	s->seen++;
 	l->total_seen++;
 	if (l->flags & LEDGER_FIFO) {
@@ -193,7 +226,7 @@ bool ledger_cqe(struct ledger *l, uint64_t ud, int32_t res, uint32_t flags)
 		 * one (reported by ledger_verify()).
 		 */
 		if (seq < s->next)
-			violation(l, "order: producer %u channel %u: seq %u completed after seq %"
+			ledger_violation(l, "order: producer %u channel %u: seq %u completed after seq %"
 				  PRIu64, p, c, seq, s->next - 1);
 		else
 			s->next = seq + 1;
@@ -201,7 +234,7 @@ bool ledger_cqe(struct ledger *l, uint64_t ud, int32_t res, uint32_t flags)
 	if (l->check) {
 		why = l->check(ud, res, flags, l->check_arg);
 		if (why)
-			violation(l, "bad result: producer %u channel %u seq %u: %s (res %d, flags 0x%x)",
+			ledger_violation(l, "bad result: producer %u channel %u seq %u: %s (res %d, flags 0x%x)",
 				  p, c, seq, why, res, flags);
 	}
 	return l->errors == before;
@@ -213,7 +246,7 @@ uint64_t ledger_total_sent(const struct ledger *l)
 
 	for (unsigned p = 0; p < l->producers; p++)
 		for (unsigned c = 0; c < l->channels; c++)
-			sum += stream_sent(l, p, c);
+			sum += load(&stream(l, p, c)->sent);
 	return sum;
 }
 
@@ -224,7 +257,7 @@ uint64_t ledger_total_seen(const struct ledger *l)
 
 int64_t ledger_outstanding(const struct ledger *l)
 {
-	return (int64_t)(ledger_total_sent(l) - l->total_seen);
+	return (int64_t)(ledger_total_sent(l) - l->total_seen - load(&l->total_withdrawn));
 }
 
 uint64_t ledger_stream_seen(const struct ledger *l, unsigned p, unsigned c)
@@ -234,82 +267,7 @@ uint64_t ledger_stream_seen(const struct ledger *l, unsigned p, unsigned c)
 
 unsigned ledger_errors(const struct ledger *l)
 {
-	return l->errors;
-}
-
-/* Report the missing sequence numbers of one stream (sent <= per_stream),
- * the first few of them as ranges. */
-static void list_missing(struct ledger *l, unsigned p, unsigned c, uint64_t sent)
-{
-	const uint64_t *bits = stream_bits(l, p, c);
-	char buf[256];
-	size_t off = 0;
-	unsigned shown = 0;
-	uint64_t lost = 0;
-
-	buf[0] = 0;
-	for (uint64_t seq = 0; seq < sent; seq++) {
-		uint64_t end;
-
-		if (bits[seq / 64] & (1ULL << (seq % 64)))
-			continue;
-		end = seq;
-		while (end + 1 < sent && !(bits[(end + 1) / 64] & (1ULL << ((end + 1) % 64))))
-			end++;
-		lost += end - seq + 1;
-		if (shown++ < 6 && off < sizeof(buf) - 40)
-			off += snprintf(buf + off, sizeof(buf) - off, end == seq ? " %" PRIu64 :
-					" %" PRIu64 "-%" PRIu64, seq, end);
-		seq = end;
-	}
-	violation(l, "lost CQE: producer %u channel %u: %" PRIu64 " of %" PRIu64
-		  " requests never completed, seq%s%s", p, c, lost, sent, buf,
-		  shown > 6 ? " ..." : "");
-}
-
-bool ledger_verify(struct ledger *l)
-{
-	unsigned before = l->errors;
-
-	for (unsigned p = 0; p < l->producers; p++)
-		for (unsigned c = 0; c < l->channels; c++) {
-			uint64_t sent = stream_sent(l, p, c);
-
-			/* Sequences past per_stream have no seen bits to check
-			 * (their CQEs were rejected as unknown). */
-			if (sent > l->per_stream) {
-				violation(l, "producer %u channel %u: %" PRIu64 " requests issued, "
-					  "more than the %u per stream this ledger tracks", p, c,
-					  sent, l->per_stream);
-				sent = l->per_stream;
-			}
-			if (stream(l, p, c)->seen < sent)
-				list_missing(l, p, c, sent);
-		}
-	return l->errors == before;
-}
-
-void ledger_dump(const struct ledger *l)
-{
-	unsigned shown = 0;
-
-	tc_info(l->tc, "  ledger %s: %u producers x %u channels, %" PRIu64 " issued, %" PRIu64
-		" completed, %u violations", l->name, l->producers, l->channels,
-		ledger_total_sent(l), l->total_seen, l->errors);
-	for (unsigned p = 0; p < l->producers; p++)
-		for (unsigned c = 0; c < l->channels; c++) {
-			const struct ledger_stream *s = stream(l, p, c);
-			uint64_t sent = stream_sent(l, p, c);
-
-			if (s->seen == sent)
-				continue;
-			if (shown++ >= 16) {
-				tc_info(l->tc, "    ... more streams behind");
-				return;
-			}
-			tc_info(l->tc, "    producer %u channel %u: issued %" PRIu64 ", completed %"
-				PRIu64 ", next expected seq %" PRIu64, p, c, sent, s->seen, s->next);
-		}
+	return __atomic_load_n(&l->errors, __ATOMIC_RELAXED);
 }
 
 unsigned ledger_reap(struct ledger *l, struct tring *r)

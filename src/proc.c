@@ -84,20 +84,35 @@ int proc_reap(struct child *c, const struct deadline *dl, int *status)
 	return 0;
 }
 
+/*
+ * The kill is a new wait: a caller's deadline is often the one a reap
+ * before it used up, which would leave a killed child no time to exit and
+ * call it unkillable. So the reap gets PROC_KILL_NS from the kill at least.
+ */
 int proc_kill_reap(struct child *c, const struct deadline *dl, int *status)
 {
+	struct deadline floor = deadline_in(PROC_KILL_NS);
+
 	kill(c->pid, SIGKILL);
-	return proc_reap(c, dl, status);
+	return proc_reap(c, dl->end_ns > floor.end_ns ? dl : &floor, status);
 }
 
 int proc_reap_or_kill(struct tcase *tc, struct child *c, const char *what)
 {
 	struct deadline dl = tc_deadline(tc);
+	char buf[64];
 	int status;
 
-	if (!proc_reap(c, &dl, &status) || !proc_kill_reap(c, &dl, &status))
-		return 0;
+	if (!proc_reap(c, &dl, &status)) {
+		if (WIFEXITED(status) && !WEXITSTATUS(status))
+			return 0;
+		tc_fail(tc, "%s (pid %d) ended with %s, want exit status 0", what, c->pid,
+			proc_status_str(status, buf, sizeof(buf)));
+		return -ECHILD;
+	}
 	tc_hang(tc, NULL, NULL, "%s (pid %d) could not be reaped", what, c->pid);
+	dl = tc_deadline(tc);	/* a deadline of its own for the kill's reap */
+	proc_kill_reap(c, &dl, &status);
 	return -ETIMEDOUT;
 }
 

@@ -15,16 +15,15 @@
  *    exactly once only: independent requests, whose completions follow the
  *    order task_work runs in (6.1 runs a batch newest first);
  *  - IORING_SQ_CQ_OVERFLOW is raised by the overflow and clear once drained.
- * A sender's MSG_RING may get -EOVERFLOW only if the kernel could not
- * allocate the overflow entry (msg_ring.c: io_post_aux_cqe() false); that
- * message is then not delivered and counted as dropped, so it is accepted
- * only together with a raised cq.koverflow.
+ * A sender's MSG_RING may get -EOVERFLOW only where the kernel's contract
+ * allows it (see refused()): it is then a dropped CQE, and bounded.
  */
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "kver.h"
 #include "lib/msgseq.h"
 
 #define ROUND_NS	(250 * NSEC_PER_MSEC)
@@ -46,7 +45,10 @@ struct flood {
 	struct tw_event reaping;	/* the owner saw the overflow; go on */
 	struct tw_counter finished;	/* producers done with the round */
 	struct deadline load_end;
+	bool direct_post;		/* senders post into the CQ (refused()) */
 	uint32_t eoverflow;		/* sends refused with -EOVERFLOW (atomic) */
+	uint32_t round_eoverflow;	/* ...before this round */
+	uint32_t seeded;		/* the seeded refusal was made (atomic) */
 };
 
 static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
@@ -68,17 +70,34 @@ static int64_t outstanding(struct flood *f)
 	return ledger_outstanding(f->led) + ledger_outstanding(f->polls);
 }
 
-/* Only a failed allocation of the overflow entry may refuse a message. */
+/*
+ * -EOVERFLOW: the target had no room for the message's CQE (CQ full, or its
+ * overflow list in use: io_fill_cqe_aux() refuses both) and the overflow
+ * entry could not be allocated (io_post_aux_cqe() -> io_cqe_overflow_locked(),
+ * GFP_NOWAIT): the CQE is dropped (cq.koverflow). Only where the sender's
+ * MSG_RING posts into the target's CQ (io_post_aux_cqe()): rings without
+ * DEFER_TASKRUN, and DEFER_TASKRUN ones before 6.11, whose messages their
+ * task posts the same way (io_msg_tw_complete()). Since 6.11 a DEFER_TASKRUN
+ * target gets its messages as local task_work (io_msg_remote_post()): the
+ * sender has its 0 before any CQE is posted, and a failed overflow entry
+ * there (io_add_aux_cqe(), GFP_KERNEL) is dropped silently - never refused.
+ * Bounds, per round (drained()): each refusal is one dropped CQE; none
+ * while the CQ still had room, so at most messages + polls - CQ entries;
+ * the refused message never arrives (msgseq_reap() withdraws it).
+ */
 static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
 {
 	struct flood *f = arg;
 
-	(void)seq;
-	if (res == -EOVERFLOW)
+	if (res == -EOVERFLOW && f->direct_post)
 		__atomic_add_fetch(&f->eoverflow, 1, __ATOMIC_RELAXED);
+	else if (res == -EOVERFLOW)
+		tc_fail(f->tc, "sender %u: MSG_RING seq %u into the full CQ of a DEFER_TASKRUN "
+			"ring: -EOVERFLOW, expected 0 (Linux 6.11+ queues the message as local "
+			"task_work: it cannot be refused for an overflow)", p, seq);
 	else
-		tc_fail(f->tc, "sender %u: MSG_RING into the full CQ: %s (expected 0)", p,
-			strerror(-res));
+		tc_fail(f->tc, "sender %u: MSG_RING seq %u into the full CQ: %s (expected 0%s)", p,
+			seq, strerror(-res), f->direct_post ? " or -EOVERFLOW" : "");
 }
 
 static void send_batch(struct flood *f, struct tring *src, unsigned p, uint32_t seq, uint32_t n)
@@ -88,6 +107,12 @@ static void send_batch(struct flood *f, struct tring *src, unsigned p, uint32_t 
 	msgseq_prep(src, tring_fd(&f->target), f->led, p, CH_MSG, seq, n);
 	if (io_uring_submit(&src->ring) != (int)n || msgseq_reap(src, f->led, n, &dl, refused, f))
 		tc_hang(f->tc, f->led, src, "sender %u: %u MSG_RING did not complete", p, n);
+	/* Seeded: a message the kernel delivered, taken for one it refused. */
+	else if (harness_seeded("eoverflow") && !__atomic_exchange_n(&f->seeded, 1,
+								     __ATOMIC_RELAXED)) {
+		ledger_withdraw(f->led, p, CH_MSG, seq);
+		refused(f, p, seq, -EOVERFLOW);
+	}
 }
 
 static bool burst_over(struct flood *f, unsigned p)
@@ -232,6 +257,8 @@ static void reap_slowly(struct flood *f, struct rng *rng)
 static void drained(struct flood *f)
 {
 	unsigned dropped = *f->target.ring.cq.koverflow;
+	uint32_t refusals = f->eoverflow - f->round_eoverflow;
+	uint64_t cqes = ledger_total_sent(f->led) + ledger_total_sent(f->polls);
 
 	tring_get_events(&f->target);
 	if (tring_sq_flags(&f->target) & IORING_SQ_CQ_OVERFLOW)
@@ -241,9 +268,14 @@ static void drained(struct flood *f)
 	if (dropped != f->eoverflow)
 		tc_fail(f->tc, "dropped: cq.koverflow says %u CQEs dropped with IORING_FEAT_NODROP; "
 			"senders were refused %u with -EOVERFLOW", dropped, f->eoverflow);
-	if (f->eoverflow)
+	if (refusals && refusals + f->cq_entries > cqes)
+		tc_fail(f->tc, "%u MSG_RING refused with -EOVERFLOW in a round of %llu completions "
+			"into a CQ of %u: more than could not fit", refusals,
+			(unsigned long long)cqes, f->cq_entries);
+	if (refusals)
 		tc_info(f->tc, "%u MSG_RING refused with -EOVERFLOW (no memory for overflow entries)",
-			f->eoverflow);
+			refusals);
+	f->round_eoverflow = f->eoverflow;
 }
 
 static enum verdict run(struct tcase *tc)
@@ -264,6 +296,7 @@ static enum verdict run(struct tcase *tc)
 		return v;
 	if (!(kernel_features() & IORING_FEAT_NODROP))	/* overflow may drop CQEs */
 		return tc_refused(tc, NEED_FEAT_NODROP, -EOPNOTSUPP, "ring flooded: features");
+	f.direct_post = !(tc->prof->props & PROF_LOCAL_TW) || !kver_at_least(6, 11);
 	f.efd = calloc(f.writers, sizeof(*f.efd));
 	f.led = ledger_new(tc, "overflow", f.senders, 1, PER_STREAM, LEDGER_FIFO);
 	f.polls = ledger_new(tc, "overflow-polls", f.writers, 2, POLLS, 0);
@@ -307,6 +340,10 @@ static enum verdict run(struct tcase *tc)
 	tring_exit(&f.target);
 	ledger_free(f.led);
 	ledger_free(f.polls);
+	for (unsigned w = 0; w < f.writers; w++)
+		for (unsigned i = 0; i < POLLS; i++)
+			close(f.efd[w][i]);
+	free(f.efd);
 	free(threads);
 	return tc_verdict(tc);
 }
@@ -319,6 +356,7 @@ static const struct scenario cq_overflow = {
 	.run = run,
 	.needs = NEED(MSG_RING) | NEED(FEAT_NODROP),
 	.min_threads = 4,
+	.seeded_faults = "  eoverflow  one delivered message is taken for one refused with -EOVERFLOW\n",
 };
 
 int main(int argc, char **argv)

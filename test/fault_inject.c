@@ -20,7 +20,9 @@
  *            (-EAGAIN: io_alloc_req() failed) or fail with -ENOMEM (the
  *            task context). A send that completed with 0 arrives exactly
  *            once, in order; one that failed never arrives (the resend
- *            would be a duplicate).
+ *            would be a duplicate). The phase lasts until at least one
+ *            allocation was failed (debugfs "times" counts them down):
+ *            none within the hang deadline after its time is a failure.
  * set-up/teardown  /proc/self/task/TID/fail-nth fails exactly the n-th
  *            allocation of: ring set-up (io_uring_setup: ctx, rings, SQ
  *            thread), the teardown probe's file registration, a NOP and a
@@ -143,12 +145,19 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 {
 	const struct tring_opts o = { .cq_entries = TARGET_CQ, .attach_wq_fd = -1 };
 	unsigned n = tc->threads < PRODUCERS_MAX ? tc->threads : PRODUCERS_MAX;
-	struct deadline end = deadline_in((int64_t)(secs * NSEC_PER_SEC)), dl;
+	struct deadline end = deadline_in((int64_t)(secs * NSEC_PER_SEC)), dl = { 0 }, proof;
 	struct fanin f = { .tc = tc };
 	bool stopped = false;
 	struct tw_thread th[PRODUCERS_MAX];
 	unsigned pct = (unsigned)rng_range(rng, 1, 20);
+	int64_t t0 = now_ns();
+	long injected = 0;
 	int ret;
+
+	/* Seeded: armed, but failing nothing. */
+	if (harness_seeded("no-faults"))
+		pct = 0;
+	proof = deadline_in((int64_t)(secs * NSEC_PER_SEC) + tc->hang_ns);
 
 	if (tring_init(tc, &f.target, "target", tc->prof, &o) != V_PASS)
 		return;
@@ -169,14 +178,19 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 	/* The consumer runs the local work of DEFER targets: its allocations fail too. */
 	fault_task_knob("make-it-fail", "1");
 	/* Until the producers are done: they may wait for credits. */
-	dl = tc_deadline(tc);
-	while (tw_counter_get(&f.done) < n && !deadline_passed(&dl)) {
-		if (!stopped && (tc_failed(tc) || deadline_passed(&end))) {
+	for (;;) {
+		/* Past its time, the phase goes on until a fault was injected. */
+		if (!stopped && !injected && deadline_passed(&end) && faults_injected() > 0)
+			injected = 1;
+		if (!stopped && (tc_failed(tc) || (deadline_passed(&end) && injected) ||
+				 deadline_passed(&proof))) {
 			__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
 			fault_task_disarm();
 			stopped = true;
 			dl = tc_deadline(tc);
 		}
+		if (tw_counter_get(&f.done) == n || (stopped && deadline_passed(&dl)))
+			break;
 		ret = tring_wait(&f.target, 1, NSEC_PER_MSEC, 0, NULL);
 		if (ret < 0 && ret != -ETIME && ret != -EINTR && !retryable(ret))
 			tc_fail(tc, "consumer: wait on the target: %s", strerror(-ret));
@@ -184,8 +198,14 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 	}
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
 	fault_task_disarm();
+	injected = faults_injected();
 	if (tw_threads_join(tc, th, n, f.led, &f.target) >= V_HANG)
 		return;		/* a producer may still use the ring */
+	if (!tc_failed(tc) && injected <= 0)
+		tc_fail(tc, "fault injection had no effect: %s in %.1f s of fan-in with %u%% of "
+			"allocations failing", injected ? "debugfs times unreadable" :
+			"no allocation of the producers or the consumer failed",
+			ns_to_s(now_ns() - t0), pct);
 	/* What was sent with 0 must be there; nothing else may come. */
 	dl = tc_deadline(tc);
 	while (ledger_outstanding(f.led) > 0 && !deadline_passed(&dl)) {
@@ -194,9 +214,9 @@ static void fanin(struct tcase *tc, double secs, struct rng *rng)
 	}
 	ledger_verify(f.led);
 	/* In the log always: the proof that faults were injected at all. */
-	tc_info(tc, "fan-in, %u%% of allocations failing: %llu messages, %llu -ENOMEM, %llu "
-	       "-EAGAIN", pct, (unsigned long long)ledger_total_seen(f.led),
-	       (unsigned long long)f.enomem, (unsigned long long)f.eagain);
+	tc_info(tc, "fan-in, %u%% of allocations failing: %llu messages, %ld allocations failed, "
+		"%llu -ENOMEM, %llu -EAGAIN", pct, (unsigned long long)ledger_total_seen(f.led),
+		injected, (unsigned long long)f.enomem, (unsigned long long)f.eagain);
 out:
 	faults_restore(tc);
 	ledger_free(f.led);
@@ -346,6 +366,7 @@ static const struct scenario fault_inject = {
 	.profiles = PROFILES_ALL,
 	.run = run,
 	.needs = NEED(MSG_RING),
+	.seeded_faults = "  no-faults  the fan-in's fault attributes are armed with 0%: nothing fails\n",
 };
 
 int main(int argc, char **argv)

@@ -29,6 +29,7 @@
 #define MAX_MSGS	(1u << 22)
 #define VICTIM_UD	0x0bull		/* messages to the ring being closed */
 #define PROBE_UD	0x0dull
+#define CANCEL_UD	0x0cull		/* the seeded cancel-read's own CQE */
 
 enum close_state { OPEN, CLOSING, CLOSED };
 
@@ -53,6 +54,7 @@ struct many {
 	struct tw_barrier start;
 	struct tw_counter done;
 	struct deadline load_end;
+	bool seeded_cancel, seeded_drop;	/* seeded faults, until done */
 };
 
 static uint64_t load64(uint64_t *p)
@@ -168,8 +170,9 @@ static void complete(struct many *m, unsigned ri, struct io_uring_cqe *cqe)
 	struct mring *r = &m->r[ri];
 	unsigned p, c, d;
 	uint32_t seq;
+	bool drop;
 
-	if (cqe->user_data == PROBE_UD || cqe->user_data == VICTIM_UD)
+	if (cqe->user_data == PROBE_UD || cqe->user_data == VICTIM_UD || cqe->user_data == CANCEL_UD)
 		return;	/* the victim's messages die with it: only senders judge them */
 	ledger_decode(cqe->user_data, &p, &c, &seq);
 	if (ledger_owns(m->msgs, cqe->user_data)) {
@@ -186,16 +189,27 @@ static void complete(struct many *m, unsigned ri, struct io_uring_cqe *cqe)
 	if (p != ri)
 		tc_fail(m->tc, "read of ring %s (pipe %u) completed on ring %s", m->r[p].t.name, c / DEPTH,
 			r->t.name);
-	if (!ledger_cqe(m->reads, cqe->user_data, cqe->res, cqe->flags) || p != ri)
+	/* Seeded: one read's CQE goes unaccounted (the end's verify must miss it). */
+	drop = m->seeded_drop && cqe->res == 8;
+	m->seeded_drop &= !drop;
+	if ((!drop && !ledger_cqe(m->reads, cqe->user_data, cqe->res, cqe->flags)) || p != ri)
 		return;
-	if (cqe->res == -ECANCELED)
-		return;		/* the end: cancelled by teardown */
+	/*
+	 * -ECANCELED is a read's result only once its ring's teardown began
+	 * (io_ring_exit_work() -> io_uring_try_cancel_requests()) or something
+	 * cancelled it: this test cancels no read, and reaps no ring whose
+	 * teardown began (the victim leaves reap_all() before its close, the
+	 * others are closed after the last reap). So never, on any kernel.
+	 */
 	d = c % DEPTH;
 	c /= DEPTH;
-	if (cqe->res != 8 || r->buf[c][d] != r->consumed[c])
-		tc_fail(m->tc, "order: ring %s pipe %u: read res %d record %llu, expected 8 and "
-			"%llu", r->t.name, c, cqe->res, (unsigned long long)r->buf[c][d],
+	if (cqe->res != 8 || r->buf[c][d] != r->consumed[c]) {
+		tc_fail(m->tc, "%s: ring %s pipe %u: read res %d record %llu, expected 8 and "
+			"%llu", cqe->res == -ECANCELED ? "read cancelled" : "order", r->t.name, c,
+			cqe->res, (unsigned long long)r->buf[c][d],
 			(unsigned long long)r->consumed[c]);
+		return;
+	}
 	__atomic_store_n(&r->consumed[c], r->consumed[c] + 1, __ATOMIC_RELEASE);
 	arm_read(m, ri, c, d);
 }
@@ -262,6 +276,32 @@ static void own(struct many *m, int64_t close_at)
 	}
 }
 
+/* Seeded: cancel one of the victim's reads (its pipes are never fed, so the
+ * read is surely pending), as a kernel that cancels on its own would. */
+static void seed_cancel(struct many *m)
+{
+	struct tring *v = &m->r[m->victim].t;
+	struct io_uring_sqe *sqe = tring_sqe(v);
+	struct deadline dl = tc_deadline(m->tc);
+
+	io_uring_prep_cancel64(sqe, ledger_ud(m->reads, m->victim, 0, 0), 0);
+	io_uring_sqe_set_data64(sqe, CANCEL_UD);
+	if (io_uring_submit(&v->ring) != 1 || tring_wait_ready(v, 2, &dl))
+		tc_fail(m->tc, "seeded cancel-read: the cancel or the read did not complete");
+	reap_all(m);
+}
+
+/* The reads ledger, exactly: the last read of each slot of every ring is
+ * still pending (teardown cancels it, unseen), every other one completed. */
+static void verify_reads(struct many *m)
+{
+	for (unsigned i = 0; i < m->n; i++)
+		for (unsigned p = 0; p < NPIPE; p++)
+			for (unsigned d = 0; d < DEPTH; d++)
+				ledger_withdraw(m->reads, i, p * DEPTH + d, m->r[i].rseq[p][d] - 1);
+	ledger_verify(m->reads);
+}
+
 static enum verdict run(struct tcase *tc)
 {
 	static const enum profile_id modes[MAX_RINGS] = { P_DEFAULT, P_COOP, P_COOP_FLAG,
@@ -307,6 +347,9 @@ static enum verdict run(struct tcase *tc)
 		io_uring_submit(&m.r[i].t.ring);
 	}
 	m.victim = (unsigned)rng_below(&rng, m.n);
+	m.seeded_drop = harness_seeded("drop-read");
+	if (harness_seeded("cancel-read"))
+		seed_cancel(&m);
 	tw_barrier_init(&m.start, m.senders + NPIPE);
 	m.load_end = deadline_in((int64_t)(tc->duration * NSEC_PER_SEC));
 	for (unsigned i = 0; i < m.senders + NPIPE; i++)
@@ -318,6 +361,7 @@ static enum verdict run(struct tcase *tc)
 		return tc_verdict(tc);	/* threads may be stuck: leave them to exit() */
 	tw_threads_join(tc, th, m.senders + NPIPE, m.msgs, NULL);
 	ledger_verify(m.msgs);
+	verify_reads(&m);
 	tc_log(tc, "%u rings, %s closed mid-flight; %llu messages, %llu reads", m.n,
 	       m.r[m.victim].t.name, (unsigned long long)ledger_total_seen(m.msgs),
 	       (unsigned long long)ledger_total_seen(m.reads));
@@ -337,6 +381,8 @@ static const struct scenario many_rings = {
 	.needs = NEED(MSG_RING) | NEED(COOP_TASKRUN),
 	.part_needs = NEED(SINGLE_ISSUER) | NEED(DEFER_TASKRUN),
 	.min_threads = 4,
+	.seeded_faults = "  cancel-read  one of the victim ring's pending reads is cancelled\n"
+			 "  drop-read    one read's CQE is not accounted in the reads ledger\n",
 };
 
 int main(int argc, char **argv)

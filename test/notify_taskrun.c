@@ -54,13 +54,14 @@ struct notify {
 	bool want_flag;
 };
 
-static void arm_reads(struct notify *n, uint32_t round)
+/* One read per stream and round: seq 0, the round is the ledger's generation. */
+static void arm_reads(struct notify *n)
 {
 	for (unsigned i = 0; i < n->rd->reads; i++) {
 		struct io_uring_sqe *sqe = tring_sqe(&n->ring);
 
 		io_uring_prep_read(sqe, n->sock[0], &n->buf[i], sizeof(n->buf[i]), 0);
-		io_uring_sqe_set_data64(sqe, ledger_ud(n->led, i, 0, round));
+		io_uring_sqe_set_data64(sqe, ledger_ud(n->led, i, 0, 0));
 		ledger_sent(n->led, i, 0, 1);
 	}
 	io_uring_submit(&n->ring.ring);
@@ -87,7 +88,7 @@ static int submitter_child(void *arg)
 
 	if (tring_enable(&n->ring) < 0)
 		return 1;
-	arm_reads(n, 0);
+	arm_reads(n);
 	tw_event_set(&rd->armed);
 	raise(SIGSTOP);
 	/* Back from the stop: the task_work ran on the way to user space. */
@@ -163,7 +164,7 @@ static void *writer(struct tw_thread *t)
 }
 
 /* The peek-only owner: no system call until the flag says so. */
-static void peek_round(struct notify *n, struct rng *rng, uint32_t round)
+static void peek_round(struct notify *n, struct rng *rng)
 {
 	struct round *rd = n->rd;
 	struct deadline dl;
@@ -172,7 +173,7 @@ static void peek_round(struct notify *n, struct rng *rng, uint32_t round)
 	memset(rd, 0, sizeof(*rd));
 	rd->reads = (unsigned)rng_range(rng, 1, MAX_READS);
 	ledger_reset(n->led);
-	arm_reads(n, round);
+	arm_reads(n);
 	if (tw_thread_start(n->tc, &t, "writer", 0, writer, n)) {
 		tc_fail(n->tc, "pthread_create failed");
 		return;
@@ -207,7 +208,7 @@ static enum verdict run(struct tcase *tc)
 
 	n.want_flag = tc->prof->props & PROF_TASKRUN_FLAG;
 	n.rd = proc_shared_alloc(sizeof(*n.rd));
-	n.led = ledger_new(tc, "reads", MAX_READS, 1, 1u << 20, 0);
+	n.led = ledger_new(tc, "reads", MAX_READS, 1, 1, 0);
 	if (!n.rd || !n.led || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, n.sock))
 		return tc_fail(tc, "set-up: %s", strerror(errno));
 	rng_seed(&rng, tc->seed, 0);
@@ -224,7 +225,7 @@ static enum verdict run(struct tcase *tc)
 	}
 	do {
 		if (local)
-			peek_round(&n, &rng, round);
+			peek_round(&n, &rng);
 		else
 			stopped_owner_round(&n, &rng);
 	} while (++round < 1u << 20 && !tc_failed(tc) && !deadline_passed(&end));

@@ -14,13 +14,41 @@
  *                 pidfd_getfd() since 6.7 refuses io_uring files over
  *                 sockets in scm_fp_copy()) and exits
  *
- * What the kernel may post (the same on 6.1..7.3 unless said):
- *                 thread-/process-exit, fd-passed    exec
- *   normal tw     all post; reads, polls may be      all post; timeouts
- *                 -ECANCELED (A)                     may be killed (C)
- *   DEFER         tracked poll, NOP post; the rest   all post (C);
- *                 may strand or be -ECANCELED (B)    MSG_RING may strand (B)
- *   SQPOLL        all post, exact (D); fd-passed: all post, may be cancelled (E)
+ * What the kernel may do with each request, by when the survivor fired it
+ * (its pipe write, the polls' eventfd write, the MSG_RING's send): live
+ * before the go, exit from the owner's "exiting" until it is reaped, gone
+ * after that; never: not fired yet (only a cancellation completes it).
+ * P its own result (1 byte, POLLIN, the payload), X -ECANCELED, S no CQE
+ * before the ring's teardown (stranded; nobody sees it), R the sender's
+ * MSG_RING refused with -EOWNERDEAD; "-": any CQE is a failure.
+ *   reads, polls                        never  live   exit   gone
+ *   normal tw, exit or fd-passed (A)    -      P      P X    X
+ *   normal tw, exec (A, C)              X      P      P X    X
+ *   DEFER, exec (C)                     X      P      P X    X
+ *   DEFER, exit or fd-passed, 6.4+ (B)  -      P S    P S    S
+ *   DEFER, ... before 6.4 (B')          -      P S X  P S X  S X
+ *   SQPOLL (D)                          -      P      P      P
+ *   SQPOLL, fd-passed (E)               X      P X    P X    X
+ *   MSG_RING into a DEFER ring, 6.11+   -      P S    P S    S
+ *   ... 6.2-6.10 (B'')                  -      P      P R    R
+ *   MSG_RING into the others, and into DEFER before 6.2: P (the sender
+ *   posts it: io_post_aux_cqe(); seen on 6.1.176 after the owner was gone).
+ * Before 6.4 pipes lack FMODE_NOWAIT: a read runs blocking in the owner's
+ * io-wq, not armed by poll, and the owner's exit cancels it (its io-wq
+ * goes, cancelling what it holds) whether fired or not: reads, but for D,
+ * add X in every column there (seen on 6.1.176: process-exit and fd-passed
+ * rounds, reads fired before the exit, -ECANCELED).
+ * The tracked poll is POLLIN or, where the exit cancels it, -ECANCELED (not
+ * for D); timeouts -ETIME, -ECANCELED after exec (C) and with E, stranded
+ * on DEFER (B).
+ * live: the owner returns to user space at least once after the firing (its
+ *    wake-up of "exiting" is a system call): its task_work runs in normal
+ *    mode, with the real result - never cancel mode, on any kernel. Its
+ *    DEFER local work runs when it enters the ring again, or in its exit:
+ *    io_uring_cancel_generic() runs it (io_uring_try_cancel_requests() ->
+ *    io_run_local_work(), before PF_EXITING) while a tracked request is in
+ *    flight, and stops once none is: then the rest strands (B). exec's
+ *    cancel_all loop runs it while any request of the task is in flight (C).
  * A: do_exit() runs io_uring_files_cancel() before exit_signals() sets
  *    PF_EXITING: io_uring_cancel_generic(cancel_all=false) cancels only
  *    REQ_F_INFLIGHT requests (io_match_task_safe(), io_kill_timeouts()): the
@@ -28,30 +56,34 @@
  *    exit_task_work() (PF_EXITING) or, once task_work_add() fails, from a
  *    kworker (PF_KTHREAD; 6.18: ctx->fallback_work, 7.2+:
  *    io_tctx_fallback_work()): io_should_terminate_tw() -> cancel mode ->
- *    io_poll_check_events() -ECANCELED. io_timeout_complete() ignores cancel
- *    mode: timeouts end -ETIME. Run by the live owner: real results.
+ *    io_poll_check_events() -ECANCELED (6.1: the same for req->task
+ *    PF_EXITING). io_timeout_complete() ignores cancel mode: timeouts end
+ *    -ETIME.
  * B: DEFER_TASKRUN completions are local work only the submitter runs
- *    (io_allowed_defer_tw_run(); the survivor's GETEVENTS gets -EEXIST). Its
- *    exit runs it in normal mode (io_run_local_work() from
- *    io_uring_try_cancel_requests(), before PF_EXITING) while the tracked
- *    poll is in flight; what comes later, MSG_RING included
- *    (io_msg_remote_post(), 6.11+), waits for teardown: io_ring_exit_work()
- *    -> io_cancel_local_task_work() (7.2+) / io_move_task_work_from_local()
- *    (6.18), posting into a CQ nobody maps any more. The teardown probe
- *    proves that happened (a CQE lost here would look stranded: exec rounds
- *    and the tracked poll check DEFER's exactly-once). 6.1-6.10 fail such a
- *    MSG_RING with -EOWNERDEAD (task_work_add() on the dead submitter).
- *    6.1 posts the later reads and polls as -ECANCELED instead of leaving
- *    them to teardown (in_cancel: io_move_task_work_from_local() hands them
- *    to the fallback work, which sees the owner PF_EXITING): a CQE for a
- *    request that can still post one, so it is accepted (seen on 6.1.176).
+ *    (io_allowed_defer_tw_run(); the survivor's GETEVENTS gets -EEXIST). What
+ *    comes after its exit, MSG_RING included (io_msg_remote_post(), 6.11+),
+ *    waits for teardown: io_ring_exit_work() -> io_cancel_local_task_work()
+ *    (7.2+) / io_move_task_work_from_local() (6.4-7.1), posting into a CQ
+ *    nobody maps any more. The teardown probe proves that happened (a CQE
+ *    lost here would look stranded: exec rounds and the tracked poll check
+ *    DEFER's exactly-once).
+ * B': before 6.4 io_req_local_work_add() hands all local work to the
+ *    fallback work (io_move_task_work_from_local()) once the submitter's
+ *    cancellation began (tctx->in_cancel, left set by its exit), and the
+ *    fallback cancels it (req->task PF_EXITING): what was queued before the
+ *    exit too. Seen on 6.1.176.
+ * B'': 6.2-6.10 make a DEFER ring's message normal task_work for its
+ *    submitter (io_msg_exec_remote()), which posts it (io_msg_tw_complete())
+ *    - or fails the send with -EOWNERDEAD: task_work_add() on a dead task,
+ *    or run while PF_EXITING.
  * C: begin_new_exec() -> io_uring_task_cancel(): cancel_all, and the loop
  *    runs task_work and local work until the task has no request left.
  * D: SQPOLL requests belong to the SQ thread (req->tctx) of the process that
  *    created the ring: the survivor's, which the owner's exit leaves alone.
  * E: an owner-created ring's SQ thread dies with the owner's process
  *    (get_signal() returns for PF_USER_WORKER) and io_uring_cancel_generic(
- *    true, sqd) cancels all; io_uring_enter() is -EOWNERDEAD from then on.
+ *    true, sqd) cancels all, what it had not run yet too; io_uring_enter() is
+ *    -EOWNERDEAD from then on.
  * MSG_RING into other rings is posted directly (io_post_aux_cqe()): always.
  * Half the rounds fuzzy-synchronise the firing during the exit with the exit
  * itself (src/race/fuzzy.h; its duration measured per exit kind in earlier
@@ -67,48 +99,79 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "kver.h"
 #include "lib/handover.h"
 #include "lib/orphan.h"
 
 #define EXEC_EXIT_ENV	"TW_ORPHANS_EXEC_EXIT"	/* set: main() exits at once */
 
+#define P	OUT_POSTED
+#define X	OUT_CANCELLED
+#define S	OUT_STRANDED
+#define R	OUT_REFUSED
+#define PHASES(never, live, exit, gone) \
+	{ [PH_NONE] = (never), [PH_LIVE] = (live), [PH_RACE] = (exit), [PH_GONE] = (gone) }
+
+/* The table above, for this kernel (kver_running(); TW_KVER overrides). */
 static struct orphan_expect expect_for(const struct profile *p, enum orphan_kind k)
 {
-	bool exec = k == EXIT_EXEC, own_sq = k == EXIT_FDPASS;
+	bool exec = k == EXIT_EXEC, local = p->props & PROF_LOCAL_TW;
+	struct orphan_expect e = { .fired = PHASES(exec ? X : 0, P, P | X, X),
+				   .msg = PHASES(0, P, P, P), .tracked = P | X,
+				   .timeouts = exec ? P | X : P };		/* A, C */
 
-	if (p->props & PROF_SQPOLL)	/* D, E */
-		return (struct orphan_expect){ .cancel = own_sq, .kill_timeouts = own_sq };
-	if (p->props & PROF_LOCAL_TW)	/* B, C */
-		return (struct orphan_expect){ .cancel = true, .kill_timeouts = exec,
-					       .strand = !exec, .msg_strand = true };
-	return (struct orphan_expect){ .cancel = true, .kill_timeouts = exec };	/* A, C */
+	if ((p->props & PROF_SQPOLL) && k != EXIT_FDPASS)	/* D */
+		return (struct orphan_expect){ .fired = PHASES(0, P, P, P), .msg = PHASES(0, P, P, P),
+					       .tracked = P, .timeouts = P };
+	if (p->props & PROF_SQPOLL) {				/* E */
+		memcpy(e.fired, (uint8_t[])PHASES(X, P | X, P | X, X), sizeof(e.fired));
+		e.timeouts = P | X;
+	}
+	if (local && !exec) {					/* B, B' */
+		memcpy(e.fired, (uint8_t[])PHASES(0, P | S, P | S, S), sizeof(e.fired));
+		e.timeouts = P | S;
+		if (!kver_at_least(6, 4))
+			memcpy(e.fired, (uint8_t[])PHASES(0, P | S | X, P | S | X, S | X),
+			       sizeof(e.fired));
+	}
+	if (local && kver_at_least(6, 11))			/* B */
+		memcpy(e.msg, (uint8_t[])PHASES(0, P | S, P | S, S), sizeof(e.msg));
+	else if (local && kver_at_least(6, 2))			/* B'' */
+		memcpy(e.msg, (uint8_t[])PHASES(0, P, P | R, R), sizeof(e.msg));
+	if (!kver_at_least(6, 4))		/* pipe reads in the owner's io-wq */
+		e.read_any = X;
+	return e;
 }
 
-/* NULL if res is one the kernel may post for channel c, else what it may. */
-static const char *expect_check(const struct orphan_expect *e, unsigned c, uint32_t seq,
-				int32_t res)
+/* NULL if res is one the kernel may post for a request of channel c fired in
+ * phase ph, else what it may post. */
+static const char *expect_check(const struct orphan_expect *e, unsigned c, enum orphan_phase ph,
+				uint32_t seq, int32_t res)
 {
-	bool cancelled = res == -ECANCELED;
+	static const char *const own[PC_COUNT] = {
+		[PC_READ] = "1 (the byte written)", [PC_POLL] = "POLLIN", [PC_TRACKED] = "POLLIN",
+		[PC_TIMEOUT] = "-ETIME", [PC_SYNC] = "0", [PC_MSG] = "the payload sent (its seq)",
+	};
+	static char want[128];
+	const int32_t result[PC_COUNT] = { [PC_READ] = 1, [PC_POLL] = POLLIN,
+					   [PC_TRACKED] = POLLIN, [PC_TIMEOUT] = -ETIME,
+					   [PC_SYNC] = 0, [PC_MSG] = (int32_t)seq };
+	uint8_t may;
 
-	switch (c) {
-	case PC_READ:
-		return res == 1 || (cancelled && e->cancel) ? NULL :
-		       e->cancel ? "1 (byte read) or -ECANCELED" : "1 (byte read)";
-	case PC_POLL:
-		return res == POLLIN || (cancelled && e->cancel) ? NULL :
-		       e->cancel ? "POLLIN or -ECANCELED" : "POLLIN";
-	case PC_TRACKED:	/* exit cancels it unless SQPOLL keeps it (D) */
-		return res == POLLIN || (cancelled && (e->cancel || e->strand)) ? NULL :
-		       e->cancel || e->strand ? "POLLIN or -ECANCELED" : "POLLIN";
-	case PC_TIMEOUT:
-		return res == -ETIME || (cancelled && e->kill_timeouts) ? NULL :
-		       e->kill_timeouts ? "-ETIME or -ECANCELED" : "-ETIME";
-	case PC_SYNC:
-		return res == 0 ? NULL : "0";
-	case PC_MSG:
-		return res == (int32_t)seq ? NULL : "the payload sent (its seq)";
-	}
-	return "no CQE on this channel";
+	if (c >= PC_COUNT)
+		return "no CQE on this channel";
+	may = c == PC_READ ? e->fired[ph] | e->read_any : c == PC_POLL ? e->fired[ph] :
+	      c == PC_MSG ? e->msg[ph] : c == PC_TRACKED ? e->tracked :
+	      c == PC_TIMEOUT ? e->timeouts : P;
+	if (((may & P) && res == result[c]) || ((may & X) && res == -ECANCELED))
+		return NULL;
+	want[0] = 0;
+	for (unsigned bit = P; bit <= R; bit <<= 1)
+		if (may & bit)
+			snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s",
+				 want[0] ? " or " : "", bit == P ? own[c] : bit == X ? "-ECANCELED" :
+				 bit == S ? "no CQE before teardown" : "no CQE (send refused)");
+	return want[0] ? want : "no CQE at all";
 }
 
 static int owner_reap_until_sync(struct orphan_round *rd, struct tring *r)
@@ -253,6 +316,8 @@ static const struct scenario orphans = {
 	.profiles = PROFILES_ALL,
 	.run = run,
 	.needs = NEED(MSG_RING),
+	.seeded_faults = "  cancel-live  a read's CQE, fired before the owner's exit, is taken as "
+			 "-ECANCELED\n",
 };
 
 int main(int argc, char **argv)

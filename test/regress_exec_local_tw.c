@@ -8,8 +8,9 @@
  * queued it as normal task_work on the submitter's freed io_uring_task (a
  * NULL pointer oops in the kworker, and the ring was never freed). Fixed
  * kernels hand it to the fallback work, which cancels it.
- * Checks: the message is accepted (0, or -EOWNERDEAD), the ring's teardown
- * finishes (teardown probe), and the exec'd submitter is reaped.
+ * Checks: the submitter really exec'd (its new image says so: a closed pipe
+ * is not enough), the message is accepted (0, or -EOWNERDEAD), the ring's
+ * teardown finishes (teardown probe), and the exec'd submitter exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,8 @@ static int submitter(void *arg)
 		return 1;
 	/* Our fd goes; we stay the ring's submitter task. */
 	tring_exit(&r);
+	if (harness_seeded("no-exec"))
+		return 0;	/* the ready pipe closes without a word */
 	snprintf(env, sizeof(env), "%d %d", c->ready[1], c->hold[0]);
 	setenv(EXEC_ENV, env, 1);
 	execl("/proc/self/exe", "regress-exec-local-tw", (char *)NULL);
@@ -65,7 +68,9 @@ static int exec_image(const char *env)
 	if (sscanf(env, "%d %d", &ready_fd, &hold_fd) != 2 || write(ready_fd, "r", 1) != 1)
 		return 1;
 	pfd = (struct pollfd){ .fd = hold_fd, .events = POLLIN };
-	return poll(&pfd, 1, 120 * 1000) == 1 ? 0 : 1;
+	if (poll(&pfd, 1, 120 * 1000) != 1)
+		return 1;
+	return harness_seeded("child-exit") ? 3 : 0;
 }
 
 static int send_msg(struct tcase *tc, int ring_fd, int *res)
@@ -97,6 +102,7 @@ static enum verdict run(struct tcase *tc)
 	struct deadline dl;
 	struct child ch;
 	int fd = -1, res;
+	char word = 0;
 
 	if (!probed || probe_create(&c.probe, "defer ring") || pipe(c.ready) ||
 	    pipe(c.hold))
@@ -113,6 +119,12 @@ static enum verdict run(struct tcase *tc)
 	pfd = (struct pollfd){ .fd = c.ready[0], .events = POLLIN };
 	if (poll(&pfd, 1, (int)(tc->hang_ns / NSEC_PER_MSEC)) != 1) {
 		tc_hang(tc, NULL, NULL, "the submitter did not come back from exec");
+		goto out;
+	}
+	/* POLLHUP alone: it ended (or failed to exec) without a word. */
+	if (read(c.ready[0], &word, 1) != 1 || word != 'r') {
+		tc_fail(tc, "the submitter did not exec: its ready pipe %s", word ? "said something "
+			"else" : "closed without the exec'd image's word");
 		goto out;
 	}
 	/* Local task_work for a task that exec'd: only teardown can end it. */
@@ -147,6 +159,8 @@ static const struct scenario regress_exec_local_tw = {
 	.needs = NEED(MSG_RING) | NEED(PIDFD_GETFD),
 	.fix_commit = "af0a2ffef0e6",
 	.fix_subject = "io_uring: avoid normal tw intermediate fallback",
+	.seeded_faults = "  child-exit  the exec'd submitter exits 3\n"
+			 "  no-exec     the submitter exits 0 instead of exec'ing\n",
 };
 
 int main(int argc, char **argv)

@@ -7,7 +7,8 @@
  * or work stranded on a ring nobody may run it for). Fixed kernels fail the
  * message with -EBADFD.
  * Checks: a message to the disabled ring fails with -EBADFD and never shows
- * up; once the ring is enabled, a message arrives exactly once.
+ * up; once the ring is enabled, a message arrives exactly once, with the
+ * user_data and payload sent (and the sender's CQE is the message's).
  */
 #include <errno.h>
 #include <string.h>
@@ -20,16 +21,18 @@
 
 #define UD_EARLY	0x1111
 #define UD_LATE		0x2222
+#define LEN_EARLY	11		/* the payloads: the res at the target */
+#define LEN_LATE	22
 
 /* Send one message and return the sender's CQE res (or a failure). */
 static int send_msg(struct tcase *tc, struct tring *src, struct tring *dst, uint64_t ud,
-		    int *res)
+		    unsigned len, int *res)
 {
 	struct io_uring_sqe *sqe = tring_sqe(src);
 	struct io_uring_cqe *cqe;
 	struct deadline dl;
 
-	io_uring_prep_msg_ring(sqe, tring_fd(dst), 0, ud, 0);
+	io_uring_prep_msg_ring(sqe, tring_fd(dst), len, ud, 0);
 	io_uring_sqe_set_data64(sqe, ud);
 	if (io_uring_submit(&src->ring) != 1) {
 		tc_fail(tc, "submit of MSG_RING failed");
@@ -43,6 +46,9 @@ static int send_msg(struct tcase *tc, struct tring *src, struct tring *dst, uint
 	}
 	io_uring_peek_cqe(&src->ring, &cqe);
 	*res = cqe->res;
+	if (cqe->user_data != ud)
+		tc_fail(tc, "the sender's CQE of MSG_RING 0x%llx has user_data 0x%llx",
+			(unsigned long long)ud, (unsigned long long)cqe->user_data);
 	io_uring_cqe_seen(&src->ring, cqe);
 	return 0;
 }
@@ -63,7 +69,7 @@ static enum verdict run(struct tcase *tc)
 	v = tring_init(tc, &src, "sender", &profiles[P_DEFAULT], NULL);
 	if (v != V_PASS)
 		goto out_dst;
-	if (send_msg(tc, &src, &dst, UD_EARLY, &res))
+	if (send_msg(tc, &src, &dst, UD_EARLY, LEN_EARLY, &res))
 		goto out;
 	if (res != -EBADFD)
 		tc_fail(tc, "MSG_RING to a disabled ring: res %d (%s), expected -EBADFD", res,
@@ -73,7 +79,8 @@ static enum verdict run(struct tcase *tc)
 		tc_fail(tc, "IORING_REGISTER_ENABLE_RINGS: %s", strerror(-ret));
 		goto out;
 	}
-	if (send_msg(tc, &src, &dst, UD_LATE, &res))
+	/* Seeded: the late message's payload is not the one checked for. */
+	if (send_msg(tc, &src, &dst, UD_LATE, LEN_LATE + harness_seeded("wrong-msg"), &res))
 		goto out;
 	if (res != 0) {
 		tc_fail(tc, "MSG_RING to the enabled ring: %s, expected 0", strerror(-res));
@@ -89,6 +96,10 @@ static enum verdict run(struct tcase *tc)
 	}
 	tring_get_events(&dst);
 	while (io_uring_peek_cqe(&dst.ring, &cqe) == 0) {
+		if (cqe->user_data == UD_LATE && (cqe->res != LEN_LATE || cqe->flags))
+			tc_fail(tc, "the message sent after enabling arrived with res %d flags 0x%x, "
+				"want the payload sent (%d) and no flags", cqe->res, cqe->flags,
+				LEN_LATE);
 		if (cqe->user_data == UD_LATE)
 			seen_late++;
 		else if (cqe->user_data == UD_EARLY)
@@ -118,6 +129,7 @@ static const struct scenario regress_msg_disabled = {
 	.needs = NEED(MSG_RING),
 	.fix_commit = "8579538c89e3",
 	.fix_subject = "io_uring/msg_ring: fix remote queue to disabled ring",
+	.seeded_faults = "  wrong-msg  the message sent after enabling carries payload 23, not 22\n",
 };
 
 int main(int argc, char **argv)

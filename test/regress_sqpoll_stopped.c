@@ -9,8 +9,9 @@
  * queued behind it - until someone sent SIGCONT. Fixed kernels let the
  * thread exit on its own and free the ring at once.
  * Checks: the ring's teardown finishes while the SQ thread is stopped
- * (teardown probe: a pipe registered as the ring's only fixed file). The
- * ring is set up by a thread of the owner that exits before the stop.
+ * (teardown probe: a pipe registered as the ring's only fixed file), and
+ * the owner exits with status 0. The ring is set up by a thread of the
+ * owner that exits before the stop.
  */
 #include <errno.h>
 #include <sched.h>
@@ -75,7 +76,7 @@ static int owner(void *arg)
 	 * an exit would end the SQ thread without any stop. */
 	dl = deadline_in(6 * c->tc->hang_ns);
 	tw_event_wait(&c->sh->done, &dl);
-	return 0;
+	return harness_seeded("child-exit") ? 3 : 0;
 }
 
 static enum verdict run(struct tcase *tc)
@@ -162,6 +163,7 @@ static const struct scenario regress_sqpoll_stopped = {
 	.fix_commit = "-",
 	.fix_subject = "io_uring/sqpoll: io_sq_thread_stop() doesn't wait for the thread, "
 		       "sqd freed by the last of ring and thread (Linux 7.3)",
+	.seeded_faults = "  child-exit  the ring's owner exits 3 at the end\n",
 };
 
 int main(int argc, char **argv)

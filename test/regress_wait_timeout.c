@@ -7,8 +7,9 @@
  * whole timeout anew at every sleep, instead of once for the wait, extended
  * the wait by each wake-up: with wake-ups coming faster than the timeout it
  * only ended once they stopped.
- * Checks: the wait returns close to its timeout (0 with the CQEs that did
- * arrive); every poll completes once.
+ * Checks: the wait returns at its timeout, not before it and not much
+ * after (0 with the CQEs that did arrive); every poll completes exactly
+ * once, with POLLIN (ledger).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #define FEED_NS		(30 * NSEC_PER_MSEC)		/* one poll completion each */
 #define WAIT_NS		(200 * NSEC_PER_MSEC)		/* < NR_PIPES * FEED_NS */
 #define SLACK_NS	(150 * NSEC_PER_MSEC)
+#define EARLY_NS	(1 * NSEC_PER_MSEC)	/* clock reads around the syscall */
 
 struct feed {
 	struct tcase *tc;
@@ -48,10 +50,19 @@ static void *feeder(struct tw_thread *t)
 	return NULL;
 }
 
+static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
+{
+	(void)ud, (void)flags, (void)arg;
+	return res > 0 && (res & POLLIN) ? NULL : "POLLIN";
+}
+
 static enum verdict run(struct tcase *tc)
 {
 	const struct tring_opts o = { .sq_entries = 32, .cq_entries = 64, .attach_wq_fd = -1 };
 	struct feed f = { .tc = tc };
+	/* Seeded: the wait is given a quarter of the timeout it is judged by. */
+	int64_t wait_ns = harness_seeded("early-wait") ? WAIT_NS / 4 : WAIT_NS;
+	struct ledger *l = ledger_new(tc, "polls", 1, 1, NR_PIPES, 0);
 	int rfd[NR_PIPES], fds[2];
 	struct tw_thread th = { 0 };
 	unsigned got = 0;
@@ -61,29 +72,47 @@ static enum verdict run(struct tcase *tc)
 	enum verdict v;
 	int ret;
 
+	if (!l)
+		return tc_fail(tc, "out of memory");
+	ledger_set_check(l, check_res, NULL);
 	v = tring_init(tc, &r, "ring", tc->prof, &o);
 	if (v != V_PASS)
 		return v;
 	for (unsigned i = 0; i < NR_PIPES; i++) {
+		struct io_uring_sqe *sqe = tring_sqe(&r);
+
 		if (pipe2(fds, O_CLOEXEC))
 			return tc_fail(tc, "pipe: %s", strerror(errno));
 		rfd[i] = fds[0];
 		f.wfd[i] = fds[1];
-		io_uring_prep_poll_add(tring_sqe(&r), rfd[i], POLLIN);
+		io_uring_prep_poll_add(sqe, rfd[i], POLLIN);
+		io_uring_sqe_set_data64(sqe, ledger_ud(l, 0, 0, i));
 	}
-	if (io_uring_submit(&r.ring) != NR_PIPES)
+	/* Seeded: one poll's user_data on a NOP too - a 17th CQE. */
+	if (harness_seeded("dup-cqe")) {
+		struct io_uring_sqe *sqe = tring_sqe(&r);
+
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, ledger_ud(l, 0, 0, 3));
+	}
+	if (io_uring_submit(&r.ring) < NR_PIPES)
 		return tc_fail(tc, "submit of %u POLL_ADD failed", NR_PIPES);
+	ledger_sent(l, 0, 0, NR_PIPES);
 	if (tw_thread_start(tc, &th, "feeder", 0, feeder, &f))
 		return tc_fail(tc, "pthread_create failed");
 	/* More CQEs than will arrive within the timeout. */
 	tw_event_set(&f.go);
 	t0 = now_ns();
-	ret = tring_wait(&r, NR_PIPES, WAIT_NS, 0, NULL);
+	ret = tring_wait(&r, NR_PIPES, wait_ns, 0, NULL);
 	took = now_ns() - t0;
 	got = io_uring_cq_ready(&r.ring);
 	tc_log(tc, "wait for %u CQEs, timeout %.3f s: %s after %.3f s with %u CQEs", NR_PIPES,
 	       ns_to_s(WAIT_NS), ret ? strerror(-ret) : "0", ns_to_s(took), got);
-	if (took > WAIT_NS + SLACK_NS)
+	if (took < WAIT_NS - EARLY_NS && got < NR_PIPES)
+		tc_fail(tc, "early return: a wait for %u CQEs with a %.3f s timeout returned %s "
+			"after %.3f s with %u", NR_PIPES, ns_to_s(WAIT_NS), ret ? strerror(-ret) :
+			"0", ns_to_s(took), got);
+	else if (took > WAIT_NS + SLACK_NS)
 		tc_fail(tc, "timeout extended: a wait for %u CQEs with a %.3f s timeout returned "
 			"%s after %.3f s, woken by %u task_work completions on the way",
 			NR_PIPES, ns_to_s(WAIT_NS), ret ? strerror(-ret) : "0", ns_to_s(took), got);
@@ -95,13 +124,19 @@ static enum verdict run(struct tcase *tc)
 	/* Every poll completes once: the rest arrived after the wait. */
 	dl = tc_deadline(tc);
 	if (v < V_FAIL && tring_wait_ready(&r, NR_PIPES, &dl))
-		tc_hang(tc, NULL, &r, "%u of %u polls completed", io_uring_cq_ready(&r.ring),
+		tc_hang(tc, l, &r, "%u of %u polls completed", io_uring_cq_ready(&r.ring),
 			NR_PIPES);
+	/* Exactly once each: a CQE more is a duplicate (or never issued). */
+	tring_get_events(&r);
+	ledger_reap(l, &r);
+	if (v < V_FAIL)
+		ledger_verify(l);
 	for (unsigned i = 0; i < NR_PIPES; i++) {
 		close(rfd[i]);
 		close(f.wfd[i]);
 	}
 	tring_exit(&r);
+	ledger_free(l);
 	return tc_verdict(tc);
 }
 
@@ -114,6 +149,8 @@ static const struct scenario regress_wait_timeout = {
 	.run = run,
 	.fix_commit = "12521a5d5cb7",
 	.fix_subject = "io_uring: fix CQ waiting timeout handling",
+	.seeded_faults = "  early-wait  the wait is given a quarter of its timeout\n"
+			 "  dup-cqe     a NOP carries a poll's user_data: one CQE too many\n",
 };
 
 int main(int argc, char **argv)

@@ -330,7 +330,7 @@ static enum verdict run(struct tcase *tc)
 	for (unsigned e = 0; e < SQ_NEFD; e++)
 		if ((s.efd[e] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 			return tc_fail(tc, "eventfd: %s", strerror(errno));
-	s.led = ledger_new(tc, "sqpoll", SQ_RINGS, SQ_NCH, 1u << 24, 0);
+	s.led = ledger_new(tc, "sqpoll", SQ_RINGS, SQ_NCH, LEDGER_MAX_PER_STREAM, 0);
 	if (!s.led)
 		return tc_fail(tc, "out of memory");
 	rng_seed(&rng, tc->seed, 0);

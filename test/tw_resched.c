@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -118,7 +119,7 @@ static int owner(void *arg)
 	__atomic_store_n(&sh->stop, true, __ATOMIC_RELEASE);
 	tw_threads_join(r->tc, &t, 1, r->led, &ring);
 	tring_exit(&ring);
-	return 0;
+	return harness_seeded("child-exit") ? 3 : 0;
 }
 
 static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
@@ -178,6 +179,7 @@ static enum verdict run(struct tcase *tc)
 	struct child c;
 	struct rng rng;
 	enum verdict v;
+	char buf[64];
 	int status;
 
 	/* Set the profile up once here: a refusal is judged once (needs.c). */
@@ -202,8 +204,14 @@ static enum verdict run(struct tcase *tc)
 	tw_counter_add(&r.sh->go, 1);
 	kill(c.pid, SIGCONT);
 	dl = tc_deadline(tc);
-	if (proc_reap(&c, &dl, &status) && proc_kill_reap(&c, &dl, &status))
-		tc_hang(tc, NULL, NULL, "the owner %d was not reaped", c.pid);
+	if (proc_reap(&c, &dl, &status)) {
+		tc_hang(tc, NULL, NULL, "the owner %d did not exit", c.pid);
+		proc_kill_reap(&c, &dl, &status);
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		tc_fail(tc, "the owner %d ended with %s, want exit status 0%s%s", c.pid,
+			proc_status_str(status, buf, sizeof(buf)), r.sh->err[0] ? ": " : "",
+			r.sh->err);
+	}
 	tc_log(tc, "%u rounds", round);
 	close(r.efd);
 	ledger_free(r.led);
@@ -217,6 +225,7 @@ static const struct scenario tw_resched = {
 		   "tctx_task_work_run): every completion posted once across the flush",
 	.profiles = PROFILES_NORMAL_TW & ~PMASK(P_SQPOLL),
 	.run = run,
+	.seeded_faults = "  child-exit  the owner process exits 3 after its last round\n",
 };
 
 int main(int argc, char **argv)

@@ -6,12 +6,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "faultinj.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
+/* "times" while armed: the kernel counts it down per failure injected. */
+#define FAULTS_TIMES	1000000000L
+
+static const char *const fault_dirs[] = { "failslab", "fail_page_alloc" };
 
 /* A setting changed for the case, and its value before. */
 struct knob {
@@ -135,16 +140,16 @@ const char *faults_missing(const struct tcase *tc)
  */
 int faults_arm(unsigned pct)
 {
-	static const char *const dirs[] = { "failslab", "fail_page_alloc" };
-	char prob[16];
+	char prob[16], times[16];
 	int ret = 0;
 
 	snprintf(prob, sizeof(prob), "%u", pct);
+	snprintf(times, sizeof(times), "%ld", FAULTS_TIMES);
 	for (unsigned i = 0; i < 2 && !ret; i++) {
-		const char *d = dirs[i];
+		const char *d = fault_dirs[i];
 
 		if (!(ret = knob_set(d, "task-filter", "Y")) && !(ret = knob_set(d, "verbose", "0")) &&
-		    !(ret = knob_set(d, "interval", "1")) && !(ret = knob_set(d, "times", "-1")) &&
+		    !(ret = knob_set(d, "interval", "1")) && !(ret = knob_set(d, "times", times)) &&
 		    !(ret = knob_set(d, "space", "0")) && !(ret = knob_set(d, "ignore-gfp-wait", "N")))
 			ret = knob_set(d, "probability", prob);
 	}
@@ -153,3 +158,20 @@ int faults_arm(unsigned pct)
 	return ret;
 }
 
+/* should_fail_ex() counts "times" down at every failure it injects (those
+ * of fail-nth included), from FAULTS_TIMES as faults_arm() set it. */
+long faults_injected(void)
+{
+	long sum = 0;
+
+	for (unsigned i = 0; i < 2; i++) {
+		char path[96], val[32];
+		int ret;
+
+		snprintf(path, sizeof(path), DEBUGFS "/%s/times", fault_dirs[i]);
+		if ((ret = read_str(path, val, sizeof(val))))
+			return ret;
+		sum += FAULTS_TIMES - strtol(val, NULL, 10);
+	}
+	return sum;
+}

@@ -16,6 +16,9 @@ const char *faults_missing(const struct tcase *tc);
  * set, quietly; allocations that may sleep too, user pages not. fail-nth
  * obeys the same filters. 0 or -errno. */
 int faults_arm(unsigned pct);
+/* Allocations failed since faults_arm() (slab and page, fail-nth's too),
+ * or -errno. */
+long faults_injected(void);
 /* Put back every value faults_arm() changed; a value that does not stick
  * fails the case. */
 void faults_restore(struct tcase *tc);

@@ -27,10 +27,12 @@ int msgseq_reap(struct tring *src, struct ledger *l, unsigned n, const struct de
 		uint32_t seq;
 
 		ledger_decode(cqe->user_data, &p, &c, &seq);
-		if (cqe->res == 0)
-			ledger_sent(l, p, c, 1);
-		else
+		ledger_sent(l, p, c, 1);
+		/* Refused: issued, but its CQE must never reach the target. */
+		if (cqe->res != 0) {
+			ledger_withdraw(l, p, c, seq);
 			refused(arg, p, seq, cqe->res);
+		}
 		seen++;
 	}
 	io_uring_cq_advance(&src->ring, seen);

@@ -3,8 +3,9 @@
  * Sequenced MSG_RING batches from a sender's own ring into a target ring.
  * Message seq of stream (p, c) carries res = seq (the payload the target
  * checks) and user_data ledger_ud(l, p, c, seq), at the target and on the
- * sender's CQE alike. Each sender CQE says whether the message was queued
- * at the target (res 0: ledger_sent) or why not (the caller judges that).
+ * sender's CQE alike. Each sender CQE counts its message as sent; one that
+ * says the message was not queued at the target (res not 0) withdraws it
+ * (its CQE at the target is a violation) and the caller judges the res.
  */
 #ifndef TW_MSGSEQ_H
 #define TW_MSGSEQ_H
@@ -22,8 +23,9 @@ typedef void (*msgseq_refused_fn)(void *arg, unsigned p, uint32_t seq, int32_t r
 
 /*
  * Wait by dl for n CQEs on the sender's ring, then account all of its CQEs:
- * res 0 is ledger_sent() to the stream its user_data names, any other res
- * goes to refused(). 0, or -ETIMEDOUT with nothing reaped.
+ * each is ledger_sent() to the stream its user_data names; any res but 0 is
+ * ledger_withdraw()n and goes to refused(). 0, or -ETIMEDOUT with nothing
+ * reaped.
  */
 int msgseq_reap(struct tring *src, struct ledger *l, unsigned n, const struct deadline *dl,
 		msgseq_refused_fn refused, void *arg);

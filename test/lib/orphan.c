@@ -26,20 +26,55 @@ const char *const orphan_kind_names[EXIT_KINDS] = {
 	"thread-exit", "process-exit", "exec", "fd-passed",
 };
 
+static const char *const phase_names[PH_COUNT] = {
+	[PH_NONE] = "never fired", [PH_LIVE] = "fired before the exit",
+	[PH_RACE] = "fired during the exit", [PH_GONE] = "fired after the exit",
+};
+
+/* When the survivor fired the request (channel c, seq) of this round. */
+static enum orphan_phase request_phase(const struct orphan_round *rd, unsigned c, uint32_t seq)
+{
+	if (c == PC_READ && seq < PENDING_MAX_READS)
+		return rd->read_phase[seq];
+	if (c == PC_POLL)
+		return rd->poll_phase;
+	if (c == PC_MSG && seq < ORPHAN_MAX_MSGS)
+		return rd->msg_phase[seq];
+	return PH_NONE;
+}
+
+/* Can a request of channel c go without a CQE (the "may" ledger)? */
+static bool strandable(const struct orphan_expect *e, unsigned c)
+{
+	uint8_t any = c == PC_TIMEOUT ? e->timeouts : 0;
+
+	for (int ph = 0; ph < PH_COUNT && (c == PC_READ || c == PC_POLL || c == PC_MSG); ph++)
+		any |= c == PC_MSG ? e->msg[ph] : e->fired[ph];
+	return any & OUT_STRANDED;
+}
+
 static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg)
 {
 	struct orphan_round *rd = arg;
+	enum orphan_phase ph;
+	bool seeded;
 	unsigned p, c;
 	uint32_t seq;
 	const char *want;
 
 	ledger_decode(ud, &p, &c, &seq);
+	ph = request_phase(rd, c, seq);
+	/* Seeded: a read the live owner completed, taken for a cancelled one. */
+	seeded = c == PC_READ && ph == PH_LIVE && res > 0 && harness_seeded("cancel-live");
+	if (seeded)
+		res = -ECANCELED;
 	rd->cancelled += res == -ECANCELED;
-	want = flags ? "no CQE flags" : rd->check(&rd->exp, c, seq, res);
+	want = flags ? "no CQE flags" : rd->check(&rd->exp, c, ph, seq, res);
 	if (!want)
 		return NULL;
-	snprintf(rd->why, sizeof(rd->why), "%s round %u, %s: want %s", RD(rd),
-		 c < PC_COUNT ? pending_channel_names[c] : "?", want);
+	snprintf(rd->why, sizeof(rd->why), "%s round %u, %s %s: want %s%s", RD(rd),
+		 c < PC_COUNT ? pending_channel_names[c] : "?", phase_names[ph], want,
+		 seeded ? " [seeded: res taken as -ECANCELED]" : "");
 	return rd->why;
 }
 
@@ -48,21 +83,24 @@ static const char *check_res(uint64_t ud, int32_t res, uint32_t flags, void *arg
 static void msg_refused(void *arg, unsigned p, uint32_t seq, int32_t res)
 {
 	struct orphan_round *rd = arg;
+	enum orphan_phase ph = request_phase(rd, PC_MSG, seq);
 
 	(void)p;
-	if (res != -EOWNERDEAD || !rd->exp.msg_strand)	/* (B) */
-		tc_fail(rd->tc, "%s round %u: MSG_RING %llu into the ring: %s", RD(rd),
-			(unsigned long long)seq, strerror(-res));
+	if (res != -EOWNERDEAD || !(rd->exp.msg[ph] & OUT_REFUSED))	/* (B) */
+		tc_fail(rd->tc, "%s round %u: MSG_RING %llu into the ring (%s): %s", RD(rd),
+			(unsigned long long)seq, phase_names[ph], strerror(-res));
 }
 
 /* MSG_RING from the survivor's own ring into the orphaned one. */
-static void send_msgs(struct orphans *o, unsigned n)
+static void send_msgs(struct orphans *o, enum orphan_phase ph, unsigned n)
 {
 	struct orphan_round *rd = o->rd;
 	struct ledger *l = rd->work.led[PC_MSG];
 	struct deadline dl = tc_deadline(o->tc);
 
 	msgseq_prep(&o->src, tring_fd(&rd->ring), l, SURVIVOR, PC_MSG, rd->msg_seq, n);
+	for (unsigned i = 0; i < n && rd->msg_seq + i < ORPHAN_MAX_MSGS; i++)
+		rd->msg_phase[rd->msg_seq + i] = ph;
 	rd->msg_seq += n;
 	if (!n || tc_failed(o->tc))
 		return;
@@ -75,12 +113,22 @@ static void send_msgs(struct orphans *o, unsigned n)
 			RD(rd), n);
 }
 
-/* Complete a share of what is still pending: reads, polls, plus MSG_RING. */
-static void fire(struct orphans *o, unsigned pct, unsigned min_msgs, unsigned max_msgs)
+/* Complete a share of what is still pending: reads, polls, plus MSG_RING;
+ * each marked with the phase it was fired in, before any CQE is reaped. */
+static void fire(struct orphans *o, enum orphan_phase ph, unsigned pct, unsigned min_msgs,
+		 unsigned max_msgs)
 {
-	pending_fire_reads(&o->rd->work, &o->rng, pct);
-	pending_fire_polls(&o->rd->work, &o->rng, pct);
-	send_msgs(o, (unsigned)rng_range(&o->rng, min_msgs, max_msgs));
+	struct orphan_round *rd = o->rd;
+	bool polls = rd->work.polls_fired;
+
+	pending_fire_reads(&rd->work, &o->rng, pct);
+	for (unsigned i = 0; i < rd->work.nread; i++)
+		if (rd->work.read_fired[i] && !rd->read_phase[i])
+			rd->read_phase[i] = ph;
+	pending_fire_polls(&rd->work, &o->rng, pct);
+	if (rd->work.polls_fired && !polls)
+		rd->poll_phase = ph;
+	send_msgs(o, ph, (unsigned)rng_range(&o->rng, min_msgs, max_msgs));
 }
 
 static enum verdict round_setup(struct orphans *o, enum orphan_kind kind, unsigned no)
@@ -98,8 +146,7 @@ static enum verdict round_setup(struct orphans *o, enum orphan_kind kind, unsign
 	ledger_reset(must);
 	ledger_reset(may);
 	for (int c = 0; c < PC_COUNT; c++)
-		rd->work.led[c] = (c == PC_MSG ? rd->exp.msg_strand :
-				   rd->exp.strand && c != PC_TRACKED && c != PC_SYNC) ? may : must;
+		rd->work.led[c] = strandable(&rd->exp, c) ? may : must;
 	rd->work.producer = OWNER;
 	rd->owner_reaps_again = rng_chance(&o->rng, 50);
 	ret = pending_setup(&rd->work, &o->rng, tring_fd(&o->src), TIMEOUT_MAX_MS);
@@ -262,7 +309,7 @@ enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no
 	if (tw_event_wait(&rd->submitted, &dl) || rd->owner_failed)
 		goto owner_gone;
 	/* Before the exit: the live owner runs this task_work normally. */
-	fire(o, 25, 0, 2);
+	fire(o, PH_LIVE, 25, 0, 2);
 	tw_event_set(&rd->go);
 	if (tw_event_wait(&rd->exiting, &dl))
 		goto owner_gone;
@@ -274,7 +321,7 @@ enum verdict orphans_round(struct orphans *o, enum orphan_kind kind, unsigned no
 			rd->race = NULL;
 	}
 	rd->fire_ns[0] = now_ns();
-	fire(o, 50, 0, 3);
+	fire(o, PH_RACE, 50, 0, 3);
 	rd->fire_ns[1] = now_ns();
 	if (pinned)
 		fuzzy_unpin(&cpus);
@@ -291,7 +338,7 @@ owner_gone:
 		return V_HANG;	/* the owner may still use the round: leave it */
 	if (!tc_failed(o->tc)) {
 		/* After the exit: task_work_add() fails, the fallback runs it (A). */
-		fire(o, 100, 1, 3);
+		fire(o, PH_GONE, 100, 1, 3);
 		round_verify(o);
 	}
 	tring_exit(&rd->ring);

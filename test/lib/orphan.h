@@ -18,22 +18,38 @@
 #include "pending.h"
 
 #define ORPHAN_RING_CQ	256	/* a round posts < 40 CQEs: it never overflows */
+#define ORPHAN_MAX_MSGS	16	/* MSG_RING per round: 8 at most */
 
 enum orphan_kind { EXIT_THREAD, EXIT_PROCESS, EXIT_EXEC, EXIT_FDPASS, EXIT_KINDS };
 extern const char *const orphan_kind_names[EXIT_KINDS];
 
-/* What the kernel may post for the owner's requests (and MSG_RING). */
-struct orphan_expect {
-	bool cancel;		/* reads, polls: -ECANCELED as well */
-	bool kill_timeouts;	/* timeouts: -ECANCELED as well as -ETIME */
-	bool strand;		/* reads, polls, timeouts may never post */
-	bool msg_strand;	/* MSG_RING into the ring may never post */
+/* When the survivor fired a read or poll, or sent a MSG_RING. */
+enum orphan_phase {
+	PH_NONE,	/* not (yet) */
+	PH_LIVE,	/* before the go: the owner still returns to user space after it */
+	PH_RACE,	/* from "exiting" until the owner is reaped: during its exit */
+	PH_GONE,	/* after the owner was reaped */
+	PH_COUNT
 };
 
-/* NULL if the kernel may post res for a request of this pending_channel,
- * else what it may post. */
+/* What may become of a request, as bits. */
+#define OUT_POSTED	1u	/* its own result: 1 byte, POLLIN, -ETIME, the payload */
+#define OUT_CANCELLED	2u	/* -ECANCELED */
+#define OUT_STRANDED	4u	/* no CQE before the ring's teardown (which nobody sees) */
+#define OUT_REFUSED	8u	/* MSG_RING: -EOWNERDEAD for the sender, no message */
+
+/* What the kernel may do with the owner's requests (and MSG_RING). */
+struct orphan_expect {
+	uint8_t fired[PH_COUNT];	/* reads and polls, by the phase they fired in */
+	uint8_t msg[PH_COUNT];		/* MSG_RING into the ring, by the phase of its send */
+	uint8_t read_any;		/* reads: also this, whenever fired */
+	uint8_t tracked, timeouts;	/* the io_uring-fd poll, the timeouts */
+};
+
+/* NULL if the kernel may post res for a request of this pending_channel
+ * fired (or sent) in phase ph, else what it may post. */
 typedef const char *(*orphan_check_fn)(const struct orphan_expect *e, unsigned channel,
-				       uint32_t seq, int32_t res);
+				       enum orphan_phase ph, uint32_t seq, int32_t res);
 
 /* One round, in MAP_SHARED memory: the owner may be another process. */
 struct orphan_round {
@@ -50,7 +66,8 @@ struct orphan_round {
 	struct handover handover;	/* fd-passed: how the ring is handed over */
 	bool abort, owner_failed, owner_reaps_again;
 	uint32_t msg_seq;
-	char why[160];
+	uint8_t read_phase[PENDING_MAX_READS], poll_phase, msg_phase[ORPHAN_MAX_MSGS];
+	char why[200];
 	struct tw_event submitted, go, exiting, ring_ready, ring_taken;
 	struct fuzzy *race;		/* NULL, or the owner's exit (A) vs the firing (B) */
 	int64_t exit_ns, fire_ns[2];	/* the owner's exit began; the firing began, ended */

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * Self-test of the CQE ledger: each violation it exists to catch - a lost
- * CQE, a duplicate, a FIFO reordering, a CQE it never issued, a bad result -
- * must fail the case with a message naming producer, channel and sequence;
- * a clean run and a reordering where no order was promised must not.
+ * CQE, a duplicate, a FIFO reordering, a CQE it never issued (unknown, or a
+ * seq at or beyond what was sent), a CQE of an earlier round, a CQE for a
+ * withdrawn request, a bad result - must fail the case with a message naming
+ * producer, channel and sequence; clean runs, withdrawn requests without a
+ * CQE and a reordering where no order was promised must not.
  *
- * Every check runs in a forked child with a fresh case context; the child's
- * exit code is its verdict and its stdout is matched against the message
- * expected. CQEs are fed both synthetically (ledger_cqe) and through a real
- * ring (NOPs and failing reads whose user_data we choose).
+ * Every check runs in a forked child with a fresh case context; its exit code
+ * is its verdict, its stdout is matched against the message expected. CQEs
+ * are fed synthetically and through a real ring (NOPs and failing reads).
  */
 #include "selftest.h"
 
@@ -58,41 +59,42 @@ static int clean_run(void *arg)
 	return finish(tc, l);
 }
 
-static int lost(void *arg)
+/*
+ * A script on stream (0, 0) of a FIFO ledger ("~" first: no order promised):
+ * "s3" ledger_sent 3, "c5" a CQE for seq 5, "w2" withdraw seq 2, "k1" keep
+ * seq 1's user_data, "r" the next round (ledger_reset), "K" a CQE for the kept
+ * user_data. An op the ledger refuses prints "# <op> refused".
+ */
+static int script(void *arg)
 {
+	const char *op = arg;
 	struct tcase *tc;
-	struct ledger *l = new_ledger(&tc, LEDGER_FIFO);
+	struct ledger *l = new_ledger(&tc, *op == '~' ? 0 : LEDGER_FIFO);
+	uint64_t kept = 0;
 
-	(void)arg;
-	ledger_sent(l, 1, 1, 12);
-	feed(l, 1, 1, 0, 2);
-	feed(l, 1, 1, 4, 5);
-	feed(l, 1, 1, 9, 11);		/* 3 and 6-8 never come */
-	return finish(tc, l);
-}
+	op += *op == '~';
 
-static int duplicate(void *arg)
-{
-	struct tcase *tc;
-	struct ledger *l = new_ledger(&tc, LEDGER_FIFO);
+	while (*op) {
+		const char *name = op;
+		char what = *op++;
+		uint32_t n = (uint32_t)strtoul(op, (char **)&op, 10);
+		bool ok = true;
 
-	(void)arg;
-	ledger_sent(l, 0, 1, 3);
-	feed(l, 0, 1, 0, 2);
-	if (ledger_cqe(l, ledger_ud(l, 0, 1, 2), 0, 0))
-		printf("# ledger_cqe accepted the duplicate\n");
-	return finish(tc, l);
-}
-
-static int reorder(void *arg)
-{
-	unsigned flags = *(unsigned *)arg;
-	struct tcase *tc;
-	struct ledger *l = new_ledger(&tc, flags);
-
-	ledger_sent(l, 1, 0, 2);
-	ledger_cqe(l, ledger_ud(l, 1, 0, 1), 0, 0);
-	ledger_cqe(l, ledger_ud(l, 1, 0, 0), 0, 0);
+		if (what == 's')
+			ledger_sent(l, 0, 0, n);
+		else if (what == 'c' || what == 'K')
+			ok = ledger_cqe(l, what == 'K' ? kept : ledger_ud(l, 0, 0, n), 0, 0);
+		else if (what == 'w')
+			ok = ledger_withdraw(l, 0, 0, n);
+		else if (what == 'k')
+			kept = ledger_ud(l, 0, 0, n);
+		else if (what == 'r')
+			ledger_reset(l);
+		if (!ok)
+			printf("# %.*s refused\n", (int)(op - name), name);
+		op += strspn(op, " ");
+	}
+	printf("# outstanding %lld\n", (long long)ledger_outstanding(l));
 	return finish(tc, l);
 }
 
@@ -118,6 +120,9 @@ static int out_of_range(void *arg)
 	ledger_cqe(l, ledger_ud(l, PRODUCERS, 0, 0), 0, 0);
 	ledger_cqe(l, ledger_ud(l, 0, CHANNELS, 0), 0, 0);
 	ledger_cqe(l, ledger_ud(l, 0, 0, PER_STREAM), 0, 0);
+	ledger_cqe(l, ledger_ud(l, 0, 0, 1u << 24), 0, 0);	/* past the seq field */
+	if (!ledger_new(tc, "huge", 1, 1, LEDGER_MAX_PER_STREAM + 1, 0))
+		printf("# per_stream past the limit refused\n");
 	return finish(tc, l);
 }
 
@@ -202,7 +207,8 @@ static int cross_process(void *arg)
 
 /* ---- CQEs from a real ring ------------------------------------------------- */
 
-enum real_case { REAL_CLEAN, REAL_DUP, REAL_LOSS, REAL_REORDER, REAL_UNKNOWN, REAL_BADRES };
+enum real_case { REAL_CLEAN, REAL_DUP, REAL_LOSS, REAL_REORDER, REAL_UNKNOWN, REAL_BADRES,
+		 REAL_STALE };
 
 static const char *res_not_negative(uint64_t ud, int32_t res, uint32_t flags, void *arg)
 {
@@ -233,14 +239,13 @@ static int real_ring(void *arg)
 		return 99;
 	ledger_set_check(l, res_not_negative, NULL);
 	ledger_sent(l, 0, 1, 3);
+	if (what == REAL_CLEAN || what == REAL_DUP || what == REAL_UNKNOWN)
+		for (; n < 3; n++)
+			prep_nop(&r, ledger_ud(l, 0, 1, n));
 	switch (what) {
 	case REAL_CLEAN:
-		for (uint32_t s = 0; s < 3; s++, n++)
-			prep_nop(&r, ledger_ud(l, 0, 1, s));
 		break;
 	case REAL_DUP:		/* seq 1 submitted twice: the kernel completes both */
-		for (uint32_t s = 0; s < 3; s++, n++)
-			prep_nop(&r, ledger_ud(l, 0, 1, s));
 		prep_nop(&r, ledger_ud(l, 0, 1, 1));
 		n++;
 		break;
@@ -256,10 +261,16 @@ static int real_ring(void *arg)
 		n = 3;
 		break;
 	case REAL_UNKNOWN:
-		for (uint32_t s = 0; s < 3; s++, n++)
-			prep_nop(&r, ledger_ud(l, 0, 1, s));
 		prep_nop(&r, 0xdeadbeef);
 		n++;
+		break;
+	case REAL_STALE:	/* seq 2 of the last round: this round's seq 2 is lost */
+		prep_nop(&r, ledger_ud(l, 0, 1, 2));
+		ledger_reset(l);
+		ledger_sent(l, 0, 1, 3);
+		prep_nop(&r, ledger_ud(l, 0, 1, 0));
+		prep_nop(&r, ledger_ud(l, 0, 1, 1));
+		n = 3;
 		break;
 	case REAL_BADRES:	/* seq 2 reads from fd -1: res -EBADF */
 		prep_nop(&r, ledger_ud(l, 0, 1, 0));
@@ -279,9 +290,8 @@ static int real_ring(void *arg)
 
 /* ---- the table --------------------------------------------------------- */
 
-static unsigned fifo = LEDGER_FIFO, no_order;
 static enum real_case real[] = { REAL_CLEAN, REAL_DUP, REAL_LOSS, REAL_REORDER, REAL_UNKNOWN,
-				 REAL_BADRES };
+				 REAL_BADRES, REAL_STALE };
 
 struct check {
 	const char *what;
@@ -296,21 +306,52 @@ struct check {
 static const struct check checks[] = {
 	{ "clean run: no message, pass", clean_run, NULL, V_PASS,
 	  { "errors 0, then verify clean", "!FAIL" } },
-	{ "lost CQEs are listed by producer, channel and seq", lost, NULL, V_FAIL,
-	  { FAIL_LINE "lost CQE: producer 1 channel 1: 4 of 12 requests never completed, seq 3 6-8",
+	{ "lost CQEs are listed by producer, channel and seq", script,
+	  "s12 c0 c1 c2 c4 c5 c9 c10 c11", V_FAIL,
+	  { FAIL_LINE "lost CQE: producer 0 channel 0: 4 of 12 requests never completed, seq 3 6-8",
 	    "errors 0, then verify complains" } },
-	{ "duplicate CQE", duplicate, NULL, V_FAIL,
-	  { FAIL_LINE "duplicate CQE: producer 0 channel 1 seq 2", "then verify clean",
-	    "!accepted the duplicate" } },
-	{ "FIFO ledger: reordered pair", reorder, &fifo, V_FAIL,
-	  { FAIL_LINE "order: producer 1 channel 0: seq 0 completed after seq 1",
+	{ "duplicate CQE", script, "s3 c0 c1 c2 c2", V_FAIL,
+	  { FAIL_LINE "duplicate CQE: producer 0 channel 0 seq 2", "c2 refused",
+	    "then verify clean" } },
+	{ "a duplicate does not count for a lost CQE", script, "s2 c0 c0", V_FAIL,
+	  { FAIL_LINE "duplicate CQE: producer 0 channel 0 seq 0",
+	    FAIL_LINE "lost CQE: producer 0 channel 0: 1 of 2 requests never completed, seq 1" } },
+	{ "a seq at or beyond sent (below capacity) is never issued", script, "s3 c0 c1 c2 c5",
+	  V_FAIL, { FAIL_LINE "more CQEs than requests issued: producer 0 channel 0: 4 completed "
+		    "and 0 withdrawn of 3 issued; seq 5 never issued", "errors 0," } },
+	{ "...nor does it stand in for a lost one", script, "s3 c0 c1 c5", V_FAIL,
+	  { FAIL_LINE "lost CQE: producer 0 channel 0: 1 of 3 requests never completed, seq 2",
+	    FAIL_LINE "more CQEs than requests issued: producer 0 channel 0: 3 completed and 0 "
+	    "withdrawn of 3 issued; seq 5 never issued" } },
+	{ "more seen than sent", script, "s2 c0 c1 c2 c3", V_FAIL,
+	  { FAIL_LINE "more CQEs than requests issued: producer 0 channel 0: 4 completed and 0 "
+	    "withdrawn of 2 issued; seq 2-3 never issued" } },
+	{ "a late CQE of the last round does not stand in for a lost one", script,
+	  "s2 c0 k1 r s2 c0 K", V_FAIL,
+	  { FAIL_LINE "stale CQE of an earlier round: producer 0 channel 0 seq 1 has generation 0, "
+	    "this round's is 1", FAIL_LINE "lost CQE: producer 0 channel 0: 1 of 2 requests never "
+	    "completed, seq 1", "K refused" } },
+	{ "rounds: each verified on its own, the last one's bits cleared", script,
+	  "s2 c0 c1 r s3 c0 c1 c2", V_PASS, { "errors 0, then verify clean", "!FAIL" } },
+	{ "withdrawn requests need no CQE", script, "s4 w2 c0 c1 c3", V_PASS,
+	  { "outstanding 0", "errors 0, then verify clean", "!FAIL" } },
+	{ "a CQE for a withdrawn request", script, "s2 w1 c0 c1", V_FAIL,
+	  { FAIL_LINE "CQE for a withdrawn request: producer 0 channel 0 seq 1", "c1 refused" } },
+	{ "withdrawing a completed request", script, "s2 c0 c1 w1", V_FAIL,
+	  { FAIL_LINE "withdrawn request had completed: producer 0 channel 0 seq 1", "w1 refused" } },
+	{ "withdrawing twice, or what was never issued", script, "s2 w1 w1 c0 w3", V_FAIL,
+	  { FAIL_LINE "withdrawn twice: producer 0 channel 0 seq 1", FAIL_LINE "more CQEs than "
+	    "requests issued: producer 0 channel 0: 1 completed and 2 withdrawn of 2 issued; seq 3 "
+	    "never issued" } },
+	{ "FIFO ledger: reordered pair", script, "s2 c1 c0", V_FAIL,
+	  { FAIL_LINE "order: producer 0 channel 0: seq 0 completed after seq 1",
 	    "errors 1, then verify clean" } },
-	{ "non-FIFO ledger: same pair, no order complaint", reorder, &no_order, V_PASS,
+	{ "non-FIFO ledger: same pair, no order complaint", script, "~s2 c1 c0", V_PASS,
 	  { "errors 0, then verify clean", "!FAIL" } },
 	{ "CQE with another ledger's tag is unknown", foreign_tag, NULL, V_FAIL,
 	  { FAIL_LINE "unknown CQE: user_data 0x", "errors 1," } },
 	{ "producer, channel or seq out of range is unknown", out_of_range, NULL, V_FAIL,
-	  { FAIL_LINE "unknown CQE", "errors 3," } },
+	  { FAIL_LINE "unknown CQE", "errors 4,", "per_stream past the limit refused" } },
 	{ "check callback rejects a result", bad_result, NULL, V_FAIL,
 	  { FAIL_LINE "bad result: producer 0 channel 0 seq 1: res must be 0 (res -5, flags 0x0)",
 	    "errors 1, then verify clean" } },
@@ -337,6 +378,9 @@ static const struct check checks[] = {
 	  { FAIL_LINE "unknown CQE: user_data 0x00000000deadbeef res 0" } },
 	{ "real ring: a failed read is a bad result", real_ring, &real[REAL_BADRES], V_FAIL,
 	  { FAIL_LINE "bad result: producer 0 channel 1 seq 2: request failed (res -9," } },
+	{ "real ring: a NOP of the last round is stale", real_ring, &real[REAL_STALE], V_FAIL,
+	  { FAIL_LINE "stale CQE of an earlier round: producer 0 channel 1 seq 2 has generation 0",
+	    FAIL_LINE "lost CQE: producer 0 channel 1: 1 of 3 requests never completed, seq 2" } },
 };
 
 int main(void)

@@ -172,6 +172,37 @@ static void check_cross_process(void)
 	munmap(e, sizeof(*e));
 }
 
+/* A child whose exit takes a while: 64 MiB of its own pages to free. */
+static int heavy_child(void *arg)
+{
+	size_t len = 64u << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)arg;
+	if (p != MAP_FAILED)
+		memset(p, 1, len);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* A kill after a wait that used up its deadline: the reap still gets time
+ * (a spent deadline would call a killable child "unkillable"). */
+static void check_kill_after_deadline(void)
+{
+	struct deadline spent = deadline_in(0), dl = deadline_in(LONG_NS);
+	struct child c;
+	int status = 0, ret;
+
+	proc_spawn(&c, heavy_child, NULL);
+	proc_task_wait_state(c.pid, 'S', &dl);	/* its pages are all there */
+	ret = proc_kill_reap(&c, &spent, &status);
+	st_ok(ret == 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "proc_kill_reap with its deadline spent: reaps the killed child -> %d", ret);
+	if (ret)
+		proc_reap(&c, &dl, &status);
+}
+
 int main(void)
 {
 	uint32_t word = 0;
@@ -217,5 +248,6 @@ int main(void)
 	tw_credit_init(&credit, 0);
 	check_wake("tw_credit_take", wait_credit, wake_credit, &credit, 3);
 	check_cross_process();
+	check_kill_after_deadline();
 	return st_end();
 }
