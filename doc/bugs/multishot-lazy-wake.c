@@ -2,6 +2,7 @@
 /*
  * cc -O2 -Wall -o /tmp/multishot-lazy-wake doc/bugs/multishot-lazy-wake.c -luring -lpthread
  * Suite: test/regress_multishot_lazy_wake.t -p defer
+ * Says: lost wake-up
  *
  * io_uring: a DEFER_TASKRUN ring's owner waiting for 2 CQEs of one multishot
  * request is never woken, although both CQEs can be posted.
