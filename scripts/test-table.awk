@@ -53,8 +53,13 @@ function text_table(    i, col, lines, k, out) {
 	printf "  %-*s%s\n", col, "test", "what it checks"
 	for (i = 1; i <= n; i++) {
 		lines = wrap(summary[i], 79 - 2 - col, out)
-		printf "  %-*s%s\n", col, name[i], out[1]
-		for (k = 2; k <= lines; k++)
+		k = 1
+		# A name as wide as the column gets a line of its own.
+		if (length(name[i]) >= col)
+			printf "  %s\n", name[i]
+		else
+			printf "  %-*s%s\n", col, name[i], out[k++]
+		for (; k <= lines; k++)
 			printf "  %-*s%s\n", col, "", out[k]
 	}
 }

@@ -333,9 +333,11 @@ const char *proc_status_str(int status, char *buf, size_t len);
  * ('?' if unreadable).
  */
 char proc_task_state(pid_t tid);
-/* Poll (bounded, yielding) until the task is in the given state ('S'
- * asleep, 'T' stopped): 0, or -ETIMEDOUT at the deadline. */
+/* Poll (bounded, yielding) until the task is in state ('S', 'T'), or (_asleep)
+ * in S and switched out since proc_task_nvcsw() was `since`: 0 or -ETIMEDOUT. */
 int proc_task_wait_state(pid_t tid, char state, const struct deadline *dl);
+int proc_task_wait_asleep(pid_t tid, long since, const struct deadline *dl);
+long proc_task_nvcsw(pid_t tid);	/* voluntary context switches so far; -1 */
 /* CPU time the task (that thread alone) has used, in ns; -1 if unreadable. */
 int64_t proc_task_cpu_ns(pid_t tid);
 /* The first thread of process pid whose name starts with prefix

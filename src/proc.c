@@ -156,6 +156,51 @@ int proc_task_wait_state(pid_t tid, char state, const struct deadline *dl)
 	return 0;
 }
 
+/* State and voluntary context switches, read together from one status file. */
+static int task_status(pid_t tid, char *state, long *nvcsw)
+{
+	char path[64], buf[4096], *st, *sw;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)tid, (int)tid);
+	if (procfs_read(path, buf, sizeof(buf)))
+		return -1;
+	st = strstr(buf, "\nState:");
+	sw = strstr(buf, "\nvoluntary_ctxt_switches:");
+	if (!st || !sw || sscanf(st, "\nState: %c", state) != 1 ||
+	    sscanf(sw, "\nvoluntary_ctxt_switches: %ld", nvcsw) != 1)
+		return -1;
+	return 0;
+}
+
+long proc_task_nvcsw(pid_t tid)
+{
+	long nvcsw;
+	char state;
+
+	return task_status(tid, &state, &nvcsw) ? -1 : nvcsw;
+}
+
+/*
+ * Asleep for sure: state S, and more than `since` voluntary context switches,
+ * `since` being its proc_task_nvcsw() taken before it entered the kernel (by
+ * itself, or by a thread it then signals). State S alone shows from
+ * set_current_state() on, before a wait's last checks and schedule() (and
+ * while preempted there): an event then is found by those checks rather than
+ * delivered by a wake-up.
+ */
+int proc_task_wait_asleep(pid_t tid, long since, const struct deadline *dl)
+{
+	long nvcsw;
+	char state;
+
+	while (task_status(tid, &state, &nvcsw) || state != 'S' || nvcsw <= since) {
+		if (deadline_passed(dl))
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+	return 0;
+}
+
 int64_t proc_task_cpu_ns(pid_t tid)
 {
 	long hz = sysconf(_SC_CLK_TCK);
