@@ -39,6 +39,11 @@ testdir=${TW_TESTDIR:-$top/test}
 supervise=${TW_SUPERVISE:-$top/runner/supervise}
 known_issues=${TW_KNOWN_ISSUES:-$top/test/known-issues}
 exclude_file=${TW_EXCLUDE:-$top/test/exclude}
+# Where a value came from, for its usage error; a list file named by an
+# option or variable must exist (only the defaults may be missing).
+timeout_from=${TW_TIMEOUT:+TW_TIMEOUT}
+known_issues_from=${TW_KNOWN_ISSUES:+TW_KNOWN_ISSUES}
+exclude_from=${TW_EXCLUDE:+TW_EXCLUDE}
 kmsg_patterns=${TW_KMSG_PATTERNS:-$top/runner/kmsg-patterns}
 sysctl_dir=${TW_SYSCTL_DIR:-/proc/sys/kernel}
 kernel=${TW_KERNEL_RELEASE:-$(uname -r)}
@@ -79,10 +84,12 @@ the kernel log checked per case, and writes the results.
                          separated by tabs: name, profiles, needs, fix, summary
   -v, --verbose          show each program's output as it runs
       --timeout SECS     per program, 0 for none (default $DEFAULT_TIMEOUT, plus
-                         $TIMEOUT_PER_DURATION per second of --duration)
-      --repeat N         run the selection N times
-      --duration SECS    load phase per case (a soak: -d of each program)
-      --seed S           seed for every program (default: a fresh one, printed)
+                         $TIMEOUT_PER_DURATION per second of --duration; at most $MAX_TIMEOUT)
+      --repeat N         run the selection N times (1 to $MAX_REPEAT)
+      --duration SECS    load phase per case (a soak: -d of each program; at
+                         most $MAX_DURATION)
+      --seed S           seed for every program (default: a fresh one, printed):
+                         below 2^64, decimal, 0x and hex digits, 0 and octal
       --jitter           jitter in every case: CPU hogs, yield storms, CPU
                          migration of the test's threads (TW_JITTER=1, -j)
       --fault-inject     let tests inject allocation failures (TW_FAULT_INJECT=1,
@@ -111,7 +118,10 @@ WARNING/BUG/KASAN/... (runner/kmsg-patterns, needs root) or a new taint
 (letters $BAD_TAINT) during a case fails it.
 
 Exit status: 0 all passed, skipped or xfailed; 1 a fail, hang, crash or xpass;
-2 usage error; 130 interrupted. With --bisect: 0, 1, or 125 if nothing ran.
+2 usage error: a bad option or value (named on one line), an unknown NAME, a
+--known-issues or --exclude file that cannot be read; 130 interrupted. With
+--bisect: 0, 1, or 125 if nothing ran; 128 for a usage error (git bisect run
+stops).
 With --kernel also: 1 the kernel panicked or stopped answering; 3 the guest
 never reached the suite; 4 bad image or environment; 5 no io_uring in the
 kernel (with --bisect: 125 for each).
@@ -123,6 +133,8 @@ me=runtests.sh
 # the guest's /suite carry runner/ too).
 # shellcheck source=runner/lib.sh
 . "$top/runner/lib.sh"		# say, warn, usage_error, ...
+# shellcheck source=runner/options.sh
+. "$top/runner/options.sh"	# the options' values checked
 # shellcheck source=runner/select.sh
 . "$top/runner/select.sh"	# building, the selection, exclusions, known issues
 # shellcheck source=runner/judge.sh
@@ -185,6 +197,10 @@ parse_args() {
 		--*=*)
 			val=${opt#*=}
 			opt=${opt%%=*}
+			case $opt in
+			--help | --list | --describe | --verbose | --bisect | --jitter | --fault-inject)
+				usage_error "$opt takes no value: '$1'" ;;
+			esac
 			;;
 		--timeout | --repeat | --duration | --seed | --results-dir | --known-issues | --exclude)
 			[ $# -ge 2 ] || usage_error "$opt needs a value"
@@ -200,29 +216,27 @@ parse_args() {
 		--bisect) bisect=1 ;;
 		--jitter) export TW_JITTER=1 ;;
 		--fault-inject) export TW_FAULT_INJECT=1 ;;
-		--timeout)
-			is_number "$val" || usage_error "bad --timeout '$val' (seconds)"
-			timeout=$val
-			;;
+		--timeout) timeout=$val timeout_from=$opt ;;
 		--repeat)
-			case $val in
-			'' | *[!0-9]* | 0) usage_error "bad --repeat '$val' (a count, 1 or more)" ;;
-			esac
-			repeat=$val
+			count_ok "$val" || usage_error "bad --repeat '$val' (a count, 1 to $MAX_REPEAT)"
+			repeat=${val#"${val%%[!0]*}"}
 			;;
 		--duration)
-			is_number "$val" || usage_error "bad --duration '$val' (seconds)"
+			seconds_ok "$val" "$MAX_DURATION" ||
+				usage_error "bad --duration '$val' (seconds, at most $MAX_DURATION)"
 			duration=$val
 			;;
 		--seed)
-			case $val in
-			'' | *[!0-9a-fA-FxX]*) usage_error "bad --seed '$val' (a number, 0x... for hex)" ;;
-			esac
+			seed_ok "$val" ||
+				usage_error "bad --seed '$val' (below 2^64: decimal, 0x and hex digits, or 0 and octal digits)"
 			seed=$val
 			;;
-		--results-dir) results_dir=$val ;;
-		--known-issues) known_issues=$val ;;
-		--exclude) exclude_file=$val ;;
+		--results-dir)
+			[ -n "$val" ] || usage_error "bad --results-dir '' (a directory)"
+			results_dir=$val
+			;;
+		--known-issues) known_issues=$val known_issues_from=$opt ;;
+		--exclude) exclude_file=$val exclude_from=$opt ;;
 		--smp | --mem | --append | --accel | --deadline | --silence | --user | --console | --bench)
 			usage_error "$opt goes with --kernel IMAGE" ;;
 		--) shift; break ;;
@@ -234,10 +248,14 @@ parse_args() {
 	for arg; do
 		names="$names $arg"
 	done
-	if [ -z "$timeout" ]; then
+	if [ -z "$timeout_from" ]; then
 		timeout=$(awk -v d="${duration:-0}" -v b="$DEFAULT_TIMEOUT" -v k="$TIMEOUT_PER_DURATION" \
 			'BEGIN { print b + k * d }')
+	elif ! seconds_ok "$timeout" "$MAX_TIMEOUT"; then
+		usage_error "bad $timeout_from '$timeout' (seconds, 0 for none, at most $MAX_TIMEOUT)"
 	fi
+	[ -z "$known_issues_from" ] || check_list_file "$known_issues_from" "$known_issues"
+	[ -z "$exclude_from" ] || check_list_file "$exclude_from" "$exclude_file"
 	[ -n "$results_dir" ] || results_dir=$top/results/$kernel
 }
 

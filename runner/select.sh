@@ -76,7 +76,8 @@ select_programs() {
 		name=${name##*/}
 		name=${name%.t}
 		prog=${name%%.*}
-		[ -x "$testdir/$prog.t" ] || usage_error "no test '$prog' ($testdir/$prog.t)"
+		[ -x "$testdir/$prog.t" ] ||
+			usage_error "no test '$prog' in $testdir (./runtests.sh --list names them)"
 		if [ "$prog" = "$name" ]; then
 			say "$prog" >>"$tmp/selection"
 			continue

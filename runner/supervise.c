@@ -223,12 +223,16 @@ static void usage(FILE *f)
 		"  -M LABEL   no program: settle, write a marker, keep the log since SEQ\n");
 }
 
+/* Seconds, at most MAX_SECS: more would overflow the nanoseconds of a
+ * deadline (int64) into one already passed, a timeout at once. */
+#define MAX_SECS	1e9
+
 static int parse_secs(const char *arg, double *v)
 {
 	char *end;
 
 	*v = strtod(arg, &end);
-	return *end || *v < 0 ? -1 : 0;
+	return end == arg || *end || !(*v >= 0 && *v <= MAX_SECS) ? -1 : 0;
 }
 
 /* A record number or a taint mask (0x... too); "-" is none. */

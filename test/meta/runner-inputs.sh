@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Meta tests of what a new user types wrong, and of what a run leaves:
+# every bad value of runtests.sh is one line naming the option and the
+# value, exit 2 (128 with --bisect), before anything runs; the seeds taken
+# are those the test programs take; --known-issues and --exclude files
+# must exist.
+# The program under test is test/meta/fake_verdicts.t (test/meta/runner-lib.sh).
+#
+#   test/meta/runner-inputs.sh                 prints TAP, exit 0 if all passed
+#   TW_SH="busybox sh" test/meta/runner-inputs.sh
+#   TW_CHECKS="seeds list_files" test/meta/runner-inputs.sh   only these checks
+# Needs `make` first.
+
+# shellcheck disable=SC2086 # $runner_sh is a command with arguments
+# shellcheck disable=SC2030,SC2031 # a ( subshell ) keeps a variable to one run
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/meta/runner-lib.sh
+. "$top/test/meta/runner-lib.sh"
+
+# bad ERE ARGS...: the runner refuses ARGS with exit 2 and one line matching
+# ERE (then where help is), runs nothing and makes no results directory;
+# with --bisect the same, exit 128.
+bad() {
+	bad_ere=$1
+	shift
+	run "$@"
+	expect_status 2
+	head -n 1 "$work/out" | grep -Eq -- "^runtests\.sh: $bad_ere" ||
+		fail "args $*: the first line does not match: $bad_ere"
+	[ "$(grep -vc '^runtests\.sh: try .* --help$' "$work/out")" = 1 ] ||
+		fail "args $*: more than one line"
+	[ ! -e "$res" ] || fail "args $*: a results directory was made"
+	run --bisect "$@"
+	expect_status 128
+}
+
+# ---- the checks ---------------------------------------------------------------
+
+check_bad_values() {
+	for v in xx ff 0x 1x2 -1 '' 08 18446744073709551616 0x10000000000000000 02000000000000000000000 \
+		99999999999999999999999; do
+		bad "bad --seed '$v' " --seed "$v"
+	done
+	for v in 0 -1 x '' 1.5 99999999999999999999; do
+		bad "bad --repeat '$v' " --repeat "$v"
+	done
+	for v in x -1 '' . 1e3 86401; do
+		bad "bad --duration '$v' " --duration "$v"
+	done
+	for v in x -5 '' 1000001 10000000000; do
+		bad "bad --timeout '$v' " --timeout "$v"
+	done
+	(export TW_TIMEOUT=soon; bad "bad TW_TIMEOUT 'soon' ") || exit 1
+	(export TW_TIMEOUT=''; run --timeout '' fake_verdicts.default; expect 2 "bad --timeout ''") || exit 1
+	bad "--list takes no value: '--list=3'" --list=3
+	bad "bad --results-dir '' " --results-dir=
+	bad "unknown option '--sed'" --sed 1
+	bad "--seed needs a value" --seed
+	bad "no test 'fake_verdict' " fake_verdict
+	bad "fake_verdicts has no case 'fake_verdicts\.cop' " fake_verdicts.cop
+	# The supervisor on its own: more seconds than int64 nanoseconds hold
+	# were a deadline already passed, a timeout at once.
+	"$top/runner/supervise" -t 10000000000 -r "$work/result" -- true >"$work/out" 2>&1
+	rc=$?
+	expect_status 2
+}
+
+# The seeds the runner takes are the programs' own: each good one gives a
+# program the same seed as by hand, each bad one the program refuses too
+# (but a sign, blanks and more than 64 bits, which strtoull takes quietly).
+check_seeds() {
+	for s in 0 010 0XfF 12345 18446744073709551615 0xffffffffffffffff 01777777777777777777777 \
+		0000000000000000000000000001; do
+		want=$("$fake" -s "$s" -p default 2>&1 | sed -n 's/^# seed \(0x[0-9a-f]*\),.*/\1/p')
+		[ -n "$want" ] || fail "the program refuses the seed $s"
+		run --seed "$s" fake_verdicts.default
+		expect_status 0
+		grep -q "^# seed $want," "$res/fake_verdicts.default.log" ||
+			fail "--seed $s: the program did not get $want"
+	done
+	for s in xx ff 0x 1x2 08 0x1g; do
+		"$fake" -s "$s" -l >/dev/null 2>&1 && fail "the program takes '$s', the runner refuses it"
+	done
+	:
+}
+
+check_list_files() {
+	bad "--known-issues '$work/known-isues': no such file" --known-issues "$work/known-isues"
+	bad "--exclude '$work/exclud': no such file" --exclude "$work/exclud"
+	bad "--exclude '$work': a directory, not a file" --exclude "$work"
+	(export TW_EXCLUDE="$work/nothing"; bad "TW_EXCLUDE '$work/nothing': no such file") || exit 1
+	(export TW_KNOWN_ISSUES="$work/nothing"; bad "TW_KNOWN_ISSUES '$work/nothing': no such file") ||
+		exit 1
+	printf 'fake_verdicts.coop  # not today\n' >"$work/exclude"
+	run --exclude "$work/exclude"
+	expect 0 '^fake_verdicts\.coop +skip .*excluded: not today$'
+}
+
+# ---- driver -----------------------------------------------------------------------
+
+run_runner_checks "bad_values seeds list_files"
