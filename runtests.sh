@@ -13,7 +13,8 @@
 # kernel log marked around each case (root) and the taint sampled (everyone).
 # This script turns the program's TAP, the supervisor's result and the kernel
 # log into one verdict per case - pass, fail, skip, xfail, xpass, hang, crash -
-# prints one line per case and writes results/<uname -r>/: a log and a kernel
+# prints one line per case and writes results/<uname -r>/<UTC time>/ (a new
+# directory each run, results/<uname -r>/latest the newest): a log and a kernel
 # log excerpt per program, results.tap, results.xml (JUnit) and results.json.
 # This file is the story: options, the environment, main. The parts are in
 # runner/ (select.sh, judge.sh, report.sh and the awk programs they run);
@@ -59,7 +60,7 @@ repeat=1
 duration=
 seed=
 timeout=${TW_TIMEOUT:-}
-results_dir=
+results_dir=			# empty: a new results/<release>/<time>/
 names=
 
 # State of the run.
@@ -95,7 +96,10 @@ the kernel log checked per case, and writes the results.
       --fault-inject     let tests inject allocation failures (TW_FAULT_INJECT=1,
                          -F; needs root and fault injection in the kernel; on
                          by default in guests, see guest/init)
-      --results-dir DIR  default results/\$(uname -r)
+      --results-dir DIR  DIR, empty or an earlier run's, whose files are
+                         replaced (default: a new results/\$(uname -r)/<UTC time>/
+                         each run, results/\$(uname -r)/latest the newest; no run
+                         is ever removed)
       --known-issues F   known kernel bugs (default test/known-issues)
       --exclude F        tests not to run (default test/exclude)
       --bisect           exit for git bisect run: 0 good, 1 bad, 125 cannot test;
@@ -104,13 +108,13 @@ the kernel log checked per case, and writes the results.
 On another kernel, in qemu (guest/vm-run; guest/vm-run --help for more):
       --kernel IMAGE     boot IMAGE (bzImage, or vmlinux with PVH) with the suite
                          in an initramfs and run this selection there; results in
-                         results/<its uname -r>/, with console.log and vm.json
+                         results/<its uname -r>/<UTC time>/, with console.log, vm.json
       --smp N, --mem SIZE, --append ARGS, --accel auto|kvm|tcg, --deadline SECS,
       --silence SECS, --user, --console FILE
                          the VM's CPUs, memory, kernel arguments, accelerator,
                          overall and no-output limits, uid 1000, console copy
       --bench            the benchmark (bench/twbench) instead of the suite: the
-                         other arguments are twbench's; results/bench/<release>/
+                         other arguments are twbench's; results/bench/<release>/<time>/
 
 Verdicts: pass, fail, skip, xfail (a known issue failed as expected), xpass
 (a known issue passed: update test/known-issues), hang, crash. A kernel
@@ -119,9 +123,9 @@ WARNING/BUG/KASAN/... (runner/kmsg-patterns, needs root) or a new taint
 
 Exit status: 0 all passed, skipped or xfailed; 1 a fail, hang, crash or xpass;
 2 usage error: a bad option or value (named on one line), an unknown NAME, a
---known-issues or --exclude file that cannot be read; 130 interrupted. With
---bisect: 0, 1, or 125 if nothing ran; 128 for a usage error (git bisect run
-stops).
+--known-issues or --exclude file that cannot be read, results that cannot be
+written; 130 interrupted. With --bisect: 0, 1, or 125 if nothing ran; 128 for
+a usage error (git bisect run stops).
 With --kernel also: 1 the kernel panicked or stopped answering; 3 the guest
 never reached the suite; 4 bad image or environment; 5 no io_uring in the
 kernel (with --bisect: 125 for each).
@@ -256,7 +260,6 @@ parse_args() {
 	fi
 	[ -z "$known_issues_from" ] || check_list_file "$known_issues_from" "$known_issues"
 	[ -z "$exclude_from" ] || check_list_file "$exclude_from" "$exclude_file"
-	[ -n "$results_dir" ] || results_dir=$top/results/$kernel
 }
 
 # ---- the environment -----------------------------------------------------------
@@ -284,18 +287,6 @@ new_seed() {
 	hex=$(od -An -N8 -tx8 /dev/urandom 2>/dev/null | tr -d ' \n')
 	[ -n "$hex" ] || hex=$(date +%s)
 	say "0x$hex"
-}
-
-# The results directory is emptied of an earlier run; a directory with other
-# things in it and no results.json is not ours to clean.
-prepare_results_dir() {
-	mkdir -p "$results_dir" || usage_error "cannot create $results_dir"
-	if [ ! -f "$results_dir/results.json" ] && [ -n "$(ls -A "$results_dir")" ]; then
-		usage_error "$results_dir is not empty and holds no results.json: choose another --results-dir"
-	fi
-	rm -f "$results_dir"/*.log "$results_dir"/*.kmsg "$results_dir"/results.tap \
-		"$results_dir"/results.xml "$results_dir"/results.json
-	results_dir=$(cd "$results_dir" && pwd)
 }
 
 # ---- the run -------------------------------------------------------------------
@@ -327,6 +318,7 @@ main() {
 	trap 'interrupted=SIGHUP' HUP
 	[ -d "$testdir" ] || usage_error "no test directory $testdir"
 	testdir=$(cd "$testdir" && pwd)
+	[ "$list_only$describe" = 00 ] && check_results_writable
 	ensure_built
 	select_programs
 	if [ "$list_only" = 1 ]; then

@@ -5,7 +5,9 @@
 # every bad value of runtests.sh is one line naming the option and the
 # value, exit 2 (128 with --bisect), before anything runs; the seeds taken
 # are those the test programs take; --known-issues and --exclude files
-# must exist.
+# must exist; a results directory that cannot be written (root's, after a
+# run with sudo) is one line; each run keeps its own results directory
+# (and make distclean keeps them all).
 # The program under test is test/meta/fake_verdicts.t (test/meta/runner-lib.sh).
 #
 #   test/meta/runner-inputs.sh                 prints TAP, exit 0 if all passed
@@ -99,6 +101,67 @@ check_list_files() {
 	expect 0 '^fake_verdicts\.coop +skip .*excluded: not today$'
 }
 
+# as_other CMD...: CMD as another user than the owner of $work (uid 65534
+# through guest/runas when we are root), output in $work/out, status in $rc.
+as_other() {
+	if [ "$(id -u)" = 0 ]; then
+		env PATH="$runner_path" "$top/guest/runas" 65534 65534 "$(command -v env)" "$@" \
+			>"$work/out" 2>&1 </dev/null
+	else
+		env PATH="$runner_path" "$@" >"$work/out" 2>&1 </dev/null
+	fi
+	rc=$?
+}
+
+# The results of a run with sudo are root's: the next run says so in one
+# line, exit 2 (128 with --bisect), and runs nothing.
+check_unwritable_results() {
+	if [ "$(id -u)" = 0 ]; then
+		[ -x "$top/guest/runas" ] || { say "guest/runas not built"; exit 77; }
+		chmod 755 "$work"
+		"$top/guest/runas" 65534 65534 /bin/sh -c "test -r '$top/runtests.sh'" ||
+			{ say "uid 65534 cannot read $top"; exit 77; }
+	fi
+	mkdir -p "$work/theirs/results/9.9.9" "$work/theirs/dir"
+	echo '{}' >"$work/theirs/dir/results.json"
+	[ "$(id -u)" = 0 ] || chmod 555 "$work/theirs/results/9.9.9" "$work/theirs/dir"
+	for how in "--results-dir $work/theirs/dir" "" "--bisect"; do
+		as_other TW_TESTDIR="$work/tests" TW_KNOWN_ISSUES=/dev/null TW_EXCLUDE=/dev/null \
+			TW_RESULTS="$work/theirs/results" TW_KERNEL_RELEASE=9.9.9 $runner_sh \
+			"$top/runtests.sh" $how
+		case $how in
+		--bisect) expect_status 128 ;;
+		*) expect_status 2 ;;
+		esac
+		expect_line '^runtests\.sh: cannot write the results: .*(belongs to .*an earlier run with sudo|may not write)'
+		[ "$(grep -c . "$work/out")" = 1 ] || fail "not one line"
+	done
+	[ "$(ls "$work/theirs/results/9.9.9")" = "" ] || fail "something was written"
+}
+
+# No --results-dir: each run its own results/<release>/<time>/, latest the
+# newest, an earlier run untouched; make distclean keeps them.
+check_results_kept() {
+	export TW_RESULTS="$work/results" TW_KERNEL_RELEASE=9.9.9
+	for i in 1 2; do
+		env PATH="$runner_path" TW_TESTDIR="$work/tests" TW_KNOWN_ISSUES=/dev/null \
+			TW_EXCLUDE=/dev/null $runner_sh "$top/runtests.sh" >"$work/out.$i" 2>&1 </dev/null ||
+			fail "run $i failed: $(cat "$work/out.$i")"
+	done
+	expect_two_runs "$work/results/9.9.9" results.json
+	expect_line "^2 cases: 2 pass \\(results in $run1\\)$" "$work/out.1"
+	expect_line "^2 cases: 2 pass \\(results in $run2\\)$" "$work/out.2"
+	# --results-dir DIR is used as it is: an earlier run there is replaced, said so.
+	run
+	env PATH="$runner_path" TW_TESTDIR="$work/tests" TW_KNOWN_ISSUES=/dev/null TW_EXCLUDE=/dev/null \
+		$runner_sh "$top/runtests.sh" --results-dir "$res" fake_verdicts.coop >"$work/out" 2>&1 </dev/null
+	rc=$?
+	expect 0 "^replacing the earlier run in $res$"
+	[ ! -f "$res/fake_verdicts.log" ] || fail "the earlier run's files are still there"
+	make -n -C "$top" distclean >"$work/out" 2>&1 || fail "make -n distclean failed"
+	no_line '^[[:space:]]*rm .*results'
+}
+
 # ---- driver -----------------------------------------------------------------------
 
-run_runner_checks "bad_values seeds list_files"
+run_runner_checks "bad_values seeds list_files unwritable_results results_kept"
