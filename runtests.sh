@@ -61,6 +61,7 @@ duration=
 seed=
 timeout=${TW_TIMEOUT:-}
 results_dir=			# empty: a new results/<release>/<time>/
+check_args=0
 names=
 
 # State of the run.
@@ -104,6 +105,8 @@ the kernel log checked per case, and writes the results.
       --exclude F        tests not to run (default test/exclude)
       --bisect           exit for git bisect run: 0 good, 1 bad, 125 cannot test;
                          known issues are ignored (a known bug is still a bug)
+      --check-args       check the options and NAMEs (as --kernel does on the
+                         host), print nothing, exit 0 or 2; run nothing
 
 On another kernel, in qemu (guest/vm-run; guest/vm-run --help for more):
       --kernel IMAGE     boot IMAGE (bzImage, or vmlinux with PVH) with the suite
@@ -202,7 +205,8 @@ parse_args() {
 			val=${opt#*=}
 			opt=${opt%%=*}
 			case $opt in
-			--help | --list | --describe | --verbose | --bisect | --jitter | --fault-inject)
+			--help | --list | --describe | --verbose | --bisect | --jitter | --fault-inject | \
+				--check-args)
 				usage_error "$opt takes no value: '$1'" ;;
 			esac
 			;;
@@ -241,6 +245,7 @@ parse_args() {
 			;;
 		--known-issues) known_issues=$val known_issues_from=$opt ;;
 		--exclude) exclude_file=$val exclude_from=$opt ;;
+		--check-args) check_args=1 ;;
 		--smp | --mem | --append | --accel | --deadline | --silence | --user | --console | --bench)
 			usage_error "$opt goes with --kernel IMAGE" ;;
 		--) shift; break ;;
@@ -318,6 +323,11 @@ main() {
 	trap 'interrupted=SIGHUP' HUP
 	[ -d "$testdir" ] || usage_error "no test directory $testdir"
 	testdir=$(cd "$testdir" && pwd)
+	if [ "$check_args" = 1 ]; then
+		select_programs
+		check_known_issues
+		exit 0
+	fi
 	[ "$list_only$describe" = 00 ] && check_results_writable
 	ensure_built
 	select_programs

@@ -89,7 +89,7 @@ echo "TW-GUEST-EXIT 0"
 EOF
 	chmod +x "$work/qemu"
 	TW_QEMU=$work/qemu "$guest/vm-run" --accel tcg --results-dir "$work/fq" "$work/bzImage" \
-		-- fake >"$work/out" 2>&1
+		-- wakeup >"$work/out" 2>&1
 	st=$?
 	[ "$st" = 0 ] || fail "vm-run with a passing fake guest: exit $st: $(cat "$work/out")"
 	grep -q 'the runner passed' "$work/out" || fail "no pass verdict: $(cat "$work/out")"

@@ -7,7 +7,8 @@
 # are those the test programs take; --known-issues and --exclude files
 # must exist; a results directory that cannot be written (root's, after a
 # run with sudo) is one line; each run keeps its own results directory
-# (and make distclean keeps them all).
+# (and make distclean keeps them all); --check-args and vm-run check the
+# runner's arguments on the host, before a build.
 # The program under test is test/meta/fake_verdicts.t (test/meta/runner-lib.sh).
 #
 #   test/meta/runner-inputs.sh                 prints TAP, exit 0 if all passed
@@ -162,6 +163,47 @@ check_results_kept() {
 	no_line '^[[:space:]]*rm .*results'
 }
 
+# --check-args: the runner's checks, nothing run; vm-run uses it on the
+# host before it builds or boots anything.
+check_check_args() {
+	run --check-args --seed 0x5 fake_verdicts.coop
+	expect_status 0
+	[ ! -s "$work/out" ] || fail "--check-args printed something"
+	[ ! -e "$res" ] || fail "--check-args made a results directory"
+	run --check-args fake_verdicts.cop
+	expect 2 "has no case 'fake_verdicts\.cop'"
+	printf 'fake_verdicts.coop  7.2\n' >"$work/known-issues"
+	run --check-args --known-issues "$work/known-issues"
+	expect 2 "entries the runner cannot read"
+	# Before a build: a program is known by its source.
+	mkdir "$work/src"
+	ln -s "$fake" "$work/src/fake_verdicts.t"
+	: >"$work/src/unbuilt.c"
+	export TW_TESTDIR="$work/src"
+	run --check-args unbuilt.defer
+	expect_status 0
+	run unbuilt
+	expect 2 "no test 'unbuilt'"
+	unset TW_TESTDIR
+	# vm-run, and runtests.sh --kernel: a typo is one line, before the
+	# build (TW_QEMU missing would stop a run that got past the check).
+	for cmd in "$top/guest/vm-run $work/bzImage --" "$top/runtests.sh --kernel $work/bzImage"; do
+		env TW_QEMU="$work/no-qemu" TW_VM_BUILD_DIR="$work/build" $cmd fanin_locl \
+			>"$work/out" 2>&1 </dev/null
+		rc=$?
+		expect 2 "^runtests\.sh: no test 'fanin_locl' "
+		env TW_QEMU="$work/no-qemu" TW_VM_BUILD_DIR="$work/build" $cmd --repeat 0 --bisect \
+			>"$work/out" 2>&1 </dev/null
+		rc=$?
+		expect 128 "bad --repeat '0'"
+		env TW_QEMU="$work/no-qemu" TW_VM_BUILD_DIR="$work/build" $cmd --exclude "$work/nothing" \
+			>"$work/out" 2>&1 </dev/null
+		rc=$?
+		expect 2 "--exclude '$work/nothing': no such file"
+	done
+	[ ! -e "$work/build" ] || fail "vm-run built before it checked the arguments"
+}
+
 # ---- driver -----------------------------------------------------------------------
 
-run_runner_checks "bad_values seeds list_files unwritable_results results_kept"
+run_runner_checks "bad_values seeds list_files unwritable_results results_kept check_args"
