@@ -71,6 +71,8 @@ kmsg_state=
 uring_disabled=
 skip_all_reason=
 started_at=
+progress=0
+progress_label=			# [N/TOTAL], the supervisor's -P
 
 usage() {
 	cat <<EOF
@@ -124,6 +126,9 @@ Verdicts: pass, fail, skip, xfail (a known issue failed as expected), xpass
 WARNING/BUG/KASAN/... (runner/kmsg-patterns, needs root) or a new taint
 (letters $BAD_TAINT) during a case fails it.
 
+A progress line ("[3/26] fanin_local.defer 12s") shows on stderr while a
+program runs, where stderr is a terminal (TW_PROGRESS=1 or 0 says otherwise).
+
 Exit status: 0 all passed, skipped or xfailed; 1 a fail, hang, crash or xpass;
 2 usage error: a bad option or value (named on one line), an unknown NAME, a
 --known-issues or --exclude file that cannot be read, results that cannot be
@@ -141,7 +146,7 @@ me=runtests.sh
 # shellcheck source=runner/lib.sh
 . "$top/runner/lib.sh"		# say, warn, usage_error, ...
 # shellcheck source=runner/options.sh
-. "$top/runner/options.sh"	# the options' values checked
+. "$top/runner/options.sh"	# the options' values checked, the progress line
 # shellcheck source=runner/select.sh
 . "$top/runner/select.sh"	# building, the selection, exclusions, known issues
 # shellcheck source=runner/judge.sh
@@ -300,8 +305,12 @@ new_seed() {
 # after each; a signal ends the loop after the program it came in.
 run_selection() {
 	iteration=1
+	nth=0
+	total=$(($(grep -c . "$tmp/selection") * repeat))
 	while [ "$iteration" -le "$repeat" ] && [ -z "$interrupted" ]; do
 		while read -r prog profile; do
+			nth=$((nth + 1))
+			[ "$progress" = 1 ] && progress_label="[$nth/$total]"
 			run_program "$prog" "$profile"
 			write_reports 0
 			report_hook "$log" "$kmsg"
@@ -314,6 +323,7 @@ run_selection() {
 main() {
 	kernel_mode "$@"
 	parse_args "$@"
+	choose_progress
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/runtests.XXXXXX") || exit 1
 	trap 'rm -rf "$tmp"' EXIT
 	# Ctrl-C reaches the supervisor too, which stops the test; we then

@@ -59,17 +59,23 @@ abs_path() {
 	esac
 }
 
-# progress_start WHAT LOG: long work that writes LOG shows, on a terminal
-# only (stderr), one line rewritten every 10 s: WHAT, the time so far and
-# LOG's last line. progress_stop ends it (call it on every path out).
+# progress_on: does a progress line show? Where stderr is a terminal;
 # TW_PROGRESS=1 forces it, 0 silences it (tests; CI logs).
+progress_on() {
+	case ${TW_PROGRESS:-} in
+	0) return 1 ;;
+	1) return 0 ;;
+	esac
+	[ -t 2 ]
+}
+
+# progress_start WHAT LOG: long work that writes LOG shows, on a terminal
+# only (stderr, progress_on), one line rewritten every 10 s: WHAT, the time
+# so far and LOG's last line. progress_stop ends it (call it on every path
+# out).
 progress_start() {
 	progress_pid=
-	case ${TW_PROGRESS:-} in
-	0) return 0 ;;
-	1) ;;
-	*) [ -t 2 ] || return 0 ;;
-	esac
+	progress_on || return 0
 	(
 		progress_t0=$(date +%s)
 		# $$ is the caller: an interrupted caller leaves no ticker behind.

@@ -2,9 +2,10 @@
 #
 # runner/options.sh - the values runtests.sh's options take, checked before
 # anything runs: a value a test program would refuse, or one that would
-# make a verdict lie, is a usage error naming the option and the value.
-# Sourced by runtests.sh (POSIX sh, busybox sh in a guest) after
-# runner/lib.sh. Each check prints nothing and returns 0 for a good value.
+# make a verdict lie, is a usage error naming the option and the value;
+# and whether a progress line shows. Sourced by runtests.sh (POSIX sh,
+# busybox sh in a guest) after runner/lib.sh. Each check prints nothing
+# and returns 0 for a good value.
 
 # The largest values taken. The supervisor counts in nanoseconds (int64):
 # about 292 years would overflow into "timed out at once"; these limits
@@ -74,4 +75,15 @@ file_problem() {
 check_list_file() {
 	clf_why=$(file_problem "$2")
 	[ -z "$clf_why" ] || usage_error "$1 '$2': $clf_why"
+}
+
+# A progress line on stderr while a program runs (the supervisor's -P):
+# where runner/lib.sh's progress_on says (a terminal, or TW_PROGRESS=1),
+# but not in a guest unless forced (its console is the host's log), nor
+# with -v (the output itself shows).
+choose_progress() {
+	progress=0
+	progress_on && progress=1
+	[ -n "${TW_VM_GUEST:-}" ] && [ "${TW_PROGRESS:-}" != 1 ] && progress=0
+	[ "$verbose" = 1 ] && progress=0
 }

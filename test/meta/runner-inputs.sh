@@ -8,12 +8,13 @@
 # must exist; a results directory that cannot be written (root's, after a
 # run with sudo) is one line; each run keeps its own results directory
 # (and make distclean keeps them all); --check-args and vm-run check the
-# runner's arguments on the host, before a build.
+# runner's arguments on the host, before a build; the progress line while
+# a program runs, and none where stderr is not a terminal.
 # The program under test is test/meta/fake_verdicts.t (test/meta/runner-lib.sh).
 #
 #   test/meta/runner-inputs.sh                 prints TAP, exit 0 if all passed
 #   TW_SH="busybox sh" test/meta/runner-inputs.sh
-#   TW_CHECKS="seeds list_files" test/meta/runner-inputs.sh   only these checks
+#   TW_CHECKS="seeds progress" test/meta/runner-inputs.sh   only these checks
 # Needs `make` first.
 
 # shellcheck disable=SC2086 # $runner_sh is a command with arguments
@@ -204,6 +205,39 @@ check_check_args() {
 	[ ! -e "$work/build" ] || fail "vm-run built before it checked the arguments"
 }
 
+# The progress line on stderr: [N/TOTAL] and the case running, redrawn
+# each second and cleared at the end; none where stderr is no terminal,
+# or with -v; on a terminal by itself (where script(1) makes one).
+check_progress() {
+	mkdir "$work/two"
+	ln -s "$fake" "$work/two/fake_a.t"
+	ln -s "$fake" "$work/two/fake_b.t"
+	(
+		export TW_PROGRESS=1 TW_TESTDIR="$work/two" TW_FAKE='fake_b.coop=block'
+		run --timeout 3.5
+		expect 1 '^fake_b\.coop +HANG '
+		cp "$work/out" "$work/progress.out"
+	) || exit 1
+	cp "$work/progress.out" "$work/out"
+	tr '\r' '\n' <"$work/out" >"$work/lines"
+	esc=$(printf '\033')
+	expect_line "^\\[1/2\\] fake_a 0s$esc\\[K" "$work/lines"
+	expect_line "^\\[1/2\\] fake_a\\.coop 0s$esc\\[K" "$work/lines"
+	expect_line "^\\[2/2\\] fake_b\\.coop 2s$esc\\[K" "$work/lines"
+	expect_line "^$esc\\[K" "$work/lines"
+	run
+	expect_status 0
+	! grep -q "$(printf '\r')" "$work/out" || fail "a progress line though stderr is a file"
+	(export TW_PROGRESS=1; run -v; ! grep -q "$(printf '\r')" "$work/out") ||
+		fail "a progress line with -v"
+	command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1 </dev/null ||
+		return 0
+	script -qec "env PATH='$runner_path' TERM=xterm TW_TESTDIR='$work/tests' TW_KNOWN_ISSUES=/dev/null \
+		TW_EXCLUDE=/dev/null $runner_sh '$top/runtests.sh' --results-dir '$res.tty'" /dev/null \
+		>"$work/out" 2>&1 </dev/null
+	grep -q "$(printf '\r')\\[1/1\\] fake_verdicts" "$work/out" || fail "no progress line on a terminal"
+}
+
 # ---- driver -----------------------------------------------------------------------
 
-run_runner_checks "bad_values seeds list_files unwritable_results results_kept check_args"
+run_runner_checks "bad_values seeds list_files unwritable_results results_kept check_args progress"
