@@ -201,9 +201,12 @@ clean:
 	rm -f src/*.o src/race/*.o $(HARNESS) test/lib/*.o $(TESTLIB) test/*.t test/self/*.t \
 		test/meta/*.t test/meta/preload/*.so $(SUPERVISE) $(GUEST_TOOLS) $(BENCH) bench/*.o bench/libbench.a
 
+# results/ is kept: the runs (runtests.sh, vm-run, the kernel tools) are the
+# user's, not the build's; rm -r results/ what is no longer wanted.
 distclean: clean
 	rm -f config-host.mak config-host.h
-	rm -rf results build-static tw-suite-*.tar.gz
+	rm -rf build-static tw-suite-*.tar.gz
+	@[ ! -d results ] || echo "results/ kept (the runs): rm -r results to remove them"
 
 .PHONY: all guest check selftest clean distclean mutation-score coverage bench doc install \
 	install-suite uninstall dist

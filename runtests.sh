@@ -13,7 +13,8 @@
 # kernel log marked around each case (root) and the taint sampled (everyone).
 # This script turns the program's TAP, the supervisor's result and the kernel
 # log into one verdict per case - pass, fail, skip, xfail, xpass, hang, crash -
-# prints one line per case and writes results/<uname -r>/: a log and a kernel
+# prints one line per case and writes results/<uname -r>/<UTC time>/ (a new
+# directory each run, results/<uname -r>/latest the newest): a log and a kernel
 # log excerpt per program, results.tap, results.xml (JUnit) and results.json.
 # This file is the story: options, the environment, main. The parts are in
 # runner/ (select.sh, judge.sh, report.sh and the awk programs they run);
@@ -39,6 +40,11 @@ testdir=${TW_TESTDIR:-$top/test}
 supervise=${TW_SUPERVISE:-$top/runner/supervise}
 known_issues=${TW_KNOWN_ISSUES:-$top/test/known-issues}
 exclude_file=${TW_EXCLUDE:-$top/test/exclude}
+# Where a value came from, for its usage error; a list file named by an
+# option or variable must exist (only the defaults may be missing).
+timeout_from=${TW_TIMEOUT:+TW_TIMEOUT}
+known_issues_from=${TW_KNOWN_ISSUES:+TW_KNOWN_ISSUES}
+exclude_from=${TW_EXCLUDE:+TW_EXCLUDE}
 kmsg_patterns=${TW_KMSG_PATTERNS:-$top/runner/kmsg-patterns}
 sysctl_dir=${TW_SYSCTL_DIR:-/proc/sys/kernel}
 kernel=${TW_KERNEL_RELEASE:-$(uname -r)}
@@ -54,7 +60,8 @@ repeat=1
 duration=
 seed=
 timeout=${TW_TIMEOUT:-}
-results_dir=
+results_dir=			# empty: a new results/<release>/<time>/
+check_args=0
 names=
 
 # State of the run.
@@ -64,6 +71,8 @@ kmsg_state=
 uring_disabled=
 skip_all_reason=
 started_at=
+progress=0
+progress_label=			# [N/TOTAL], the supervisor's -P
 
 usage() {
 	cat <<EOF
@@ -79,39 +88,52 @@ the kernel log checked per case, and writes the results.
                          separated by tabs: name, profiles, needs, fix, summary
   -v, --verbose          show each program's output as it runs
       --timeout SECS     per program, 0 for none (default $DEFAULT_TIMEOUT, plus
-                         $TIMEOUT_PER_DURATION per second of --duration)
-      --repeat N         run the selection N times
-      --duration SECS    load phase per case (a soak: -d of each program)
-      --seed S           seed for every program (default: a fresh one, printed)
+                         $TIMEOUT_PER_DURATION per second of --duration; at most $MAX_TIMEOUT)
+      --repeat N         run the selection N times (1 to $MAX_REPEAT)
+      --duration SECS    load phase per case (a soak: -d of each program; at
+                         most $MAX_DURATION)
+      --seed S           seed for every program (default: a fresh one, printed):
+                         below 2^64, decimal, 0x and hex digits, 0 and octal
       --jitter           jitter in every case: CPU hogs, yield storms, CPU
                          migration of the test's threads (TW_JITTER=1, -j)
       --fault-inject     let tests inject allocation failures (TW_FAULT_INJECT=1,
                          -F; needs root and fault injection in the kernel; on
                          by default in guests, see guest/init)
-      --results-dir DIR  default results/\$(uname -r)
+      --results-dir DIR  DIR, empty or an earlier run's, whose files are
+                         replaced (default: a new results/\$(uname -r)/<UTC time>/
+                         each run, results/\$(uname -r)/latest the newest; no run
+                         is ever removed)
       --known-issues F   known kernel bugs (default test/known-issues)
       --exclude F        tests not to run (default test/exclude)
       --bisect           exit for git bisect run: 0 good, 1 bad, 125 cannot test;
                          known issues are ignored (a known bug is still a bug)
+      --check-args       check the options and NAMEs (as --kernel does on the
+                         host), print nothing, exit 0 or 2; run nothing
 
 On another kernel, in qemu (guest/vm-run; guest/vm-run --help for more):
       --kernel IMAGE     boot IMAGE (bzImage, or vmlinux with PVH) with the suite
                          in an initramfs and run this selection there; results in
-                         results/<its uname -r>/, with console.log and vm.json
+                         results/<its uname -r>/<UTC time>/, with console.log, vm.json
       --smp N, --mem SIZE, --append ARGS, --accel auto|kvm|tcg, --deadline SECS,
       --silence SECS, --user, --console FILE
                          the VM's CPUs, memory, kernel arguments, accelerator,
                          overall and no-output limits, uid 1000, console copy
       --bench            the benchmark (bench/twbench) instead of the suite: the
-                         other arguments are twbench's; results/bench/<release>/
+                         other arguments are twbench's; results/bench/<release>/<time>/
 
 Verdicts: pass, fail, skip, xfail (a known issue failed as expected), xpass
 (a known issue passed: update test/known-issues), hang, crash. A kernel
 WARNING/BUG/KASAN/... (runner/kmsg-patterns, needs root) or a new taint
 (letters $BAD_TAINT) during a case fails it.
 
+A progress line ("[3/26] fanin_local.defer 12s") shows on stderr while a
+program runs, where stderr is a terminal (TW_PROGRESS=1 or 0 says otherwise).
+
 Exit status: 0 all passed, skipped or xfailed; 1 a fail, hang, crash or xpass;
-2 usage error; 130 interrupted. With --bisect: 0, 1, or 125 if nothing ran.
+2 usage error: a bad option or value (named on one line), an unknown NAME, a
+--known-issues or --exclude file that cannot be read, results that cannot be
+written; 130 interrupted. With --bisect: 0, 1, or 125 if nothing ran; 128 for
+a usage error (git bisect run stops).
 With --kernel also: 1 the kernel panicked or stopped answering; 3 the guest
 never reached the suite; 4 bad image or environment; 5 no io_uring in the
 kernel (with --bisect: 125 for each).
@@ -123,6 +145,8 @@ me=runtests.sh
 # the guest's /suite carry runner/ too).
 # shellcheck source=runner/lib.sh
 . "$top/runner/lib.sh"		# say, warn, usage_error, ...
+# shellcheck source=runner/options.sh
+. "$top/runner/options.sh"	# the options' values checked, the progress line
 # shellcheck source=runner/select.sh
 . "$top/runner/select.sh"	# building, the selection, exclusions, known issues
 # shellcheck source=runner/judge.sh
@@ -185,6 +209,11 @@ parse_args() {
 		--*=*)
 			val=${opt#*=}
 			opt=${opt%%=*}
+			case $opt in
+			--help | --list | --describe | --verbose | --bisect | --jitter | --fault-inject | \
+				--check-args)
+				usage_error "$opt takes no value: '$1'" ;;
+			esac
 			;;
 		--timeout | --repeat | --duration | --seed | --results-dir | --known-issues | --exclude)
 			[ $# -ge 2 ] || usage_error "$opt needs a value"
@@ -200,29 +229,28 @@ parse_args() {
 		--bisect) bisect=1 ;;
 		--jitter) export TW_JITTER=1 ;;
 		--fault-inject) export TW_FAULT_INJECT=1 ;;
-		--timeout)
-			is_number "$val" || usage_error "bad --timeout '$val' (seconds)"
-			timeout=$val
-			;;
+		--timeout) timeout=$val timeout_from=$opt ;;
 		--repeat)
-			case $val in
-			'' | *[!0-9]* | 0) usage_error "bad --repeat '$val' (a count, 1 or more)" ;;
-			esac
-			repeat=$val
+			count_ok "$val" || usage_error "bad --repeat '$val' (a count, 1 to $MAX_REPEAT)"
+			repeat=${val#"${val%%[!0]*}"}
 			;;
 		--duration)
-			is_number "$val" || usage_error "bad --duration '$val' (seconds)"
+			seconds_ok "$val" "$MAX_DURATION" ||
+				usage_error "bad --duration '$val' (seconds, at most $MAX_DURATION)"
 			duration=$val
 			;;
 		--seed)
-			case $val in
-			'' | *[!0-9a-fA-FxX]*) usage_error "bad --seed '$val' (a number, 0x... for hex)" ;;
-			esac
+			seed_ok "$val" ||
+				usage_error "bad --seed '$val' (below 2^64: decimal, 0x and hex digits, or 0 and octal digits)"
 			seed=$val
 			;;
-		--results-dir) results_dir=$val ;;
-		--known-issues) known_issues=$val ;;
-		--exclude) exclude_file=$val ;;
+		--results-dir)
+			[ -n "$val" ] || usage_error "bad --results-dir '' (a directory)"
+			results_dir=$val
+			;;
+		--known-issues) known_issues=$val known_issues_from=$opt ;;
+		--exclude) exclude_file=$val exclude_from=$opt ;;
+		--check-args) check_args=1 ;;
 		--smp | --mem | --append | --accel | --deadline | --silence | --user | --console | --bench)
 			usage_error "$opt goes with --kernel IMAGE" ;;
 		--) shift; break ;;
@@ -234,11 +262,14 @@ parse_args() {
 	for arg; do
 		names="$names $arg"
 	done
-	if [ -z "$timeout" ]; then
+	if [ -z "$timeout_from" ]; then
 		timeout=$(awk -v d="${duration:-0}" -v b="$DEFAULT_TIMEOUT" -v k="$TIMEOUT_PER_DURATION" \
 			'BEGIN { print b + k * d }')
+	elif ! seconds_ok "$timeout" "$MAX_TIMEOUT"; then
+		usage_error "bad $timeout_from '$timeout' (seconds, 0 for none, at most $MAX_TIMEOUT)"
 	fi
-	[ -n "$results_dir" ] || results_dir=$top/results/$kernel
+	[ -z "$known_issues_from" ] || check_list_file "$known_issues_from" "$known_issues"
+	[ -z "$exclude_from" ] || check_list_file "$exclude_from" "$exclude_file"
 }
 
 # ---- the environment -----------------------------------------------------------
@@ -268,26 +299,18 @@ new_seed() {
 	say "0x$hex"
 }
 
-# The results directory is emptied of an earlier run; a directory with other
-# things in it and no results.json is not ours to clean.
-prepare_results_dir() {
-	mkdir -p "$results_dir" || usage_error "cannot create $results_dir"
-	if [ ! -f "$results_dir/results.json" ] && [ -n "$(ls -A "$results_dir")" ]; then
-		usage_error "$results_dir is not empty and holds no results.json: choose another --results-dir"
-	fi
-	rm -f "$results_dir"/*.log "$results_dir"/*.kmsg "$results_dir"/results.tap \
-		"$results_dir"/results.xml "$results_dir"/results.json
-	results_dir=$(cd "$results_dir" && pwd)
-}
-
 # ---- the run -------------------------------------------------------------------
 
 # Every program of the selection, --repeat times, the reports rewritten
 # after each; a signal ends the loop after the program it came in.
 run_selection() {
 	iteration=1
+	nth=0
+	total=$(($(grep -c . "$tmp/selection") * repeat))
 	while [ "$iteration" -le "$repeat" ] && [ -z "$interrupted" ]; do
 		while read -r prog profile; do
+			nth=$((nth + 1))
+			[ "$progress" = 1 ] && progress_label="[$nth/$total]"
 			run_program "$prog" "$profile"
 			write_reports 0
 			report_hook "$log" "$kmsg"
@@ -300,6 +323,7 @@ run_selection() {
 main() {
 	kernel_mode "$@"
 	parse_args "$@"
+	choose_progress
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/runtests.XXXXXX") || exit 1
 	trap 'rm -rf "$tmp"' EXIT
 	# Ctrl-C reaches the supervisor too, which stops the test; we then
@@ -309,6 +333,12 @@ main() {
 	trap 'interrupted=SIGHUP' HUP
 	[ -d "$testdir" ] || usage_error "no test directory $testdir"
 	testdir=$(cd "$testdir" && pwd)
+	if [ "$check_args" = 1 ]; then
+		select_programs
+		check_known_issues
+		exit 0
+	fi
+	[ "$list_only$describe" = 00 ] && check_results_writable
 	ensure_built
 	select_programs
 	if [ "$list_only" = 1 ]; then

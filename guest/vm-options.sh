@@ -16,6 +16,13 @@ runtests_arg() {
 }
 
 parse_runtests_args() {
+	for arg; do
+		# TW_VM_FIXTURES=1: the guest's fake_vm_* are no programs of test/.
+		case $fixtures:$arg in
+		1:fake_vm_panic | 1:fake_vm_panic.* | 1:fake_vm_hang | 1:fake_vm_hang.*) continue ;;
+		esac
+		rt_given="$rt_given $(quote "$arg")"
+	done
 	while [ $# -gt 0 ]; do
 		opt=$1
 		val=
@@ -32,8 +39,8 @@ parse_runtests_args() {
 		--repeat) rt_repeat=$val ;;
 		--results-dir) usage_error "--results-dir is vm-run's option here (the results land on the host)" ;;
 		--known-issues | --exclude)
-			# A host file: it goes into the guest as /suite/extra/NAME.
-			[ -r "$val" ] || usage_error "$opt: cannot read '$val'"
+			# A host file (check_runtests_args made sure it is one): it
+			# goes into the guest as /suite/extra/NAME.
 			name=${opt#--}
 			eval "extra_$(say "$name" | tr - _)=\$val"
 			runtests_arg "$opt=/suite/extra/$name"
@@ -45,6 +52,24 @@ parse_runtests_args() {
 		runtests_arg "$1"
 		shift
 	done
+}
+
+# check_runtests_args [TESTDIR]: runtests.sh --check-args on the runner's
+# arguments, here on the host, so that a typo is a usage error at once, not
+# after a static build and a boot (the runner's own checks: one copy).
+# Before the build, NAMEs are checked against test/ (a program not built
+# there, by its source); after it, with TESTDIR the static build's test/,
+# each NAME.PROFILE too.
+check_runtests_args() {
+	[ "$mode" = suite ] || return 0
+	cra_dir=${1:-}
+	eval "set -- $rt_given"
+	env ${cra_dir:+TW_TESTDIR="$cra_dir"} "$top/runtests.sh" --check-args "$@" </dev/null
+	case $? in
+	0) ;;
+	2 | 128) vm_exit "$E_USAGE" ;;	# runtests.sh said what is wrong
+	*) bad_input "cannot check the runner's arguments (runtests.sh --check-args failed)" ;;
+	esac
 }
 
 # --bench: twbench's arguments go to the guest as they are, but for its

@@ -3,28 +3,35 @@
 #
 # guest/vm-results.sh - where a guest's results land (sourced by guest/vm-run).
 #
-# results/<the guest's uname -r>/ (results/bench/<release>/ with --bench):
-# what came back over the serial port, console.log, console-tail.txt and
-# vm.json; the case a dead kernel took down added to results.json; the
-# report on stdout.
+# A new results/<the guest's uname -r>/<UTC time>/ each run (with --bench
+# results/bench/<release>/<UTC time>/), and a latest link beside it, as
+# runtests.sh does on the host (runner/lib.sh's new_run_dir): what came back
+# over the serial port, console.log, console-tail.txt and vm.json; the case
+# a dead kernel took down added to results.json; the report on stdout.
+# --results-dir DIR (the kernel tools give each run its own) is used as it
+# is: empty, or an earlier run's, whose files are replaced.
 
-# The results directory: emptied of an earlier run, never one with other
-# things in it (like runtests.sh's own check).
-results_dir_for() {
-	if [ -n "$results_dir" ]; then
-		say "$results_dir"
-	elif [ "$mode" = bench ]; then
-		say "$top/results/bench/$1"
+# results_base RELEASE: where the runs of a release go (TW_RESULTS: another
+# place than results/, for the meta tests).
+results_base() {
+	if [ "$mode" = bench ]; then
+		say "${TW_RESULTS:-$top/results}/bench/$1"
 	else
-		say "$top/results/$1"
+		say "${TW_RESULTS:-$top/results}/$1"
 	fi
 }
 
+# check_results_dir RELEASE: before the build and the boot, can the results
+# land? --results-dir must not be someone else's directory; either must
+# be writable (not root's from an earlier sudo run).
 check_results_dir() {
-	if [ -d "$1" ] && [ -n "$(ls -A "$1")" ] && [ ! -f "$1/results.json" ] && [ ! -f "$1/vm.json" ] &&
-		[ ! -f "$1/bench.json" ]; then
-		usage_error "$1 is not empty and holds no results: choose another --results-dir"
+	crd=${results_dir:-$(results_base "$1")}
+	if [ -n "$results_dir" ] && [ -d "$crd" ] && [ -n "$(ls -A "$crd")" ] &&
+		[ ! -f "$crd/results.json" ] && [ ! -f "$crd/vm.json" ] && [ ! -f "$crd/bench.json" ]; then
+		usage_error "$crd is not empty and holds no results: choose another --results-dir"
 	fi
+	crd_why=$(cannot_write_in "$crd") ||
+		die "$E_USAGE" "cannot write the results: $crd_why; chown it or choose another --results-dir"
 }
 
 json_str() {
@@ -87,12 +94,18 @@ store_results() {
 	release=${v_release:-}
 	[ -n "$release" ] || release=$image_release
 	[ "$release" = - ] && release=$(basename "$kernel")
-	out=$(results_dir_for "$release")
-	check_results_dir "$out"
-	mkdir -p "$out" || bad_input "cannot create $out"
-	rm -f "$out"/*.log "$out"/*.kmsg "$out"/results.tap "$out"/results.xml \
-		"$out"/results.json "$out"/vm.json "$out"/console-tail.txt \
-		"$out"/bench.json "$out"/bench.txt "$out"/bench.png "$out"/bench-p99.png
+	check_results_dir "$release"
+	if [ -z "$results_dir" ]; then
+		out=$(new_run_dir "$(results_base "$release")") ||
+			bad_input "cannot make a results directory in $(results_base "$release")"
+	else
+		out=$results_dir
+		mkdir -p "$out" || bad_input "cannot create $out"
+		[ -f "$out/vm.json" ] && say "replacing the earlier run in $out"
+		rm -f "$out"/*.log "$out"/*.kmsg "$out"/results.tap "$out"/results.xml \
+			"$out"/results.json "$out"/vm.json "$out"/console-tail.txt \
+			"$out"/bench.json "$out"/bench.txt "$out"/bench.png "$out"/bench-p99.png
+	fi
 	if [ -n "$bundle" ]; then
 		# -R: directories too (gcov/, what kernels/coverage asks the guest for)
 		cp -Rp "$work/results"/* "$out"/ 2>/dev/null

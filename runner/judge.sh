@@ -8,7 +8,8 @@
 # verbose, repeat, kill_grace, kill_wait, kmsg_patterns, results_dir,
 # skip_all_reason, BAD_TAINT, tab, tmp, top), the loop's $iteration and
 # runner/kmsg.sh's chain of kernel log readers (kmsg_seq, kmsg_taint,
-# settle_seconds).
+# settle_seconds) and $progress_label (the supervisor's progress line, or
+# none).
 #
 # For each case it appends to $tmp/records one TAB-separated line: name,
 # program, profile, result, seconds, iteration, log, kmsg, known issue,
@@ -76,9 +77,9 @@ run_supervised() {
 	[ "$verbose" = 1 ] && echo=-e
 	# -K -T -b -S: the kernel log from where the last reader stopped, and
 	# io_uring teardown after the program (runner/kmsg.sh).
-	"$supervise" $echo -r "$tmp/result" -o "$log" -k "$kmsg" -t "$timeout" \
-		-g "$kill_grace" -w "$kill_wait" -K "$kmsg_seq" -T "$kmsg_taint" -b "$tmp/gap.kmsg" \
-		-S "$settle_seconds" -- "$testdir/$rs_prog.t" -s "$seed" "$@" </dev/null
+	"$supervise" $echo ${progress_label:+-P "$progress_label"} -r "$tmp/result" -o "$log" \
+		-k "$kmsg" -t "$timeout" -g "$kill_grace" -w "$kill_wait" -K "$kmsg_seq" -T "$kmsg_taint" \
+		-b "$tmp/gap.kmsg" -S "$settle_seconds" -- "$testdir/$rs_prog.t" -s "$seed" "$@" </dev/null
 	read_result "$tmp/result"
 	[ -n "$r_interrupted" ] && interrupted=$r_interrupted
 	[ -n "$kmsg_state" ] || kmsg_state=$r_kmsg

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,9 @@ static void on_line(struct run *r)
 	memcpy(name, r->line + sizeof(prefix) - 1, n);
 	name[n] = 0;
 	kmsg_case(&r->kmsg, name);
+	memcpy(r->case_name, name, n + 1);
+	r->case_start_ns = now_ns();
+	progress_show(r);
 }
 
 bool read_output(struct run *r)
@@ -111,6 +115,45 @@ void drain_output(struct run *r, int64_t ns)
 		if (ret <= 0 || !read_output(r))
 			break;
 	}
+}
+
+/* ---- the progress line (-P) ------------------------------------------------- */
+
+void progress_show(struct run *r)
+{
+	const char *name = r->case_name, *slash;
+	struct winsize ws;
+	char buf[256];
+	size_t cols = 80, len, n;
+	int ret;
+
+	if (!r->o->progress)
+		return;
+	len = strlen(name);
+	if (!len) {		/* before the first case: the program, without .t */
+		slash = strrchr(r->o->argv[0], '/');
+		name = slash ? slash + 1 : r->o->argv[0];
+		len = strcspn(name, ".");
+	}
+	ret = snprintf(buf, sizeof(buf), "\r%s %.*s %llds", r->o->progress, (int)len, name,
+		       (long long)((now_ns() - r->case_start_ns) / NSEC_PER_SEC));
+	if (ret < 0)
+		return;
+	n = (size_t)ret < sizeof(buf) ? (size_t)ret : sizeof(buf) - 1;
+	/* Never wider than the terminal: a wrapped line cannot be redrawn. */
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		cols = ws.ws_col;
+	if (n > cols)
+		n = cols;	/* cols - 1 characters after the \r */
+	write_all(STDERR_FILENO, buf, n);
+	write_all(STDERR_FILENO, "\033[K", 3);
+	r->progress_next_ns = now_ns() + NSEC_PER_SEC;
+}
+
+void progress_clear(struct run *r)
+{
+	if (r->o->progress)
+		write_all(STDERR_FILENO, "\r\033[K", 4);
 }
 
 /* ---- the result file -------------------------------------------------------- */

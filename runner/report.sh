@@ -1,9 +1,50 @@
 # SPDX-License-Identifier: MIT
 #
-# runner/report.sh - the end of each program and of the run: the three
-# reports (runner/report.awk), the report hook, the summary line and the
-# exit status. Sourced by runtests.sh (POSIX sh, busybox sh in a guest);
-# reads $tmp/records (see runner/judge.sh) and runtests.sh's settings.
+# runner/report.sh - where the results go and what they say: the results
+# directory, the three reports (runner/report.awk) after each program and
+# at the end, the report hook, the summary line and the exit status.
+# Sourced by runtests.sh (POSIX sh, busybox sh in a guest), after
+# runner/lib.sh; reads $tmp/records (see runner/judge.sh) and runtests.sh's
+# settings.
+
+# ---- the results directory ------------------------------------------------------
+
+# Each run keeps its own: results/<release>/<UTC time>/, with
+# results/<release>/latest pointing at the newest (runner/lib.sh's
+# new_run_dir). Nothing removes an earlier run. --results-dir DIR is used
+# as it is (the kernel tools give each run its own): empty, or holding an
+# earlier run of ours, whose files are replaced (and the run says so).
+# (TW_RESULTS: another place than results/, for the meta tests.)
+default_results_base() {
+	say "${TW_RESULTS:-$top/results}/$kernel"
+}
+
+# Before anything is built or run: can the results be written? (A tree a
+# run with sudo left behind is root's.) One line and exit 2 if not.
+check_results_writable() {
+	crw_why=$(cannot_write_in "${results_dir:-$(default_results_base)}") ||
+		die "${usage_status:-2}" "cannot write the results: $crw_why; chown it or choose another --results-dir"
+}
+
+prepare_results_dir() {
+	if [ -z "$results_dir" ]; then
+		results_dir=$(new_run_dir "$(default_results_base)") ||
+			die "${usage_status:-2}" "cannot make a results directory in $(default_results_base)"
+		return
+	fi
+	mkdir -p "$results_dir" || die "${usage_status:-2}" "cannot make --results-dir $results_dir"
+	if [ -f "$results_dir/results.json" ]; then
+		say "replacing the earlier run in $results_dir"
+	elif [ -n "$(ls -A "$results_dir")" ]; then
+		usage_error "$results_dir is not empty and holds no results.json: choose another --results-dir"
+	fi
+	rm -f "$results_dir"/*.log "$results_dir"/*.kmsg "$results_dir"/results.tap \
+		"$results_dir"/results.xml "$results_dir"/results.json ||
+		die "${usage_status:-2}" "cannot remove the earlier run's files in $results_dir"
+	results_dir=$(cd "$results_dir" && pwd)
+}
+
+# ---- the reports ------------------------------------------------------------------
 
 # All three reports from $tmp/records (one TAB-separated line per case: name,
 # program, profile, result, seconds, iteration, log, kmsg, known issue,

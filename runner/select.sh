@@ -8,6 +8,7 @@
 #   names                        the NAMEs of the command line
 #   exclude_file, known_issues   test/exclude, test/known-issues (or others)
 #   kernel, bisect, tmp          uname -r, --bisect, the scratch directory
+#   check_args                   --check-args: the names only, nothing built
 # and writes the selection to $tmp/selection, one "PROGRAM" or "PROGRAM
 # PROFILE" per line.
 
@@ -76,7 +77,12 @@ select_programs() {
 		name=${name##*/}
 		name=${name%.t}
 		prog=${name%%.*}
-		[ -x "$testdir/$prog.t" ] || usage_error "no test '$prog' ($testdir/$prog.t)"
+		if [ ! -x "$testdir/$prog.t" ]; then
+			# --check-args before a build: the source says it is a test;
+			# the profile is checked once it is built.
+			[ "$check_args" = 1 ] && [ -f "$testdir/$prog.c" ] && continue
+			usage_error "no test '$prog' in $testdir (./runtests.sh --list names them)"
+		fi
 		if [ "$prog" = "$name" ]; then
 			say "$prog" >>"$tmp/selection"
 			continue

@@ -137,23 +137,32 @@ static void watch(struct run *r)
 {
 	r->deadline_ns = r->o->timeout_s > 0 ? r->start_ns +
 			 (int64_t)(r->o->timeout_s * NSEC_PER_SEC) : INT64_MAX;
+	r->case_start_ns = r->start_ns;
+	progress_show(r);
 	while (!r->reaped && r->phase != UNKILLABLE) {
 		struct pollfd pfd[3] = {
 			{ .fd = r->out_fd, .events = POLLIN },
 			{ .fd = r->sig_fd, .events = POLLIN },
 			{ .fd = r->pidfd, .events = POLLIN },
 		};
-		int64_t left = r->deadline_ns - now_ns();
-		int ms = r->deadline_ns == INT64_MAX ? -1 :
+		/* Wake at the deadline, or for the progress line's next second. */
+		int64_t wake = r->o->progress && r->progress_next_ns < r->deadline_ns ?
+			       r->progress_next_ns : r->deadline_ns;
+		int64_t left = wake - now_ns();
+		int ms = wake == INT64_MAX ? -1 :
 			 left <= 0 ? 0 : (int)((left + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 		int ret = poll(pfd, 3, ms);
 
 		if (ret < 0 && errno != EINTR)
 			break;
-		if (ret == 0 || now_ns() >= r->deadline_ns) {
+		if (now_ns() >= r->deadline_ns || (ret == 0 && wake == r->deadline_ns)) {
 			on_deadline(r);
 			continue;
 		}
+		if (r->o->progress && now_ns() >= r->progress_next_ns)
+			progress_show(r);
+		if (ret <= 0)
+			continue;
 		if (pfd[0].revents && !read_output(r)) {
 			close(r->out_fd);
 			r->out_fd = -1;	/* poll ignores negative fds */
@@ -220,15 +229,21 @@ static void usage(FILE *f)
 		"  -b GAP     the records after SEQ and before our first marker (the log\n"
 		"             between programs)\n"
 		"  -S SECS    wait up to SECS for io_uring teardown to settle (default 0)\n"
-		"  -M LABEL   no program: settle, write a marker, keep the log since SEQ\n");
+		"  -M LABEL   no program: settle, write a marker, keep the log since SEQ\n"
+		"  -P LABEL   a progress line on stderr while it runs: LABEL, the case\n"
+		"             running and its seconds, redrawn each second, cleared at the end\n");
 }
+
+/* Seconds, at most MAX_SECS: more would overflow the nanoseconds of a
+ * deadline (int64) into one already passed, a timeout at once. */
+#define MAX_SECS	1e9
 
 static int parse_secs(const char *arg, double *v)
 {
 	char *end;
 
 	*v = strtod(arg, &end);
-	return *end || *v < 0 ? -1 : 0;
+	return end == arg || *end || !(*v >= 0 && *v <= MAX_SECS) ? -1 : 0;
 }
 
 /* A record number or a taint mask (0x... too); "-" is none. */
@@ -250,7 +265,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int opt;
 
 	*o = (struct opts){ .grace_s = 5, .kill_wait_s = 10 };
-	while ((opt = getopt(argc, argv, "+r:o:k:t:g:w:eK:T:b:S:M:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+r:o:k:t:g:w:eK:T:b:S:M:P:h")) != -1) {
 		switch (opt) {
 		case 'r': o->result_path = optarg; break;
 		case 'o': o->log_path = optarg; break;
@@ -264,6 +279,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'b': o->prev.gap_path = optarg; break;
 		case 'S': if (parse_secs(optarg, &o->settle_s)) return -1; break;
 		case 'M': o->mark_label = optarg; break;
+		case 'P': o->progress = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -340,6 +356,7 @@ int main(int argc, char **argv)
 	if (r.reaped)
 		reap_group(&r);
 	drain_output(&r, r.phase == UNKILLABLE || r.stuck ? DRAIN_NS / 10 : DRAIN_NS);
+	progress_clear(&r);
 	settle_after(&r);
 	err = kmsg_finish(&r.kmsg, o.kmsg_path);
 	if (err)

@@ -147,6 +147,7 @@ bool settle_wait(double secs, int sig_fd, char *report, size_t len);
 struct opts {
 	const char *log_path, *result_path, *kmsg_path;
 	const char *mark_label;			/* -M: no program, a marker */
+	const char *progress;			/* -P LABEL: the progress line, or NULL */
 	struct kmsg_chain prev;			/* -K, -T, -b */
 	double timeout_s, grace_s, kill_wait_s, settle_s;
 	bool echo;
@@ -170,6 +171,8 @@ struct run {
 	pid_t stuck_pids[STUCK_MAX];
 	char line[LINE_MAX_SEEN];		/* the output line being read */
 	size_t line_len;
+	char case_name[CASE_NAME_MAX];		/* the case running, "" before the first */
+	int64_t case_start_ns, progress_next_ns;
 };
 
 /* Read what the program wrote: to the log, and each "# case NAME:" line to
@@ -180,5 +183,9 @@ bool read_output(struct run *r);
 void drain_output(struct run *r, int64_t ns);
 /* The key=value result file (status, exit/signal, seconds, taint, ...). */
 void write_result(struct run *r, FILE *f);
+/* -P: the progress line on stderr, "LABEL CASE Ns", drawn again in place at
+ * each case and each second; cleared when the program is done. */
+void progress_show(struct run *r);
+void progress_clear(struct run *r);
 
 #endif

@@ -89,14 +89,20 @@ echo "TW-GUEST-EXIT 0"
 EOF
 	chmod +x "$work/qemu"
 	TW_QEMU=$work/qemu "$guest/vm-run" --accel tcg --results-dir "$work/fq" "$work/bzImage" \
-		-- fake >"$work/out" 2>&1
+		-- wakeup >"$work/out" 2>&1
 	st=$?
 	[ "$st" = 0 ] || fail "vm-run with a passing fake guest: exit $st: $(cat "$work/out")"
 	grep -q 'the runner passed' "$work/out" || fail "no pass verdict: $(cat "$work/out")"
 	grep -q '"verdict": "pass"' "$work/fq/vm.json" || fail "vm.json: no pass verdict"
 	grep -q 'vm-watch\|usage' "$work/out" && fail "vm-watch complained: $(cat "$work/out")"
 	grep -q FAKE "$work/out" && fail "the initramfs is not the installed suite: $(cat "$work/out")"
-	:
+	# Without --results-dir: a directory per run, latest the newest.
+	for i in 1 2; do
+		TW_RESULTS=$work/res TW_QEMU=$work/qemu "$guest/vm-run" --accel tcg "$work/bzImage" \
+			-- wakeup >"$work/out.$i" 2>&1 || fail "vm-run $i: $(cat "$work/out.$i")"
+	done
+	expect_two_runs "$work/res/9.8.7-fake" vm.json
+	grep -q "(results in $run2)" "$work/out.2" || fail "vm-run did not say where: $(cat "$work/out.2")"
 }
 
 # vm-run --bench with a fake qemu that checks what a benchmark guest gets

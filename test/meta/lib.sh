@@ -16,6 +16,9 @@
 #                       else: one object over whole lines)
 #   expect_same A B WHAT  files A and B are the same (else: WHAT, and
 #                       their differences)
+#   expect_two_runs BASE FILE  BASE holds two runs' directories (runner/lib.sh's
+#                       new_run_dir), each with FILE, BASE/latest the newer;
+#                       their paths in $run1 and $run2
 #
 # run_checks CHECK...: runs each function check_CHECK in a subshell, its
 # output kept in $work/check.out, and prints TAP: "ok N - CHECK (Ss)",
@@ -102,4 +105,15 @@ expect_same() {
 	diff -- "$1" "$2" >"$work/same.diff" 2>&1 ||
 		fail "$3 (diff $1 $2):
 $(cat "$work/same.diff")"
+}
+
+expect_two_runs() {
+	etr_base=$1 etr_file=$2
+	set -- "$etr_base"/2*
+	[ $# = 2 ] || fail "two runs, not two directories in $etr_base: $*"
+	for etr_d; do
+		[ -f "$etr_d/$etr_file" ] || fail "$etr_d: no $etr_file"
+	done
+	run1=$1 run2=$2
+	[ "$(readlink "$etr_base/latest")" = "${run2##*/}" ] || fail "$etr_base/latest is not the newest run"
 }
