@@ -61,7 +61,8 @@ static void note_skip(struct tally *t, const struct wm_cell *cell, const char *w
 		;
 	if (i == MAX_SKIPS)
 		return;
-	if (i == t->nskips++) {
+	if (i == t->nskips) {		/* a reason not seen before */
+		t->nskips++;
 		t->skips[i].first = cell->name;
 		snprintf(t->skips[i].why, sizeof(t->skips[i].why), "%s", why);
 	}
