@@ -35,6 +35,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # the runner's timeout stops it, and its last case is a hang.
 check_end_hang() {
 	export TW_FAKE_EXIT=hang
+	# SIGINT ends the fake at once; a loaded machine may take longer
+	# than the usual 0.5 s grace to run its handler.
+	export TW_KILL_GRACE=5
 	run --duration 0 --timeout 2
 	expect_status 1
 	expect_line '^fake_verdicts\.default +pass '

@@ -58,7 +58,7 @@ res=$work/res
 run() {
 	rm -rf "$res"
 	[ -n "${TW_KMSG_FILE:-}" ] || : >"$work/kmsg.run"
-	env PATH="$runner_path" TW_TESTDIR="${TW_TESTDIR:-$work/tests}" TW_KILL_GRACE=0.5 \
+	env PATH="$runner_path" TW_TESTDIR="${TW_TESTDIR:-$work/tests}" TW_KILL_GRACE="${TW_KILL_GRACE:-0.5}" \
 		TW_KMSG_FILE="${TW_KMSG_FILE:-$work/kmsg.run}" \
 		TW_KILL_WAIT=5 TW_HANG_SECONDS="${TW_HANG_SECONDS:-0.3}" \
 		TW_KNOWN_ISSUES="${TW_KNOWN_ISSUES:-/dev/null}" TW_EXCLUDE="${TW_EXCLUDE:-/dev/null}" \
