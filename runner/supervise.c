@@ -112,6 +112,11 @@ static int spawn(struct run *r, const sigset_t *blocked)
 		dup2(null, STDIN_FILENO);
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
+		/* The test must die of our SIGINT even when we were started with
+		 * it ignored (nohup, a background job of a script, some CI). */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_UNBLOCK, blocked, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		execvp(r->o->argv[0], r->o->argv);
@@ -339,6 +344,11 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
+	/* An ignored signal never reaches the signalfd: take them back from
+	 * SIG_IGN (blocked, the default action cannot run). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	r.sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);

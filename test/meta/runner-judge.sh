@@ -38,6 +38,9 @@ check_end_hang() {
 	# SIGINT ends the fake at once; a loaded machine may take longer
 	# than the usual 0.5 s grace to run its handler.
 	export TW_KILL_GRACE=5
+	# Started with SIGINT ignored (nohup, a script's background job): the
+	# supervisor must still stop the program with it.
+	trap '' INT
 	run --duration 0 --timeout 2
 	expect_status 1
 	expect_line '^fake_verdicts\.default +pass '
