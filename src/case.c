@@ -164,7 +164,7 @@ static void watchdog_fire(struct tcase *tc, struct child *c, double secs)
  * self-tests prove the watchdog fires without waiting for the slack, and a
  * slow emulated machine may need more.
  */
-static double watchdog_secs(const struct tcase *tc)
+double tc_watchdog_secs(const struct tcase *tc)
 {
 	const char *env = getenv("TW_WATCHDOG_SECONDS");
 	double secs = env ? strtod(env, NULL) : 0;
@@ -176,7 +176,7 @@ static double watchdog_secs(const struct tcase *tc)
 
 enum verdict case_run(struct tcase *tc)
 {
-	double secs = watchdog_secs(tc);
+	double secs = tc_watchdog_secs(tc);
 	struct deadline dl;
 	struct child c;
 	int status = 0;

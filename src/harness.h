@@ -171,11 +171,11 @@ void tc_log(struct tcase *tc, const char *fmt, ...)
 void tc_info(struct tcase *tc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 enum verdict tc_verdict(const struct tcase *tc);
-/* The reason recorded with the verdict ("" while passing). */
-const char *tc_reason(const struct tcase *tc);
+const char *tc_reason(const struct tcase *tc);	/* with the verdict; "" if passing */
 bool tc_failed(const struct tcase *tc);
-/* Deadline for one wait: now + hang_ns. */
+/* Deadline for one wait: now + hang_ns. The case's own: the watchdog's. */
 struct deadline tc_deadline(const struct tcase *tc);
+double tc_watchdog_secs(const struct tcase *tc);
 /* True while the load phase (duration) lasts. */
 bool tc_keep_going(const struct tcase *tc, const struct deadline *load_end);
 struct ledger;

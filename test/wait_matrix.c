@@ -137,17 +137,12 @@ static bool run_cell(struct wm_case *c, struct tally *t, const struct wm_cell *c
 
 /*
  * Until when the cells a case must run may run past -d: the harness's
- * watchdog gives a case 2 x -d + 3 hang deadlines + 10 s, or
- * $TW_WATCHDOG_SECONDS; this leaves it one hang deadline and the slack.
+ * watchdog for the case, less one hang deadline and its 10 s of slack.
  */
 static struct deadline case_limit(const struct tcase *tc)
 {
-	const char *env = getenv("TW_WATCHDOG_SECONDS");
-	double secs = env ? strtod(env, NULL) : 0;
-	int64_t ns = secs > 0 ? (int64_t)(secs * NSEC_PER_SEC) - tc->hang_ns - 10 * NSEC_PER_SEC
-			      : (int64_t)(tc->duration * 2 * NSEC_PER_SEC) + 2 * tc->hang_ns;
-
-	return deadline_in(ns);
+	return deadline_in((int64_t)(tc_watchdog_secs(tc) * NSEC_PER_SEC) - tc->hang_ns -
+			   10 * NSEC_PER_SEC);
 }
 
 static enum verdict run(struct tcase *tc)
