@@ -12,7 +12,7 @@
 #                      name (results.json, vm.json) and exits with its status
 #   canned NAME STATUS VERDICT VM-TEST "CASE RESULT SECONDS REASON"...
 #                      that directory; base_ok: an unpatched kernel that passes
-#   mkpatches NAME...  $work/patches/NAME.patch, empty
+#   mkpatches NAME...  $work/patches/NAME.patch, each its own text
 #   run OUT-DIR ARGS...  mutation-score --kernel-out ... -o $work/OUT-DIR
 #                      ARGS...: its output in $work/out, its status in $rc
 #   $src               a kernel source tree (a Makefile and io_uring/)
@@ -112,7 +112,8 @@ canned() {
 mkpatches() { # NAME...
 	rm -rf "$work/patches"
 	mkdir -p "$work/patches"
-	for p in "$@"; do : >"$work/patches/$p.patch"; done
+	# Each patch its own text: a merge tells patches apart by their checksum.
+	for p in "$@"; do say "seeded bug $p" >"$work/patches/$p.patch"; done
 }
 
 run() { # OUT-DIR ARGS...: mutation-score's output in $work/out, status in $rc

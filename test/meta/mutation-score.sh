@@ -11,7 +11,8 @@
 # lost CQE, wake-up, hang, kernel splat, panic), the first failing case and
 # its time, patches that do not apply or build (reported, not fatal), an
 # unpatched kernel that fails (stop, exit 3), the lock, --show, usage
-# errors. Prints TAP; exits 0 when every check passed.
+# errors. Prints TAP; exits 0 when every check passed. --merge has its own:
+# test/meta/mutation-merge.sh.
 
 set -u
 
