@@ -89,6 +89,7 @@ const struct need needs[NEED_COUNT] = {
 	ROW(SQE_MIXED, "sqe_mixed", "IORING_SETUP_SQE_MIXED", 6, 19, NP_SETUP, S_SQE_MIXED,
 	    S_SQE_MIXED),
 	ROW(NOP128, "nop128", "IORING_OP_NOP128", 6, 19, NP_OP, 63, 0),
+	ROW(BPF_FILTER, "bpf_filter", "IORING_REGISTER_BPF_FILTER", 7, 0, NP_NONE, 0, 0),
 };
 
 /* What a test may meet without declaring it: set-up flags (from its
