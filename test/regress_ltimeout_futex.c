@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "lib/reap_ud.h"
 
 #define OP_FUTEX_WAIT	51		/* IORING_OP_FUTEX_WAIT (6.7) */
 #define FUTEX2_U32	0x02		/* FUTEX2_SIZE_U32 */
@@ -30,10 +31,10 @@ static uint32_t futex_word;		/* 0, and nobody changes it */
 static enum verdict run(struct tcase *tc)
 {
 	struct __kernel_timespec ts = { .tv_nsec = WAIT_NS };
-	int res_wait = 1, res_lt = 1;
+	static const uint64_t uds[2] = { UD_WAIT, UD_LTIMEOUT };
 	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
 	struct deadline dl;
+	int res[2];
 	struct tring r;
 	enum verdict v;
 
@@ -56,21 +57,14 @@ static enum verdict run(struct tcase *tc)
 			ns_to_s(WAIT_NS));
 		goto out;
 	}
-	while (!io_uring_peek_cqe(&r.ring, &cqe)) {
-		if (cqe->user_data == UD_WAIT && res_wait == 1)
-			res_wait = cqe->res;
-		else if (cqe->user_data == UD_LTIMEOUT && res_lt == 1)
-			res_lt = cqe->res;
-		else
-			tc_fail(tc, "unexpected CQE: user_data 0x%llx res %d",
-				(unsigned long long)cqe->user_data, cqe->res);
-		io_uring_cqe_seen(&r.ring, cqe);
-	}
-	if (res_wait == -EINVAL && res_lt == -ECANCELED)
-		tc_refused(tc, NEED_FUTEX, res_wait, "FUTEX_WAIT (u32, private)");
-	else if (res_wait != -ECANCELED || res_lt != -ETIME)
+	reap_ud_init(res, 2);
+	if (!reap_ud(tc, &r, uds, res, 2))
+		goto out;
+	if (res[0] == -EINVAL && res[1] == -ECANCELED)
+		tc_refused(tc, NEED_FUTEX, res[0], "FUTEX_WAIT (u32, private)");
+	else if (res[0] != -ECANCELED || res[1] != -ETIME)
 		tc_fail(tc, "expired LINK_TIMEOUT of a FUTEX_WAIT: the timeout's res %d, the "
-			"wait's %d; expected -ETIME and -ECANCELED", res_lt, res_wait);
+			"wait's %d; expected -ETIME and -ECANCELED", res[1], res[0]);
 out:
 	tring_exit(&r);
 	return tc_verdict(tc);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/reap_ud.h"
 
 #define UD_POLL		0x90
 #define UD_UPDATE	0x91
@@ -39,9 +40,9 @@ static int fill(int fd)
 static enum verdict run(struct tcase *tc)
 {
 	char dir[] = "/tmp/tw-poll-update.XXXXXX", fifo[64], buf[65536];
+	static const uint64_t uds[2] = { UD_POLL, UD_UPDATE };
 	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
-	int fd = -1, res_poll = 1, res_upd = 1;
+	int fd = -1, res[2];
 	struct deadline dl;
 	struct tring r;
 	enum verdict v;
@@ -77,27 +78,20 @@ static enum verdict run(struct tcase *tc)
 	}
 	dl = deadline_in(PROMPT_NS);
 	tring_wait_ready(&r, 2, &dl);
-	while (!io_uring_peek_cqe(&r.ring, &cqe)) {
-		if (cqe->user_data == UD_POLL && res_poll == 1)
-			res_poll = cqe->res;
-		else if (cqe->user_data == UD_UPDATE && res_upd == 1)
-			res_upd = cqe->res;
-		else
-			tc_fail(tc, "unexpected CQE: user_data 0x%llx res %d",
-				(unsigned long long)cqe->user_data, cqe->res);
-		io_uring_cqe_seen(&r.ring, cqe);
-	}
-	if (res_upd != 0)
+	reap_ud_init(res, 2);
+	if (!reap_ud(tc, &r, uds, res, 2))
+		goto out;
+	if (res[1] != 0)
 		tc_fail(tc, "POLL_UPDATE (events to POLLOUT) of a pending poll: res %d, expected 0",
-			res_upd);
-	else if (res_poll == -ECANCELED)
+			res[1]);
+	else if (res[0] == -ECANCELED)
 		tc_fail(tc, "update lost the poll: a poll on a FIFO (two wait queues), updated to "
 			"POLLOUT, completed with -ECANCELED instead of staying armed");
-	else if (res_poll == 1)
+	else if (res[0] == REAP_NONE)
 		tc_fail(tc, "lost wake-up: a poll on a FIFO updated to POLLOUT did not fire within "
 			"%.1f s of a read making room", ns_to_s(PROMPT_NS));
-	else if (res_poll < 0 || !(res_poll & POLLOUT))
-		tc_fail(tc, "the updated poll completed with res %d, expected POLLOUT", res_poll);
+	else if (res[0] < 0 || !(res[0] & POLLOUT))
+		tc_fail(tc, "the updated poll completed with res %d, expected POLLOUT", res[0]);
 out:
 	tring_exit(&r);
 out_fifo:

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/reap_ud.h"
 
 #define UD_OPEN		0x0e
 #define UD_CANCEL	0xca
@@ -47,10 +48,10 @@ static int worker_asleep(struct tcase *tc, struct tring *r)
 static enum verdict run(struct tcase *tc)
 {
 	char dir[] = "/tmp/tw-restart-res.XXXXXX", fifo[64];
-	int res_open = 1, res_cancel = 1;
+	static const uint64_t uds[2] = { UD_OPEN, UD_CANCEL };
 	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
 	struct deadline dl;
+	int res[2];
 	struct tring r;
 	enum verdict v;
 
@@ -84,25 +85,18 @@ static enum verdict run(struct tcase *tc)
 			"complete");
 		goto out;
 	}
-	while (!io_uring_peek_cqe(&r.ring, &cqe)) {
-		if (cqe->user_data == UD_OPEN && res_open == 1)
-			res_open = cqe->res;
-		else if (cqe->user_data == UD_CANCEL && res_cancel == 1)
-			res_cancel = cqe->res;
-		else
-			tc_fail(tc, "unexpected CQE: user_data 0x%llx res %d",
-				(unsigned long long)cqe->user_data, cqe->res);
-		io_uring_cqe_seen(&r.ring, cqe);
-	}
-	if (res_open >= 0)
-		close(res_open);
-	if (res_open <= -ERESTART_MAX && res_open >= -ERESTART_MAX - 4)
+	reap_ud_init(res, 2);
+	if (!reap_ud(tc, &r, uds, res, 2))
+		goto out;
+	if (res[0] >= 0)
+		close(res[0]);
+	if (res[0] <= -ERESTART_MAX && res[0] >= -ERESTART_MAX - 4)
 		tc_fail(tc, "restart code leaked: an OPENAT of a FIFO interrupted in io-wq by its "
 			"cancel completed with %d, an internal restart code (expected -EINTR)",
-			res_open);
-	else if (res_cancel != -EALREADY || res_open != -EINTR)
+			res[0]);
+	else if (res[1] != -EALREADY || res[0] != -EINTR)
 		tc_fail(tc, "cancel of an OPENAT asleep in io-wq: cancel res %d, open res %d; "
-			"expected -EALREADY and -EINTR", res_cancel, res_open);
+			"expected -EALREADY and -EINTR", res[1], res[0]);
 out:
 	tring_exit(&r);
 out_fifo:

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "lib/reap_ud.h"
 
 #define UD_COUNT	0xc0	/* the timeout with a count */
 #define UD_TIMER	0x71	/* the plain timer, removed */
@@ -24,35 +25,12 @@
 #define COUNT		2	/* the events the count timeout waits for */
 #define LONG_SECS	60	/* timers that must not fire during the case */
 
-/* Reap every CQE there is into seen[] (by user_data); false on a stranger. */
-static bool reap(struct tcase *tc, struct tring *r, int *res, bool *seen)
-{
-	static const uint64_t uds[] = { UD_COUNT, UD_TIMER, UD_REMOVE, UD_NOP };
-	struct io_uring_cqe *cqe;
-
-	while (!io_uring_peek_cqe(&r->ring, &cqe)) {
-		unsigned i = 0;
-
-		while (i < 4 && uds[i] != cqe->user_data)
-			i++;
-		if (i == 4 || seen[i]) {
-			tc_fail(tc, "%s CQE with user_data 0x%llx res %d", i == 4 ? "unknown" :
-				"second", (unsigned long long)cqe->user_data, cqe->res);
-			return false;
-		}
-		seen[i] = true;
-		res[i] = cqe->res;
-		io_uring_cqe_seen(&r->ring, cqe);
-	}
-	return true;
-}
-
 static enum verdict run(struct tcase *tc)
 {
+	static const uint64_t uds[4] = { UD_COUNT, UD_TIMER, UD_REMOVE, UD_NOP };
 	struct __kernel_timespec ts = { .tv_sec = LONG_SECS };
-	int res[4] = { 0 };	/* by index: count, timer, remove, nop */
-	bool seen[4] = { false };
 	struct io_uring_sqe *sqe;
+	int res[4];		/* by uds[]: count, timer, remove, nop */
 	struct deadline dl;
 	struct tring r;
 	enum verdict v;
@@ -82,17 +60,18 @@ static enum verdict run(struct tcase *tc)
 	}
 	/* Run what task_work there is: a count timeout that fired would post now. */
 	tring_get_events(&r);
-	if (!reap(tc, &r, res, seen))
+	reap_ud_init(res, 4);
+	if (!reap_ud(tc, &r, uds, res, 4))
 		goto out;
-	if (seen[0]) {
+	if (res[0] != REAP_NONE) {
 		tc_fail(tc, "early: a timeout waiting for %d completions completed (res %d) after "
 			"one, with a removed timer's CQE (res %d) counted as another", COUNT,
 			res[0], res[1]);
 		goto out;
 	}
-	if (!seen[1] || res[1] != -ECANCELED || !seen[2] || res[2] != 0) {
+	if (res[1] != -ECANCELED || res[2] != 0) {
 		tc_fail(tc, "TIMEOUT_REMOVE: remove res %d, the timer's res %d; expected 0 and "
-			"-ECANCELED", seen[2] ? res[2] : 1, seen[1] ? res[1] : 1);
+			"-ECANCELED", res[2], res[1]);
 		goto out;
 	}
 	/* Event 2: now the count is reached. */
@@ -105,7 +84,7 @@ static enum verdict run(struct tcase *tc)
 			"after %d (and a NOP)", COUNT, COUNT);
 		goto out;
 	}
-	if (reap(tc, &r, res, seen) && (res[0] != 0 || res[3] != 0))
+	if (reap_ud(tc, &r, uds, res, 4) && (res[0] != 0 || res[3] != 0))
 		tc_fail(tc, "the count timeout completed with res %d, the NOP with %d; expected 0 "
 			"and 0", res[0], res[3]);
 out:
