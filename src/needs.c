@@ -30,6 +30,8 @@
 #define S_SINGLE	IORING_SETUP_SINGLE_ISSUER
 #define S_DEFER		IORING_SETUP_DEFER_TASKRUN
 #define S_MIXED		(1U << 18)	/* IORING_SETUP_CQE_MIXED */
+#define S_CQE32		(1U << 11)	/* IORING_SETUP_CQE32 */
+#define S_SQE_MIXED	(1U << 19)	/* IORING_SETUP_SQE_MIXED */
 
 /*
  * The table: name (for -D), what (for messages), the first mainline release,
@@ -67,12 +69,16 @@ const struct need needs[NEED_COUNT] = {
 	    5, 19, NP_SETUP, S_COOP | S_TRFLAG, S_TRFLAG),
 	ROW(CANCEL_FD_ANY, "cancel_fd_any", "IORING_ASYNC_CANCEL_FD and _ANY",
 	    5, 19, NP_NONE, 0, 0),
+	ROW(CQE32, "cqe32", "IORING_SETUP_CQE32", 5, 19, NP_SETUP, S_CQE32, S_CQE32),
 	ROW(SINGLE_ISSUER, "single_issuer", "IORING_SETUP_SINGLE_ISSUER",
 	    6, 0, NP_SETUP, S_SINGLE, S_SINGLE),
 	ROW(RECV_MULTISHOT, "recv_multishot", "multishot recv from a buffer ring",
 	    6, 0, NP_NONE, 0, 0),
 	ROW(DEFER_TASKRUN, "defer_taskrun", "IORING_SETUP_DEFER_TASKRUN",
 	    6, 1, NP_SETUP, S_SINGLE | S_DEFER, S_DEFER),
+	ROW(TIMEOUT_MULTISHOT, "timeout_multishot", "IORING_TIMEOUT_MULTISHOT",
+	    6, 4, NP_NONE, 0, 0),
+	ROW(FUTEX, "futex", "IORING_OP_FUTEX_WAIT", 6, 7, NP_OP, 51, 0),
 	ROW(MIN_TIMEOUT, "min_timeout", "IORING_FEAT_MIN_TIMEOUT",
 	    6, 12, NP_FEAT, IORING_FEAT_MIN_TIMEOUT, 0),
 	ROW(RESIZE_RINGS, "resize_rings", "IORING_REGISTER_RESIZE_RINGS", 6, 13, NP_NONE, 0, 0),
@@ -80,6 +86,10 @@ const struct need needs[NEED_COUNT] = {
 	    6, 13, NP_NONE, 0, 0),
 	ROW(CQE_MIXED, "cqe_mixed", "IORING_SETUP_CQE_MIXED", 6, 18, NP_SETUP, S_MIXED, S_MIXED),
 	ROW(NOP_CQE32, "nop_cqe32", "IORING_NOP_CQE32", 6, 18, NP_NONE, 0, 0),
+	ROW(SQE_MIXED, "sqe_mixed", "IORING_SETUP_SQE_MIXED", 6, 19, NP_SETUP, S_SQE_MIXED,
+	    S_SQE_MIXED),
+	ROW(NOP128, "nop128", "IORING_OP_NOP128", 6, 19, NP_OP, 63, 0),
+	ROW(BPF_FILTER, "bpf_filter", "IORING_REGISTER_BPF_FILTER", 7, 0, NP_NONE, 0, 0),
 };
 
 /* What a test may meet without declaring it: set-up flags (from its

@@ -118,8 +118,25 @@ check_fault_inject() {
 	expect 1 '^# FAIL .*: fault injection had no effect: no allocation of the producers or the consumer failed'
 }
 
+# The 7.2-to-7.3 regression tests (issue 14, item 1; doc/diff-7.2-7.3.md).
+check_fdinfo_cqe32() {
+	seeded regress_fdinfo_cqe32 wrong-ud default
+	expect 1 '^# FAIL .*: fdinfo of a CQE32 ring lists [0-9]+ of its 4 CQEs as \[0: 102, '
+}
+
+check_futex_private_hash() {
+	seeded regress_futex_private_hash child-exit default
+	expect 1 '^# FAIL .*: the waiting process \(pid [0-9]+\) ended with exit status 3'
+}
+
+check_bpf_filter_cow() {
+	seeded regress_bpf_filter_cow allow-all default
+	expect 1 '^# FAIL .*: NOP on a ring made after the task.s deny filter on NOP: res 0, expected -EACCES'
+}
+
 checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
 	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled many_rings_cancel
-	many_rings_drop cq_overflow_defer cq_overflow_delivered orphans fault_inject"}
+	many_rings_drop cq_overflow_defer cq_overflow_delivered orphans fault_inject
+	fdinfo_cqe32 futex_private_hash bpf_filter_cow"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
