@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "kill_kid.h"
+#include "kver.h"
 
 #define QD			32	/* requests in flight per ring */
 #define WAIT_SLICE_NS		NSEC_PER_MSEC
@@ -112,6 +113,16 @@ static void *ring_main(struct tw_thread *t)
 	for (unsigned i = 0; i < k->nrings; i++)
 		if (r.prof->props & k->prof[i]->props & PROF_LOCAL_TW)
 			l.msg_inline_only |= 1u << i;
+	/*
+	 * Left out before 6.3: IOSQE_ASYNC reads of the pipe. 6.1.y retries
+	 * them in the owner's task_work, where a pipe (no FMODE_NOWAIT) cannot
+	 * be read; one woken more often than its poll re-arm budget is
+	 * re-armed for ever there, and a byte left in the pipe then makes the
+	 * retry loop for good: on a DEFER ring a soft lockup, unkillable.
+	 * 6.3 sends such retries back to io-wq (6bb30855560e).
+	 * test/regress_apoll_rearm.c reports it; doc/bugs/apoll-rearm-spin.md.
+	 */
+	l.async_read_no_pipe = !kver_at_least(6, 3);
 	/* Until the kill: keep QD requests in flight, reap, check. */
 	while (!deadline_passed(&k->life)) {
 		if (l.inflight < QD) {

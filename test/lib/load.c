@@ -232,6 +232,8 @@ static unsigned prep_one(struct load *l, struct rng *rng)
 		finish_sqe(l, sqe, LOAD_TIMEOUT_LONG, 0);
 		l->long_timeouts++;
 	} else if (pick < 77) {
+		if (l->async_read_no_pipe && fd == l->src->rfd[0])
+			fd = l->src->rfd[1];	/* the socket: the same lengths */
 		io_uring_prep_read(sqe, fd, l->scratch, len, 0);
 		finish_sqe(l, sqe, LOAD_ASYNC_READ, IOSQE_ASYNC);
 	} else if (pick < 87) {

@@ -64,6 +64,7 @@ struct load {
 	const int *targets;		/* ring fds for MSG_RING; -1 entries are skipped */
 	unsigned ntargets;
 	uint32_t msg_inline_only;	/* bit i: no IOSQE_ASYNC MSG_RING to targets[i] */
+	bool async_read_no_pipe;	/* IOSQE_ASYNC reads take the socket, not the pipe */
 	unsigned inflight;		/* own requests whose CQE is still to come */
 	unsigned long_timeouts;
 	uint32_t seq;

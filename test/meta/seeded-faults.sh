@@ -81,6 +81,12 @@ check_msg_disabled() {
 	expect 1 '^# FAIL .*: the message sent after enabling arrived with res 23 flags 0x0, want the payload sent \(22\)'
 }
 
+# A retry that spins (6.1's re-arm loop) is told from one that returns.
+check_apoll_rearm() {
+	seeded regress_apoll_rearm user-spin defer
+	expect 1 "^# FAIL .*: spin: the owner's last retry ran [0-9.]+ s without returning \\(running in [0-9]+ of [0-9]+ looks, no voluntary context switch\\)"
+}
+
 # The ledger and the kernel's contracts (items 4 and 5).
 check_many_rings_cancel() {
 	seeded many_rings cancel-read default
@@ -137,6 +143,6 @@ check_bpf_filter_cow() {
 checks=${TW_CHECKS:-"tw_resched sqpoll_stopped exec_local_tw exec_local_tw_no_exec
 	wait_timeout_early wait_timeout_dup ringfd_poll msg_disabled many_rings_cancel
 	many_rings_drop cq_overflow_defer cq_overflow_delivered orphans fault_inject
-	fdinfo_cqe32 futex_private_hash bpf_filter_cow"}
+	fdinfo_cqe32 futex_private_hash bpf_filter_cow apoll_rearm"}
 # shellcheck disable=SC2086 # a list of names
 run_checks $checks
