@@ -112,7 +112,15 @@ static void complete(struct normal *n, struct io_uring_cqe *cqe)
 	ledger_decode(cqe->user_data, &ci, &slot, &seq);
 	c = &n->ch[ci];
 	c->armed[slot] = false;
-	if (cqe->res == -ECANCELED && n->cancelling)
+	/*
+	 * A cancel takes a request still waiting (-ECANCELED); one already
+	 * running is interrupted (-EINTR). Only a pipe read runs long
+	 * enough for that: on 6.1 (no FMODE_NOWAIT on pipes) it blocks in
+	 * io-wq. -ERESTARTSYS there is the bug of
+	 * doc/bugs/pipe-read-erestartsys.md, and stays a failure.
+	 */
+	if (n->cancelling && (cqe->res == -ECANCELED ||
+			      (cqe->res == -EINTR && c->fds.kind == CHAN_PIPE_READ)))
 		return;
 	if (c->fds.kind == CHAN_PIPE_POLL && cqe->res > 0 && (cqe->res & POLLIN))
 		drain_pipe(n, ci);
