@@ -14,11 +14,12 @@
  * it: it treats that node as a request (NULL pointer oops in
  * __io_req_task_work_add(), in the writer) and the exec'ing task walks into
  * the NULL its list became (a second oops in __io_run_local_work()). It is
- * a race between two CPUs, so it is tried many times: a child arms
- * multishot polls on a pipe in several DEFER_TASKRUN rings and exec()s
- * this program, while a writer process writes (and drains) the pipe in a
- * loop. A bug shows as the kernel tainted D (an oops) or a child that does
- * not exit; neither is waited for.
+ * a race between two CPUs, so it is tried many times: a child arms oneshot
+ * polls on pipes in several DEFER_TASKRUN rings and exec()s this program,
+ * while a writer process writes each pipe once, starting at a delay after
+ * the child says it is about to exec that sweeps 0-315 us over the rounds.
+ * A bug shows as the kernel tainted D (an oops) or a child or writer that
+ * does not exit within 10 s; neither is waited for then.
  *
  * Exit status: 0 no oops in the time given (fixed, or not hit), 1 the
  * kernel oopsed or a child hung (bug), 77 cannot tell (no DEFER_TASKRUN,
@@ -39,9 +40,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NRINGS 8	/* rings of the exec'ing child: more windows per exec */
-#define NPOLLS 32	/* multishot polls on the pipe, per ring */
+#define NRINGS 8	/* rings of the exec'ing child: a chance per ring per exec */
+#define NPOLLS 16	/* oneshot polls per ring, each on a pipe of its own */
+#define NPIPES (NRINGS * NPOLLS)
 #define TAINT_DIE 0x80	/* 'D': the kernel oopsed */
+
+static int pipes[NPIPES][2];
 
 static long taint(void)
 {
@@ -67,38 +71,54 @@ static double now(void)
 static int setup_ring(struct io_uring *r)
 {
 	struct io_uring_params p = { .flags = IORING_SETUP_SINGLE_ISSUER |
-				     IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE,
-				     .cq_entries = 4096 };
+				     IORING_SETUP_DEFER_TASKRUN };
 
 	return io_uring_queue_init_params(NPOLLS, r, &p);
 }
 
-/* The child: rings with polls armed on the pipe, then exec (the cancel). */
-static void child(int rfd, const char *self)
+/*
+ * The child: rings with a poll armed on each pipe (pipe i in ring i %
+ * NRINGS, so the writer's wake-ups go round the rings), then exec: the
+ * cancel runs each ring's (empty) local work while the writer adds to it.
+ */
+static void child(int ready, const char *self)
 {
 	static struct io_uring rings[NRINGS];
 
-	for (int i = 0; i < NRINGS; i++) {
+	for (int i = 0; i < NRINGS; i++)
 		if (setup_ring(&rings[i]))
 			_exit(2);
-		for (int j = 0; j < NPOLLS; j++)
-			io_uring_prep_poll_multishot(io_uring_get_sqe(&rings[i]), rfd, POLLIN);
+	for (int i = 0; i < NPIPES; i++)
+		io_uring_prep_poll_add(io_uring_get_sqe(&rings[i % NRINGS]), pipes[i][0], POLLIN);
+	for (int i = 0; i < NRINGS; i++)
 		if (io_uring_submit(&rings[i]) != NPOLLS)
 			_exit(3);
-	}
+	if (write(ready, "r", 1) != 1)
+		_exit(3);
 	execl(self, self, "image", (char *)NULL);
 	_exit(4);
 }
 
-/* The writer: every write finds the pipe empty, so it wakes every poll. */
-static void writer(int rfd, int wfd)
+/*
+ * The writer: once the child is about to exec, after a delay that sweeps
+ * 0-315 us over the rounds, one byte into each pipe: every write wakes
+ * one poll, its local work added to an empty list while the child cancels.
+ */
+static void writer(int ready, unsigned long round)
 {
-	char c = 'x';
+	struct pollfd p = { .fd = ready, .events = POLLIN };
+	double until;
+	char c;
 
-	for (;;) {
-		if (write(wfd, &c, 1) == 1 && read(rfd, &c, 1) < 0 && errno != EAGAIN)
+	if (poll(&p, 1, 10000) != 1 || read(ready, &c, 1) != 1)
+		_exit(0);	/* the child failed: it says why */
+	until = now() + (round % 64) * 5e-6;
+	while (now() < until)
+		;
+	for (int i = 0; i < NPIPES; i++)
+		if (write(pipes[i][1], "x", 1) != 1)
 			_exit(5);
-	}
+	_exit(0);
 }
 
 /* Wait for pid up to secs: 1 it exited (status in *st), 0 it did not. */
@@ -123,8 +143,6 @@ int main(int argc, char **argv)
 	long t0 = taint();
 	unsigned long rounds = 0;
 	struct io_uring probe;
-	pid_t w;
-	int p[2];
 
 	if (argc > 1 && !strcmp(argv[1], "image"))
 		return 0;	/* the exec'd image: the cancel is behind us */
@@ -137,21 +155,27 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	io_uring_queue_exit(&probe);
-	if (pipe2(p, O_NONBLOCK | O_CLOEXEC)) {
-		perror("pipe2");
-		return 77;
-	}
-	w = fork();
-	if (w == 0)
-		writer(p[0], p[1]);
 	end = now() + secs;
 	while (now() < end) {
-		pid_t c = fork();
-		int st = 0;
+		int ready[2], st = 0, wst = 0, i, ok;
+		pid_t c, w;
 
+		for (i = 0; i < NPIPES; i++)
+			if (pipe2(pipes[i], O_CLOEXEC))
+				break;
+		if (i < NPIPES || pipe2(ready, O_CLOEXEC)) {
+			printf("cannot tell: %d pipes: %s\n", NPIPES + 1, strerror(errno));
+			return 77;
+		}
+		w = fork();
+		if (w == 0)
+			writer(ready[0], rounds);
+		c = fork();
 		if (c == 0)
-			child(p[0], "/proc/self/exe");
-		if (c < 0 || !wait_for(c, 10, &st) || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			child(ready[1], "/proc/self/exe");
+		ok = c > 0 && w > 0 && wait_for(c, 10, &st) && wait_for(w, 10, &wst);
+		if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) || !WIFEXITED(wst) ||
+		    WEXITSTATUS(wst)) {
 			long t = taint();
 
 			if (t >= 0 && (t & TAINT_DIE))
@@ -159,31 +183,28 @@ int main(int argc, char **argv)
 				       "ring's submitter exec'd with polls being woken, round %lu "
 				       "(see the kernel log: __io_req_task_work_add, "
 				       "__io_run_local_work)\n", t, rounds);
-			else if (c > 0 && !(WIFEXITED(st) && WEXITSTATUS(st) >= 2 &&
-					      WEXITSTATUS(st) <= 4))
-				printf("BUG: the exec'ing child did not exit within 10 s or died "
-				       "(status 0x%x), round %lu\n", st, rounds);
-			else {
+			else if (ok && WIFEXITED(st) && WEXITSTATUS(st) >= 2 && WEXITSTATUS(st) <= 4) {
 				printf("cannot tell: the child failed to set up (status 0x%x)\n", st);
-				kill(w, SIGKILL);
 				return 77;
-			}
-			kill(w, SIGKILL);	/* not waited for: it may be stuck */
+			} else
+				printf("BUG: the exec'ing child or the writer did not exit within 10 s "
+				       "or died (status 0x%x, 0x%x), round %lu\n", st, wst, rounds);
+			kill(c, SIGKILL);	/* neither is waited for: it may be stuck */
+			kill(w, SIGKILL);
 			return 1;
 		}
+		for (i = 0; i < NPIPES; i++)
+			close(pipes[i][0]), close(pipes[i][1]);
+		close(ready[0]);
+		close(ready[1]);
 		rounds++;
-		if (taint() & TAINT_DIE)
-			break;	/* the writer oopsed and the child survived */
 	}
-	kill(w, SIGKILL);
 	if (taint() & TAINT_DIE) {
-		printf("BUG: the kernel oopsed (tainted 0x%lx) after %lu rounds of exec with a "
+		printf("BUG: the kernel oopsed (tainted 0x%lx) in %lu rounds of exec with a "
 		       "DEFER_TASKRUN ring's polls being woken\n", taint(), rounds);
 		return 1;
 	}
-	if (!wait_for(w, 10, NULL)) {
-		printf("BUG: the pipe writer cannot be killed (stuck in the kernel)\n");
-		return 1;
-	}
+	if (getenv("REPRO_VERBOSE"))
+		fprintf(stderr, "%lu rounds, no oops\n", rounds);
 	return 0;
 }
