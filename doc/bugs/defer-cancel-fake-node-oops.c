@@ -15,9 +15,11 @@
  * __io_req_task_work_add(), in the writer) and the exec'ing task walks into
  * the NULL its list became (a second oops in __io_run_local_work()). It is
  * a race between two CPUs, so it is tried many times: a child arms oneshot
- * polls on pipes in several DEFER_TASKRUN rings and exec()s this program,
- * while a writer process writes each pipe once, starting at a delay after
- * the child says it is about to exec that sweeps 0-315 us over the rounds.
+ * polls on pipes in 16 DEFER_TASKRUN rings (every ring polls every pipe)
+ * and exec()s this program, while a writer process writes each pipe once.
+ * The writes must come after the exec's cancel began (a write before it
+ * leaves work on the lists, and a non-empty list is never moved), so the
+ * writer's delay after the child's word sweeps the time an exec takes.
  * A bug shows as the kernel tainted D (an oops) or a child or writer that
  * does not exit within 10 s; neither is waited for then.
  *
@@ -40,9 +42,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NRINGS 8	/* rings of the exec'ing child: a chance per ring per exec */
-#define NPOLLS 16	/* oneshot polls per ring, each on a pipe of its own */
-#define NPIPES (NRINGS * NPOLLS)
+#define NRINGS 16	/* rings of the exec'ing child: a chance per ring per exec */
+#define NPIPES 8	/* the writer's pipes, written once each per round */
+#define NPER 4		/* oneshot polls per ring per pipe */
+#define SWEEP 32	/* rounds per sweep of the writer's delay */
 #define TAINT_DIE 0x80	/* 'D': the kernel oopsed */
 
 static int pipes[NPIPES][2];
@@ -73,47 +76,61 @@ static int setup_ring(struct io_uring *r)
 	struct io_uring_params p = { .flags = IORING_SETUP_SINGLE_ISSUER |
 				     IORING_SETUP_DEFER_TASKRUN };
 
-	return io_uring_queue_init_params(NPOLLS, r, &p);
+	return io_uring_queue_init_params(NPIPES * NPER, r, &p);
 }
 
 /*
- * The child: rings with a poll armed on each pipe (pipe i in ring i %
- * NRINGS, so the writer's wake-ups go round the rings), then exec: the
- * cancel runs each ring's (empty) local work while the writer adds to it.
+ * The child: every ring has NPER polls armed on every pipe, so one write
+ * wakes polls of every ring; then exec. The cancel runs each ring's local
+ * work while the writer's wake-ups add to it.
  */
-static void child(int ready, const char *self)
+static void child(int ready, int report, const char *self)
 {
 	static struct io_uring rings[NRINGS];
+	char fd[16];
+	double t;
 
-	for (int i = 0; i < NRINGS; i++)
+	for (int i = 0; i < NRINGS; i++) {
 		if (setup_ring(&rings[i]))
 			_exit(2);
-	for (int i = 0; i < NPIPES; i++)
-		io_uring_prep_poll_add(io_uring_get_sqe(&rings[i % NRINGS]), pipes[i][0], POLLIN);
-	for (int i = 0; i < NRINGS; i++)
-		if (io_uring_submit(&rings[i]) != NPOLLS)
+		for (int j = 0; j < NPIPES * NPER; j++)
+			io_uring_prep_poll_add(io_uring_get_sqe(&rings[i]), pipes[j / NPER][0],
+					       POLLIN);
+		if (io_uring_submit(&rings[i]) != NPIPES * NPER)
 			_exit(3);
-	if (write(ready, "r", 1) != 1)
+	}
+	snprintf(fd, sizeof(fd), "%d", report);
+	t = now();
+	if (write(report, &t, sizeof(t)) != sizeof(t) || write(ready, &t, sizeof(t)) != sizeof(t))
 		_exit(3);
-	execl(self, self, "image", (char *)NULL);
+	execl(self, self, "image", fd, (char *)NULL);
 	_exit(4);
 }
 
+/* The exec'd image: when it runs, for the next rounds' timing. */
+static int image(const char *fd)
+{
+	double t = now();
+
+	return write(atoi(fd), &t, sizeof(t)) == sizeof(t) ? 0 : 6;
+}
+
 /*
- * The writer: once the child is about to exec, after a delay that sweeps
- * 0-315 us over the rounds, one byte into each pipe: every write wakes
- * one poll, its local work added to an empty list while the child cancels.
+ * The writer: a write before the child's cancel leaves work on the lists
+ * (a non-empty list is never moved: no window), so the first write must
+ * come just after the cancel began. When that is is not known: the delay
+ * after the child's word sweeps [0, the time its exec took last) over
+ * SWEEP rounds. Then one byte into each pipe, each waking every ring.
  */
-static void writer(int ready, unsigned long round)
+static void writer(int ready, double span, unsigned long round)
 {
 	struct pollfd p = { .fd = ready, .events = POLLIN };
-	double until;
-	char c;
+	double t;
 
-	if (poll(&p, 1, 10000) != 1 || read(ready, &c, 1) != 1)
+	if (poll(&p, 1, 10000) != 1 || read(ready, &t, sizeof(t)) != sizeof(t))
 		_exit(0);	/* the child failed: it says why */
-	until = now() + (round % 64) * 5e-6;
-	while (now() < until)
+	t += span * (round % SWEEP) / SWEEP;
+	while (now() < t)
 		;
 	for (int i = 0; i < NPIPES; i++)
 		if (write(pipes[i][1], "x", 1) != 1)
@@ -143,9 +160,10 @@ int main(int argc, char **argv)
 	long t0 = taint();
 	unsigned long rounds = 0;
 	struct io_uring probe;
+	double span = 1e-3;	/* how long an exec took, ready to image */
 
-	if (argc > 1 && !strcmp(argv[1], "image"))
-		return 0;	/* the exec'd image: the cancel is behind us */
+	if (argc > 2 && !strcmp(argv[1], "image"))
+		return image(argv[2]);	/* the cancel is behind us */
 	if (t0 < 0 || (t0 & TAINT_DIE)) {
 		printf("cannot tell: the kernel is tainted 0x%lx already (D: an earlier oops)\n", t0);
 		return 77;
@@ -157,22 +175,23 @@ int main(int argc, char **argv)
 	io_uring_queue_exit(&probe);
 	end = now() + secs;
 	while (now() < end) {
-		int ready[2], st = 0, wst = 0, i, ok;
+		double t[2];
+		int ready[2], report[2], st = 0, wst = 0, i, ok;
 		pid_t c, w;
 
 		for (i = 0; i < NPIPES; i++)
 			if (pipe2(pipes[i], O_CLOEXEC))
 				break;
-		if (i < NPIPES || pipe2(ready, O_CLOEXEC)) {
+		if (i < NPIPES || pipe2(ready, O_CLOEXEC) || pipe2(report, O_NONBLOCK)) {
 			printf("cannot tell: %d pipes: %s\n", NPIPES + 1, strerror(errno));
 			return 77;
 		}
 		w = fork();
 		if (w == 0)
-			writer(ready[0], rounds);
+			writer(ready[0], span, rounds);
 		c = fork();
 		if (c == 0)
-			child(ready[1], "/proc/self/exe");
+			child(ready[1], report[1], "/proc/self/exe");
 		ok = c > 0 && w > 0 && wait_for(c, 10, &st) && wait_for(w, 10, &wst);
 		if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) || !WIFEXITED(wst) ||
 		    WEXITSTATUS(wst)) {
@@ -195,8 +214,12 @@ int main(int argc, char **argv)
 		}
 		for (i = 0; i < NPIPES; i++)
 			close(pipes[i][0]), close(pipes[i][1]);
+		if (read(report[0], t, sizeof(t)) == sizeof(t))	/* ready, image */
+			span = span * 0.75 + 0.25 * (t[1] - t[0]);
 		close(ready[0]);
 		close(ready[1]);
+		close(report[0]);
+		close(report[1]);
 		rounds++;
 	}
 	if (taint() & TAINT_DIE) {
@@ -205,6 +228,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (getenv("REPRO_VERBOSE"))
-		fprintf(stderr, "%lu rounds, no oops\n", rounds);
+		fprintf(stderr, "%lu rounds, no oops (exec: %.0f us)\n", rounds, span * 1e6);
 	return 0;
 }
