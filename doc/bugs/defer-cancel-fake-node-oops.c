@@ -15,7 +15,7 @@
  * __io_req_task_work_add(), in the writer) and the exec'ing task walks into
  * the NULL its list became (a second oops in __io_run_local_work()). It is
  * a race between two CPUs, so it is tried many times: a child arms oneshot
- * polls on pipes in 16 DEFER_TASKRUN rings (every ring polls every pipe)
+ * polls on pipes in 64 DEFER_TASKRUN rings (every ring polls every pipe)
  * and exec()s this program, while a writer process writes each pipe once.
  * The writes must come after the exec's cancel began (a write before it
  * leaves work on the lists, and a non-empty list is never moved), so the
@@ -42,9 +42,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NRINGS 16	/* rings of the exec'ing child: a chance per ring per exec */
-#define NPIPES 8	/* the writer's pipes, written once each per round */
-#define NPER 4		/* oneshot polls per ring per pipe */
+#define NRINGS 64	/* rings of the exec'ing child: a chance per ring per exec */
+#define NPIPES 4	/* the writer's pipes, written once each per round */
+#define NPER 2		/* oneshot polls per ring per pipe */
 #define SWEEP 32	/* rounds per sweep of the writer's delay */
 #define TAINT_DIE 0x80	/* 'D': the kernel oopsed */
 
