@@ -15,11 +15,11 @@
  * __io_req_task_work_add(), in the writer) and the exec'ing task walks into
  * the NULL its list became (a second oops in __io_run_local_work()). It is
  * a race between two CPUs, so it is tried many times: a child arms oneshot
- * polls on pipes in 64 DEFER_TASKRUN rings (every ring polls every pipe)
- * and exec()s this program, while a writer process writes each pipe once.
- * The writes must come after the exec's cancel began (a write before it
- * leaves work on the lists, and a non-empty list is never moved), so the
- * writer's delay after the child's word sweeps the time an exec takes.
+ * polls on pipes in 64 DEFER_TASKRUN rings (every ring polls every pipe),
+ * forks a writer and exec()s this program. The writes must come after the
+ * exec's cancel began (a write before it leaves work on the lists, and a
+ * non-empty list is never moved): the writer, which shares the rings'
+ * memory, waits for the cancel's first CQE, then writes each pipe once.
  * A bug shows as the kernel tainted D (an oops) or a child or writer that
  * does not exit within 10 s; neither is waited for then.
  *
@@ -34,6 +34,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,6 @@
 #define NRINGS 64	/* rings of the exec'ing child: a chance per ring per exec */
 #define NPIPES 4	/* the writer's pipes, written once each per round */
 #define NPER 2		/* oneshot polls per ring per pipe */
-#define SWEEP 32	/* rounds per sweep of the writer's delay */
 #define TAINT_DIE 0x80	/* 'D': the kernel oopsed */
 
 static int pipes[NPIPES][2];
@@ -80,15 +80,40 @@ static int setup_ring(struct io_uring *r)
 }
 
 /*
- * The child: every ring has NPER polls armed on every pipe, so one write
- * wakes polls of every ring; then exec. The cancel runs each ring's local
- * work while the writer's wake-ups add to it.
+ * The writer, forked by the child once its polls are armed, so that it
+ * sees the child's rings: a write before the child's exec cancel leaves
+ * work on the lists (a non-empty list is never moved: no window), so it
+ * waits for the cancel's first CQE (-ECANCELED, posted once the first
+ * ring's polls are cancelled: in_idle is set), then writes one byte into
+ * each pipe, each waking the polls of every ring not cancelled yet.
  */
-static void child(int ready, int report, const char *self)
+static void writer(struct io_uring *rings)
+{
+	double end = now() + 5;
+
+	for (;;) {
+		for (int i = 0; i < NRINGS; i++)
+			if (io_uring_smp_load_acquire(rings[i].cq.ktail))
+				goto go;
+		if (now() > end)
+			_exit(0);	/* no exec: the child says why */
+	}
+go:
+	for (int i = 0; i < NPIPES; i++)
+		if (write(pipes[i][1], "x", 1) != 1)
+			_exit(5);
+	_exit(0);
+}
+
+/*
+ * The child: every ring has NPER polls armed on every pipe, so one write
+ * wakes polls of every ring; it starts the writer and execs. The cancel
+ * runs each ring's local work while the writer's wake-ups add to it.
+ */
+static void child(int report, const char *self)
 {
 	static struct io_uring rings[NRINGS];
-	char fd[16];
-	double t;
+	pid_t w;
 
 	for (int i = 0; i < NRINGS; i++) {
 		if (setup_ring(&rings[i]))
@@ -99,43 +124,13 @@ static void child(int ready, int report, const char *self)
 		if (io_uring_submit(&rings[i]) != NPIPES * NPER)
 			_exit(3);
 	}
-	snprintf(fd, sizeof(fd), "%d", report);
-	t = now();
-	if (write(report, &t, sizeof(t)) != sizeof(t) || write(ready, &t, sizeof(t)) != sizeof(t))
+	w = fork();
+	if (w == 0)
+		writer(rings);
+	if (w < 0 || write(report, &w, sizeof(w)) != sizeof(w))
 		_exit(3);
-	execl(self, self, "image", fd, (char *)NULL);
+	execl(self, self, "image", (char *)NULL);
 	_exit(4);
-}
-
-/* The exec'd image: when it runs, for the next rounds' timing. */
-static int image(const char *fd)
-{
-	double t = now();
-
-	return write(atoi(fd), &t, sizeof(t)) == sizeof(t) ? 0 : 6;
-}
-
-/*
- * The writer: a write before the child's cancel leaves work on the lists
- * (a non-empty list is never moved: no window), so the first write must
- * come just after the cancel began. When that is is not known: the delay
- * after the child's word sweeps [0, the time its exec took last) over
- * SWEEP rounds. Then one byte into each pipe, each waking every ring.
- */
-static void writer(int ready, double span, unsigned long round)
-{
-	struct pollfd p = { .fd = ready, .events = POLLIN };
-	double t;
-
-	if (poll(&p, 1, 10000) != 1 || read(ready, &t, sizeof(t)) != sizeof(t))
-		_exit(0);	/* the child failed: it says why */
-	t += span * (round % SWEEP) / SWEEP;
-	while (now() < t)
-		;
-	for (int i = 0; i < NPIPES; i++)
-		if (write(pipes[i][1], "x", 1) != 1)
-			_exit(5);
-	_exit(0);
 }
 
 /* Wait for pid up to secs: 1 it exited (status in *st), 0 it did not. */
@@ -160,10 +155,9 @@ int main(int argc, char **argv)
 	long t0 = taint();
 	unsigned long rounds = 0;
 	struct io_uring probe;
-	double span = 1e-3;	/* how long an exec took, ready to image */
 
-	if (argc > 2 && !strcmp(argv[1], "image"))
-		return image(argv[2]);	/* the cancel is behind us */
+	if (argc > 1 && !strcmp(argv[1], "image"))
+		return 0;	/* the exec'd image: the cancel is behind us */
 	if (t0 < 0 || (t0 & TAINT_DIE)) {
 		printf("cannot tell: the kernel is tainted 0x%lx already (D: an earlier oops)\n", t0);
 		return 77;
@@ -173,26 +167,28 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	io_uring_queue_exit(&probe);
+	/* The writer is the child's child: reparented to us when it exits. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	end = now() + secs;
 	while (now() < end) {
-		double t[2];
-		int ready[2], report[2], st = 0, wst = 0, i, ok;
+		int report[2], st = 0, wst = 0, i, ok;
 		pid_t c, w;
 
 		for (i = 0; i < NPIPES; i++)
 			if (pipe2(pipes[i], O_CLOEXEC))
 				break;
-		if (i < NPIPES || pipe2(ready, O_CLOEXEC) || pipe2(report, O_NONBLOCK)) {
+		if (i < NPIPES || pipe2(report, O_CLOEXEC)) {
 			printf("cannot tell: %d pipes: %s\n", NPIPES + 1, strerror(errno));
 			return 77;
 		}
-		w = fork();
-		if (w == 0)
-			writer(ready[0], span, rounds);
+		w = -1;
 		c = fork();
 		if (c == 0)
-			child(ready[1], report[1], "/proc/self/exe");
-		ok = c > 0 && w > 0 && wait_for(c, 10, &st) && wait_for(w, 10, &wst);
+			child(report[1], "/proc/self/exe");
+		close(report[1]);
+		if (c > 0 && read(report[0], &w, sizeof(w)) != sizeof(w))
+			w = -1;
+		ok = c > 0 && wait_for(c, 10, &st) && (w < 0 || wait_for(w, 10, &wst));
 		if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) || !WIFEXITED(wst) ||
 		    WEXITSTATUS(wst)) {
 			long t = taint();
@@ -209,17 +205,13 @@ int main(int argc, char **argv)
 				printf("BUG: the exec'ing child or the writer did not exit within 10 s "
 				       "or died (status 0x%x, 0x%x), round %lu\n", st, wst, rounds);
 			kill(c, SIGKILL);	/* neither is waited for: it may be stuck */
-			kill(w, SIGKILL);
+			if (w > 0)
+				kill(w, SIGKILL);
 			return 1;
 		}
 		for (i = 0; i < NPIPES; i++)
 			close(pipes[i][0]), close(pipes[i][1]);
-		if (read(report[0], t, sizeof(t)) == sizeof(t))	/* ready, image */
-			span = span * 0.75 + 0.25 * (t[1] - t[0]);
-		close(ready[0]);
-		close(ready[1]);
 		close(report[0]);
-		close(report[1]);
 		rounds++;
 	}
 	if (taint() & TAINT_DIE) {
@@ -228,6 +220,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (getenv("REPRO_VERBOSE"))
-		fprintf(stderr, "%lu rounds, no oops (exec: %.0f us)\n", rounds, span * 1e6);
+		fprintf(stderr, "%lu rounds, no oops\n", rounds);
 	return 0;
 }
