@@ -77,6 +77,8 @@ const struct need needs[NEED_COUNT] = {
 	ROW(DEFER_TASKRUN, "defer_taskrun", "IORING_SETUP_DEFER_TASKRUN",
 	    6, 1, NP_SETUP, S_SINGLE | S_DEFER, S_DEFER),
 	ROW(MSG_FLAGS_PASS, "msg_flags_pass", "IORING_MSG_RING_FLAGS_PASS", 6, 3, NP_NONE, 0, 0),
+	ROW(REGISTERED_FD_ONLY, "registered_fd_only",
+	    "IORING_SETUP_REGISTERED_FD_ONLY (with IORING_SETUP_NO_MMAP)", 6, 5, NP_NONE, 0, 0),
 	ROW(CANCEL_OP, "cancel_op", "IORING_ASYNC_CANCEL_OP (a sync cancel's opcode)",
 	    6, 6, NP_NONE, 0, 0),
 	ROW(MIN_TIMEOUT, "min_timeout", "IORING_FEAT_MIN_TIMEOUT",
@@ -87,6 +89,8 @@ const struct need needs[NEED_COUNT] = {
 	ROW(SEND_MSG_RING, "send_msg_ring", "IORING_REGISTER_SEND_MSG_RING", 6, 13, NP_NONE, 0, 0),
 	ROW(CQE_MIXED, "cqe_mixed", "IORING_SETUP_CQE_MIXED", 6, 18, NP_SETUP, S_MIXED, S_MIXED),
 	ROW(NOP_CQE32, "nop_cqe32", "IORING_NOP_CQE32", 6, 18, NP_NONE, 0, 0),
+	ROW(TASK_RESTRICTIONS, "task_restrictions",
+	    "IORING_REGISTER_RESTRICTIONS for the task (ring fd -1)", 7, 0, NP_NONE, 0, 0),
 };
 
 /* What a test may meet without declaring it: set-up flags (from its
