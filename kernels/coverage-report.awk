@@ -75,8 +75,35 @@ BEGIN {
 			partfn[pf, ef[j]] = 1
 	}
 }
+# A function the compiler always inlined has no FN record, and its lines
+# would count as the function before it. In the files of a part, the
+# function definitions in the source (a line at column 0 with a name and
+# "(", not a prototype's ";") add the missing starts; they are not counted
+# as functions.
+function source_starts(f,   l, i, n, name) {
+	i = 0
+	while ((getline l < path[f]) > 0) {
+		i++
+		gsub(/__attribute__\(\([^)]*\)\)/, "", l)
+		if (l !~ /^[A-Za-z_][A-Za-z0-9_ \t*]*[ \t*][A-Za-z_][A-Za-z0-9_]*\(/ || l ~ /;[ \t]*$/)
+			continue
+		name = substr(l, 1, index(l, "(") - 1)
+		sub(/.*[ \t*]/, "", name)
+		if ((f, name) in seenfn)
+			continue
+		seenfn[f, name] = 1
+		synthetic[f, name] = 1
+		fnline[f, ++nfn[f]] = i
+		fnname[f, nfn[f]] = name
+	}
+	close(path[f])
+}
 # Pass 1 (the tracefile twice): the functions of each file, by line.
-FNR == 1 { pass++ }
+FNR == 1 && pass++ == 1 {
+	for (pf in partrow)
+		if (pf in path)
+			source_starts(pf)
+}
 pass == 1 && /^SF:/ { f = base(substr($0, 4)); path[f] = substr($0, 4) }
 pass == 1 && /^FN:/ {
 	split(substr($0, 4), a, ",")
@@ -160,7 +187,7 @@ function count_functions(   f, i, r) {
 	for (f in nfn)
 		for (i = 1; i <= nfn[f]; i++) {
 			r = fn_row(f, fnname[f, i])
-			if (r == "")
+			if (r == "" || ((f, fnname[f, i]) in synthetic))
 				continue
 			ff[r]++
 			if (fncount[f, fnname[f, i]] > 0)
