@@ -18,7 +18,9 @@
  *    updated stays multishot (IORING_CQE_F_MORE) until removed;
  *  - a file with two wait queues (a pipe opened O_RDWR through
  *    /proc/self/fd: its poll waits on both, a second io_poll entry,
- *    __io_queue_proc), woken and removed;
+ *    __io_queue_proc): polls removed, woken on the first queue (POLLIN)
+ *    and on the second (POLLOUT once a full pipe is read); a READ there
+ *    waits by an internal poll, which POLL_REMOVE does not take (-ENOENT);
  *  - a regular file (no wait queue: done at arm, __io_arm_poll_handler);
  *  - POLLFREE: a child process polls its signalfd through the ring and
  *    exits; freeing its signal handlers frees the wait queue and the poll
@@ -38,16 +40,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-#define MAXWANT		4
-#define UD_FENCE	0xfe11ce00ull	/* a NOP sent with a step */
-#define UD_LAST		0xfe11ce01ull	/* a NOP sent once its CQEs are in */
-
-struct want {
-	uint64_t ud;
-	int32_t res;
-	uint32_t flags;
-};
+#include "lib/cqexpect.h"
 
 struct state {
 	struct tcase *tc;
@@ -55,68 +48,9 @@ struct state {
 	int p[2], q[2];			/* two pipes */
 };
 
-/* Queue a NOP with user_data ud and submit until the kernel has taken every
- * SQE (a request refused at prep ends its submit call). */
-static int fence(struct state *s, uint64_t ud, const struct deadline *dl, const char *step)
+static void expect(struct state *s, const char *step, const struct cqe_want *w, int n)
 {
-	struct io_uring_sqe *sqe = tring_sqe(&s->r);
-
-	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, ud);
-	while (io_uring_sq_ready(&s->r.ring)) {
-		if (io_uring_submit(&s->r.ring) < 0 || deadline_passed(dl)) {
-			tc_fail(s->tc, "%s: the submission of the step's SQEs failed", step);
-			return -1;
-		}
-		sched_yield();
-	}
-	return 0;
-}
-
-/*
- * Submit what the step queued: its CQEs must be exactly w[0..n), each once,
- * with its res and flags, in any order. Those that come by task_work come
- * when the ring is waited on; once all are in, a NOP (UD_LAST) is sent, and
- * nothing else may come before it. A NOP sent with the step (UD_FENCE) lets
- * the first wait return even when none of the CQEs is posted yet.
- */
-static void expect(struct state *s, const char *step, const struct want *w, int n)
-{
-	struct deadline dl = tc_deadline(s->tc);
-	struct io_uring_cqe *cqe;
-	bool seen[MAXWANT] = { false };
-	int got = 0;
-
-	if (fence(s, n ? UD_FENCE : UD_LAST, &dl, step))
-		return;
-	while (!tc_failed(s->tc)) {
-		uint64_t ud;
-		int i;
-
-		if (tring_wait_ready(&s->r, 1, &dl)) {
-			tc_hang(s->tc, NULL, &s->r, "%s: %d of %d CQEs never came", step, n - got, n);
-			return;
-		}
-		io_uring_peek_cqe(&s->r.ring, &cqe);
-		ud = cqe->user_data;
-		for (i = 0; i < n && (seen[i] || w[i].ud != ud); i++)
-			;
-		if (ud == UD_FENCE || ud == UD_LAST) {
-			io_uring_cqe_seen(&s->r.ring, cqe);
-			if (ud == UD_LAST)
-				return;
-			continue;
-		}
-		if (i == n || cqe->res != w[i].res || cqe->flags != w[i].flags)
-			tc_fail(s->tc, "%s: CQE user_data 0x%llx res %d flags 0x%x: %s", step,
-				(unsigned long long)ud, cqe->res, cqe->flags,
-				i == n ? "not expected, or twice" :
-				"expected with another res or flags");
-		seen[i < n ? i : 0] = true;
-		io_uring_cqe_seen(&s->r.ring, cqe);
-		if (++got == n && fence(s, UD_LAST, &dl, step))
-			return;
-	}
+	cqe_expect(s->tc, &s->r, step, w, n);
 }
 
 static struct io_uring_sqe *poll_add(struct state *s, int fd, unsigned events, unsigned flags,
@@ -148,7 +82,7 @@ static void put(struct state *s, int fd, const char *what)
 
 static void drain(int fd)
 {
-	char buf[16];
+	char buf[4096];
 
 	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
 		;
@@ -161,13 +95,13 @@ static void refusals(struct state *s)
 	poll_add(s, s->p[0], POLLIN, 0, 1)->addr = 1;
 	poll_add(s, s->p[0], POLLIN, 1u << 3, 2);	/* IORING_POLL_ADD_LEVEL */
 	poll_add(s, s->p[0], POLLIN, IORING_POLL_ADD_MULTI, 3)->flags |= IOSQE_CQE_SKIP_SUCCESS;
-	expect(s, "POLL_ADD refusals", (struct want[]){ { 1, E, 0 }, { 2, E, 0 }, { 3, E, 0 } }, 3);
+	expect(s, "POLL_ADD refusals", (struct cqe_want[]){ { 1, E, 0 }, { 2, E, 0 }, { 3, E, 0 } }, 3);
 	poll_remove(s, 9, 0, 0, IORING_POLL_ADD_MULTI, 4);
 	poll_remove(s, 9, 7, 0, 0, 5);			/* new user_data, no UPDATE_USER_DATA */
 	poll_remove(s, 9, 0, POLLIN, 0, 6);		/* events, no UPDATE_EVENTS */
 	poll_remove(s, 9, 0, 0, 1u << 6, 7);
 	expect(s, "POLL_REMOVE refusals",
-	       (struct want[]){ { 4, E, 0 }, { 5, E, 0 }, { 6, E, 0 }, { 7, E, 0 } }, 4);
+	       (struct cqe_want[]){ { 4, E, 0 }, { 5, E, 0 }, { 6, E, 0 }, { 7, E, 0 } }, 4);
 }
 
 static void remove_and_update(struct state *s)
@@ -181,46 +115,59 @@ static void remove_and_update(struct state *s)
 	io_uring_sqe_set_data64(sqe, 0x70);
 	poll_remove(s, 0x99, 0, 0, 0, 0x10);
 	poll_remove(s, 0x70, 0, 0, 0, 0x11);
-	expect(s, "POLL_REMOVE of nothing, of a timeout", (struct want[]){ { 0x10, -ENOENT, 0 },
+	expect(s, "POLL_REMOVE of nothing, of a timeout", (struct cqe_want[]){ { 0x10, -ENOENT, 0 },
 	       { 0x11, -ENOENT, 0 } }, 2);
 	sqe = tring_sqe(&s->r);
 	io_uring_prep_timeout_remove(sqe, 0x70, 0);
 	io_uring_sqe_set_data64(sqe, 0x71);
-	expect(s, "removing the timeout", (struct want[]){ { 0x70, -ECANCELED, 0 },
+	expect(s, "removing the timeout", (struct cqe_want[]){ { 0x70, -ECANCELED, 0 },
 	       { 0x71, 0, 0 } }, 2);
 	/* An armed poll removed. */
 	poll_add(s, s->p[0], POLLIN, 0, 0x20);
 	poll_remove(s, 0x20, 0, 0, 0, 0x21);
-	expect(s, "POLL_REMOVE of an armed poll", (struct want[]){ { 0x20, -ECANCELED, 0 },
+	expect(s, "POLL_REMOVE of an armed poll", (struct cqe_want[]){ { 0x20, -ECANCELED, 0 },
 	       { 0x21, 0, 0 } }, 2);
 	/* A new user_data: the wake-up reports under it. */
 	poll_add(s, s->p[0], POLLIN, 0, 0x30);
 	poll_remove(s, 0x30, 0x31, 0, IORING_POLL_UPDATE_USER_DATA, 0x32);
-	expect(s, "update of the user_data", (struct want[]){ { 0x32, 0, 0 } }, 1);
+	expect(s, "update of the user_data", (struct cqe_want[]){ { 0x32, 0, 0 } }, 1);
 	put(s, s->p[1], "the pipe");
-	expect(s, "the wake-up after the update", (struct want[]){ { 0x31, POLLIN, 0 } }, 1);
+	expect(s, "the wake-up after the update", (struct cqe_want[]){ { 0x31, POLLIN, 0 } }, 1);
 	drain(s->p[0]);
 	/* New events, ready now: the update completes the poll. */
 	poll_add(s, s->q[1], POLLIN, 0, 0x40);
 	poll_remove(s, 0x40, 0, POLLOUT, IORING_POLL_UPDATE_EVENTS, 0x41);
-	expect(s, "update of the events to ready ones", (struct want[]){ { 0x41, 0, 0 },
+	expect(s, "update of the events to ready ones", (struct cqe_want[]){ { 0x41, 0, 0 },
 	       { 0x40, POLLOUT, 0 } }, 2);
 	/* A multishot poll stays multishot through an update. */
 	poll_add(s, s->q[0], POLLOUT, IORING_POLL_ADD_MULTI, 0x50);
 	poll_remove(s, 0x50, 0, POLLIN, IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI, 0x51);
-	expect(s, "update of a multishot poll", (struct want[]){ { 0x51, 0, 0 } }, 1);
+	expect(s, "update of a multishot poll", (struct cqe_want[]){ { 0x51, 0, 0 } }, 1);
 	put(s, s->q[1], "the second pipe");
 	expect(s, "a wake-up of the updated multishot poll",
-	       (struct want[]){ { 0x50, POLLIN, IORING_CQE_F_MORE } }, 1);
+	       (struct cqe_want[]){ { 0x50, POLLIN, IORING_CQE_F_MORE } }, 1);
 	drain(s->q[0]);
 	poll_remove(s, 0x50, 0, 0, 0, 0x52);
-	expect(s, "POLL_REMOVE of the multishot poll", (struct want[]){ { 0x50, -ECANCELED, 0 },
+	expect(s, "POLL_REMOVE of the multishot poll", (struct cqe_want[]){ { 0x50, -ECANCELED, 0 },
 	       { 0x52, 0, 0 } }, 2);
+}
+
+/* Fill the first pipe up, by its non-blocking write end. */
+static void fill(struct state *s)
+{
+	static const char page[4096];
+	ssize_t n;
+
+	while ((n = write(s->p[1], page, sizeof(page))) > 0)
+		;
+	if (errno != EAGAIN)
+		tc_fail(s->tc, "filling the pipe: %s", strerror(errno));
 }
 
 static void odd_files(struct state *s)
 {
-	char path[64];
+	struct io_uring_sqe *sqe;
+	char path[64], c;
 	int rw, reg;
 
 	/* Two wait queues: a pipe opened for reading and writing. */
@@ -234,15 +181,31 @@ static void odd_files(struct state *s)
 	poll_add(s, rw, POLLIN, 0, 0x60);
 	poll_add(s, rw, POLLIN, 0, 0x61);
 	poll_remove(s, 0x61, 0, 0, 0, 0x62);
-	expect(s, "two polls on a pipe opened O_RDWR, one removed", (struct want[]){
+	expect(s, "two polls on a pipe opened O_RDWR, one removed", (struct cqe_want[]){
 	       { 0x61, -ECANCELED, 0 }, { 0x62, 0, 0 } }, 2);
 	put(s, s->p[1], "the pipe");
-	expect(s, "a wake-up of a poll on two wait queues", (struct want[]){
+	expect(s, "a wake-up of a poll on two wait queues", (struct cqe_want[]){
 	       { 0x60, POLLIN, 0 } }, 1);
 	drain(s->p[0]);
+	/* A READ there waits by an internal poll (apoll) on both queues; a
+	 * POLL_REMOVE does not take it, it is no POLL_ADD (io_poll_find). */
+	sqe = tring_sqe(&s->r);
+	io_uring_prep_read(sqe, rw, &c, 1, 0);
+	io_uring_sqe_set_data64(sqe, 0x63);
+	poll_remove(s, 0x63, 0, 0, 0, 0x64);
+	expect(s, "POLL_REMOVE of a READ waiting by an internal poll",
+	       (struct cqe_want[]){ { 0x64, -ENOENT, 0 } }, 1);
+	put(s, s->p[1], "the pipe");
+	expect(s, "the READ woken on its first wait queue", (struct cqe_want[]){ { 0x63, 1, 0 } }, 1);
+	/* POLLOUT on a full pipe: the wake-up comes on the second queue. */
+	fill(s);
+	poll_add(s, rw, POLLOUT, 0, 0x65);
+	expect(s, "POLLOUT on a full pipe opened O_RDWR", NULL, 0);
+	drain(s->p[0]);
+	expect(s, "its wake-up on the second wait queue", (struct cqe_want[]){ { 0x65, POLLOUT, 0 } }, 1);
 	/* No wait queue at all: done at arm with what the file has. */
 	poll_add(s, reg, POLLIN | POLLOUT, 0, 0x70);
-	expect(s, "a poll on a regular file", (struct want[]){ { 0x70, POLLIN | POLLOUT, 0 } }, 1);
+	expect(s, "a poll on a regular file", (struct cqe_want[]){ { 0x70, POLLIN | POLLOUT, 0 } }, 1);
 	close(rw);
 	close(reg);
 }
@@ -280,7 +243,7 @@ static void pollfree(struct state *s)
 	 * liburing's state: take it over. */
 	s->r.ring.sq.sqe_head = s->r.ring.sq.sqe_tail = io_uring_smp_load_acquire(s->r.ring.sq.ktail);
 	expect(s, "a poll on a signalfd whose process exited",
-	       (struct want[]){ { 0x80, -ECANCELED, 0 } }, 1);
+	       (struct cqe_want[]){ { 0x80, -ECANCELED, 0 } }, 1);
 }
 
 /*
@@ -306,9 +269,9 @@ static void reissue(struct state *s)
 		tc_fail(s->tc, "read of the byte back: %s", strerror(errno));
 	poll_remove(s, 0x90, 0, 0, 0, 0x91);
 	expect(s, "POLL_REMOVE of a poll whose wake-up is pending",
-	       (struct want[]){ { 0x91, -EALREADY, 0 } }, 1);
+	       (struct cqe_want[]){ { 0x91, -EALREADY, 0 } }, 1);
 	put(s, s->p[1], "the pipe");
-	expect(s, "the poll armed again, woken", (struct want[]){ { 0x90, POLLIN, 0 } }, 1);
+	expect(s, "the poll armed again, woken", (struct cqe_want[]){ { 0x90, POLLIN, 0 } }, 1);
 	drain(s->p[0]);
 }
 
@@ -318,6 +281,7 @@ static enum verdict run(struct tcase *tc)
 	enum verdict v;
 
 	if (pipe(s.p) || pipe(s.q) || fcntl(s.p[0], F_SETFL, O_NONBLOCK) ||
+	    fcntl(s.p[1], F_SETFL, O_NONBLOCK) ||
 	    fcntl(s.q[0], F_SETFL, O_NONBLOCK))
 		return tc_fail(tc, "pipes: %s", strerror(errno));
 	v = tring_init(tc, &s.r, "ring", tc->prof, NULL);
