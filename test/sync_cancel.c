@@ -3,7 +3,8 @@
  * IORING_REGISTER_SYNC_CANCEL: a cancel that returns when its targets are
  * gone (io_sync_cancel, __io_sync_cancel). Polls on pipes, on a fixed file
  * and a timeout are armed on a ring of the case's profile, then cancelled
- * one key at a time - by user_data, by file, by fixed file, by opcode, any
+ * one key at a time - by user_data (one, or all of it), by file, by fixed
+ * file, by opcode, any
  * - and the refusals of bad arguments are asked for. Then a request an
  * io-wq worker runs: a splice from an empty pipe (always issued by a
  * worker) blocks there; the cancel finds it running (-EALREADY inside the
@@ -50,7 +51,7 @@ struct tw_sync_cancel {
 };
 
 /* The requests, by index: what they are, the user_data is 0x100 + index. */
-enum { P_A0, P_B0, P_B1, P_FIXED, P_A1, T_LONG, SPLICE_HELD };
+enum { P_A0, P_B0, P_B1, P_FIXED, P_A1, T_LONG, SPLICE_HELD, P_DUP0, P_DUP1 };
 enum { ARMED, WANT, DONE };
 
 struct state {
@@ -62,7 +63,8 @@ struct state {
 	struct tw_sync_cancel *unmapped;	/* an address with no memory */
 };
 
-static uint64_t ud_of(int i) { return 0x100 + (uint64_t)i; }
+/* P_DUP1 shares P_DUP0's user_data: one cancel with ALL takes both. */
+static uint64_t ud_of(int i) { return 0x100 + (uint64_t)(i == P_DUP1 ? P_DUP0 : i); }
 
 /* Arm a request; submitted with the next sync_cancel or wait. */
 static void arm_poll(struct state *s, int i, int fd, bool fixed)
@@ -86,7 +88,7 @@ static void reap_wanted(struct state *s, const char *what)
 	for (int i = 0; i < NREQ; i++)
 		left += s->st[i] == WANT;
 	while (left > 0 && !tc_failed(s->tc)) {
-		uint64_t i;
+		int i, j;
 
 		if (tring_wait_ready(&s->r, 1, &dl)) {
 			tc_hang(s->tc, NULL, &s->r, "%s: %d cancelled request(s) never completed",
@@ -94,7 +96,11 @@ static void reap_wanted(struct state *s, const char *what)
 			return;
 		}
 		io_uring_peek_cqe(&s->r.ring, &cqe);
-		i = cqe->user_data - 0x100;
+		/* The request of that user_data still wanted, else any of it. */
+		for (i = 0, j = NREQ; i < NREQ && !(ud_of(i) == cqe->user_data && s->st[i] == WANT);
+		     i++)
+			j = ud_of(i) == cqe->user_data ? i : j;
+		i = i < NREQ ? i : j;
 		if (i >= NREQ || s->st[i] != WANT ||
 		    (cqe->res != s->want_res[i] && (i != SPLICE_HELD || cqe->res != s->alt_res)))
 			tc_fail(s->tc, "%s: CQE user_data 0x%llx res %d: %s", what,
@@ -247,6 +253,10 @@ static enum verdict run(struct tcase *tc)
 
 	cancel(&s, "by user_data", &(struct tw_sync_cancel){ .addr = ud_of(P_A0) }, 0,
 	       (const int[]){ P_A0, -1 });
+	arm_poll(&s, P_DUP0, s.a[0], false);
+	arm_poll(&s, P_DUP1, s.a[0], false);
+	cancel(&s, "all of a user_data", &(struct tw_sync_cancel){ .addr = ud_of(P_DUP0),
+	       .flags = IORING_ASYNC_CANCEL_ALL }, 2, (const int[]){ P_DUP0, P_DUP1, -1 });
 	cancel(&s, "by a user_data nobody has", &(struct tw_sync_cancel){ .addr = 0x99 }, -ENOENT,
 	       NULL);
 	cancel(&s, "all of a file", &(struct tw_sync_cancel){ .fd = s.b[0],
