@@ -19,13 +19,14 @@
  *    the limits of a new task's io-wq once it submits there (the tctx it
  *    gets in __io_uring_add_tctx_node);
  *  - a SINGLE_ISSUER ring refuses another task's submission (-EEXIST);
- *  - task restrictions (7.0) are inherited by fork (__io_uring_fork): a
- *    grandchild's new ring allows NOP and refuses READ (-EACCES).
+ *  - a thread that exits with a ring fd registered puts it: the ring, its
+ *    fd closed, is torn down (a probe proves it; io_uring_unreg_ringfd);
+ * Task restrictions, the rest of the task's io_uring state, are
+ * test/task_restrictions.c's.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,7 +35,6 @@
 #define RINGFD_MAX			16	/* IO_RINGFD_REG_MAX */
 #define TW_SETUP_NO_MMAP		(1U << 14)	/* IORING_SETUP_NO_MMAP, 6.5 */
 #define TW_SETUP_REGISTERED_FD_ONLY	(1U << 15)	/* ..._REGISTERED_FD_ONLY, 6.5 */
-#define TW_RESTRICTION_SQE_OP		1		/* IORING_RESTRICTION_SQE_OP */
 
 struct state {
 	struct tcase *tc;
@@ -228,6 +228,33 @@ static void new_task_on_ring(struct state *s)
 		tw_threads_join(s->tc, &t, 1, NULL, &s->r);
 }
 
+/* A thread registers the ring's fd and exits without unregistering it. */
+static void *register_and_exit(struct tw_thread *t)
+{
+	struct state *s = t->arg;
+	struct io_uring_rsrc_update u = UPD(-1U, tring_fd(&s->plain));
+	int ret = reg_call(tring_fd(&s->plain), IORING_REGISTER_RING_FDS, &u, 1);
+
+	if (ret != 1)
+		tc_fail(s->tc, "register in a thread that then exits: %d (%s), expected 1", ret,
+			ret < 0 ? strerror(-ret) : "ok");
+	return NULL;
+}
+
+/*
+ * The registered ring fds of an exiting task are put (io_uring_unreg_ringfd):
+ * with its fd closed, the ring's teardown must then finish (a probe).
+ */
+static void registered_at_exit(struct state *s)
+{
+	struct tw_thread t;
+
+	if (tw_thread_start(s->tc, &t, "reg-exit", 2, register_and_exit, s) == 0)
+		tw_threads_join(s->tc, &t, 1, NULL, &s->plain);
+	if (!tc_failed(s->tc))
+		tring_exit_proven(s->tc, &s->plain, 1, 0x9e0be);
+}
+
 /* Set up a REGISTERED_FD_ONLY ring of one entry in pages of our own. */
 static int setup_fd_only(struct state *s, void *mem)
 {
@@ -281,71 +308,6 @@ out:
 	munmap(mem, 2 * 4096);
 }
 
-/* The grandchild: a ring of its own, restricted by what its grandparent
- * registered for itself before the fork. */
-static int restricted_grandchild(void *arg)
-{
-	struct state *s = arg;
-	struct io_uring_cqe *cqe;
-	struct io_uring ring;
-	char c;
-	int ret;
-
-	if ((ret = io_uring_queue_init(4, &ring, 0))) {
-		tc_fail(s->tc, "grandchild: a ring with inherited restrictions: %s", strerror(-ret));
-		return 1;
-	}
-	io_uring_prep_nop(io_uring_get_sqe(&ring));
-	io_uring_prep_read(io_uring_get_sqe(&ring), s->pipe[0], &c, 1, 0);
-	if (io_uring_submit_and_wait(&ring, 2) < 0)
-		return 1;
-	for (int i = 0; i < 2 && io_uring_peek_cqe(&ring, &cqe) == 0; i++) {
-		if (cqe->res != (i ? -EACCES : 0))
-			tc_fail(s->tc, "grandchild: %s under inherited restrictions: %d, expected %s",
-				i ? "READ" : "NOP", cqe->res, i ? "-EACCES" : "0");
-		io_uring_cqe_seen(&ring, cqe);
-	}
-	io_uring_queue_exit(&ring);
-	return 0;
-}
-
-static int restricting_child(void *arg)
-{
-	struct state *s = arg;
-	struct {
-		uint16_t flags, nr_res;
-		uint32_t resv[3];
-		struct io_uring_restriction res[1];
-	} tr = { .nr_res = 1, .res = { { .opcode = TW_RESTRICTION_SQE_OP,
-					 .sqe_op = IORING_OP_NOP } } };
-	struct child gc;
-	int ret;
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return tc_fail(s->tc, "child: PR_SET_NO_NEW_PRIVS: %s", strerror(errno)), 1;
-	ret = reg_call(-1, IORING_REGISTER_RESTRICTIONS, &tr, 1);
-	if (ret) {
-		tc_refused_part(s->tc, NEED_TASK_RESTRICTIONS, ret, "task restrictions");
-		return 0;
-	}
-	if (proc_spawn(&gc, restricted_grandchild, s))
-		return tc_fail(s->tc, "child: fork of the grandchild failed"), 1;
-	proc_reap_or_kill(s->tc, &gc, "grandchild");
-	return 0;
-}
-
-static void inherited_restrictions(struct state *s)
-{
-	struct child c;
-
-	if (tc_part_predated(s->tc, NEED_TASK_RESTRICTIONS, "task restrictions"))
-		return;
-	if (proc_spawn(&c, restricting_child, s))
-		tc_fail(s->tc, "fork of the restricting child failed");
-	else
-		proc_reap_or_kill(s->tc, &c, "restricting child");
-}
-
 static enum verdict run(struct tcase *tc)
 {
 	struct state s = { .tc = tc };
@@ -373,7 +335,7 @@ static enum verdict run(struct tcase *tc)
 	if (!tc_failed(tc))
 		new_task_on_ring(&s);
 	if (!tc_failed(tc))
-		inherited_restrictions(&s);
+		registered_at_exit(&s);
 	tring_exit(&s.plain);
 	tring_exit(&s.r);
 	return tc_verdict(tc);
@@ -381,12 +343,12 @@ static enum verdict run(struct tcase *tc)
 
 static const struct scenario task_context = {
 	.name = "task_context",
-	.summary = "registered ring fds and their refusals, REGISTERED_FD_ONLY rings, io-wq "
-		   "limits and submit rights of a new task, restrictions inherited by fork",
+	.summary = "registered ring fds and their refusals, put at exit, REGISTERED_FD_ONLY "
+		   "rings, io-wq limits and submit rights of a task new to a ring",
 	.profiles = PROFILES_ALL,
 	.run = run,
 	.needs = NEED(RING_FD) | NEED(IOWQ_MAX_WORKERS),
-	.part_needs = NEED(REGISTERED_FD_ONLY) | NEED(TASK_RESTRICTIONS),
+	.part_needs = NEED(REGISTERED_FD_ONLY),
 	.min_threads = 1,
 };
 
