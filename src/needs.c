@@ -81,6 +81,7 @@ const struct need needs[NEED_COUNT] = {
 	    "IORING_SETUP_REGISTERED_FD_ONLY (with IORING_SETUP_NO_MMAP)", 6, 5, NP_NONE, 0, 0),
 	ROW(CANCEL_OP, "cancel_op", "IORING_ASYNC_CANCEL_OP (a sync cancel's opcode)",
 	    6, 6, NP_NONE, 0, 0),
+	ROW(FUTEX, "futex", "IORING_OP_FUTEX_WAIT", 6, 7, NP_OP, 51, 0),
 	ROW(MIN_TIMEOUT, "min_timeout", "IORING_FEAT_MIN_TIMEOUT",
 	    6, 12, NP_FEAT, IORING_FEAT_MIN_TIMEOUT, 0),
 	ROW(RESIZE_RINGS, "resize_rings", "IORING_REGISTER_RESIZE_RINGS", 6, 13, NP_NONE, 0, 0),
