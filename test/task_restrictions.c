@@ -61,8 +61,10 @@ static int grandchild(void *arg)
 	char c;
 
 	second_registration(tc, "grandchild");
-	if (pipe(p) || tring_init(tc, &r, "restricted", tc->prof, NULL) != V_PASS)
-		return tc_fail(tc, "grandchild: a pipe and a ring"), 1;
+	/* A byte in the pipe: a READ let through would complete at once. */
+	if (pipe(p) || write(p[1], "x", 1) != 1 ||
+	    tring_init(tc, &r, "restricted", tc->prof, NULL) != V_PASS)
+		return tc_fail(tc, "grandchild: a pipe with a byte and a ring"), 1;
 	sqe = tring_sqe(&r);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, 1);
