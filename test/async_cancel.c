@@ -13,7 +13,8 @@
  *  - a futex wait (6.7) cancelled by user_data (io_futex_cancel ->
  *    io_cancel_remove; the cancel answers 1), and another one left when the ring is
  *    closed: its teardown must cancel it (io_futex_remove_all ->
- *    io_cancel_remove_all) and finish (a probe);
+ *    io_cancel_remove_all) and finish (a probe); so must a NOP drained
+ *    behind a poll that never fires (io_cancel_defer_files);
  *  - work another task's io-wq runs (a splice from an empty pipe that a
  *    second thread submitted), cancelled with ANY: found only by the walk
  *    over every task of the ring (__io_async_cancel's slow path), counted
@@ -136,14 +137,35 @@ static void futexes(struct state *s)
 	if (tc_part_predated(s->tc, NEED_FUTEX, "futex waits"))
 		return;
 	futex_wait(s, &s->futex[0], 0x30);
+	futex_wait(s, &s->futex[0], 0x33);
 	cancel_sqe(s, 0x31, 0, -1, 0x30);
 	/* A futex (or waitid) cancel answers how many it found, 1, where a
-	 * poll's answers 0 (io_cancel_remove; so since 6.7). */
-	expect(s, "ASYNC_CANCEL of a futex wait", (struct cqe_want[]){ { 0x30, -ECANCELED, 0 },
-	       { 0x31, 1, 0 } }, 2);
+	 * poll's answers 0 (io_cancel_remove; so since 6.7). The wait it
+	 * passes over stays. */
+	expect(s, "ASYNC_CANCEL of one of two futex waits", (struct cqe_want[]){
+	       { 0x30, -ECANCELED, 0 }, { 0x31, 1, 0 } }, 2);
+	cancel_sqe(s, 0x34, 0, -1, 0x33);
+	expect(s, "ASYNC_CANCEL of the other", (struct cqe_want[]){ { 0x33, -ECANCELED, 0 },
+	       { 0x34, 1, 0 } }, 2);
 	/* Left waiting: the ring's teardown cancels it (run() proves it ends). */
 	futex_wait(s, &s->futex[1], 0x32);
 	expect(s, "a futex wait left for the teardown", NULL, 0);
+}
+
+/* A NOP drained behind a poll that never fires: it waits on the ring's
+ * defer list, which the teardown must cancel (io_cancel_defer_files). */
+static void drained_for_teardown(struct state *s)
+{
+	struct io_uring_sqe *sqe;
+
+	poll_on(s, s->p[0], false, 0x50);
+	sqe = tring_sqe(&s->r);
+	io_uring_prep_nop(sqe);
+	sqe->flags |= IOSQE_IO_DRAIN;
+	io_uring_sqe_set_data64(sqe, 0x51);
+	/* No NOP after them: it would be drained as well. */
+	if (io_uring_submit(&s->r.ring) != 2)
+		tc_fail(s->tc, "submit of a poll and a drained NOP failed");
 }
 
 /* The second thread: a splice of its own, held by its own io-wq worker
@@ -233,9 +255,11 @@ static enum verdict run(struct tcase *tc)
 		by_file_and_op(&s);
 	if (!tc_failed(tc))
 		other_task_work(&s);
-	/* Last: the futex wait left for the teardown would match ANY. */
+	/* Last: what is left for the teardown would match ANY. */
 	if (!tc_failed(tc))
 		futexes(&s);
+	if (!tc_failed(tc))
+		drained_for_teardown(&s);
 	if (io_uring_unregister_files(&s.r.ring))
 		tc_fail(tc, "unregistering the fixed files failed");
 	if (!tc_failed(tc))
