@@ -10,7 +10,8 @@
  *    IORING_POLL_ADD_MULTI, a new user_data or events without the update
  *    flag that asks for it;
  *  - POLL_REMOVE of nothing and of a timeout's user_data (-ENOENT), of an
- *    armed poll (0; the poll -ECANCELED);
+ *    armed poll (0; the poll -ECANCELED); a multishot poll armed on a
+ *    ready file reports at once (IORING_CQE_F_MORE) and stays armed;
  *  - updates (io_poll_remove -> io_poll_add again): a new user_data, the
  *    wake-up then reports under it and never under the old one; new
  *    events that are ready at once (POLLOUT on a pipe's write end), the
@@ -139,6 +140,15 @@ static void remove_and_update(struct state *s)
 	poll_remove(s, 0x40, 0, POLLOUT, IORING_POLL_UPDATE_EVENTS, 0x41);
 	expect(s, "update of the events to ready ones", (struct cqe_want[]){ { 0x41, 0, 0 },
 	       { 0x40, POLLOUT, 0 } }, 2);
+	/* A multishot poll armed on a ready pipe reports at once, and stays. */
+	put(s, s->p[1], "the pipe");
+	poll_add(s, s->p[0], POLLIN, IORING_POLL_ADD_MULTI, 0x45);
+	expect(s, "a multishot poll armed on a ready pipe",
+	       (struct cqe_want[]){ { 0x45, POLLIN, IORING_CQE_F_MORE } }, 1);
+	drain(s->p[0]);
+	poll_remove(s, 0x45, 0, 0, 0, 0x46);
+	expect(s, "POLL_REMOVE of it", (struct cqe_want[]){ { 0x45, -ECANCELED, 0 },
+	       { 0x46, 0, 0 } }, 2);
 	/* A multishot poll stays multishot through an update. */
 	poll_add(s, s->q[0], POLLOUT, IORING_POLL_ADD_MULTI, 0x50);
 	poll_remove(s, 0x50, 0, POLLIN, IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI, 0x51);
