@@ -31,6 +31,7 @@
 
 #include "harness.h"
 #include "lib/cqexpect.h"
+#include "lib/iowq_busy.h"
 
 #define CANCEL_FD_FIXED		(1U << 3)	/* IORING_ASYNC_CANCEL_FD_FIXED */
 #define CANCEL_OP		(1U << 5)	/* IORING_ASYNC_CANCEL_OP */
@@ -187,26 +188,10 @@ static void *splicer(struct tw_thread *t)
 	return NULL;
 }
 
-static bool worker_busy(pid_t tid)
-{
-	char path[64], wchan[64] = "";
-	int fd = -1;
-	ssize_t n = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", (int)tid);
-	if ((fd = open(path, O_RDONLY)) >= 0)
-		n = read(fd, wchan, sizeof(wchan) - 1);
-	if (fd >= 0)
-		close(fd);
-	return proc_task_state(tid) == 'S' && !(n > 0 && !strncmp(wchan, "io_wq_worker", 12));
-}
-
 static void other_task_work(struct state *s)
 {
 	struct deadline dl = tc_deadline(s->tc);
 	struct tw_thread t;
-	char name[16];
-	pid_t wrk = -1;
 
 	if (s->r.prof->props & (PROF_SINGLE_ISSUER | PROF_SQPOLL))
 		return;
@@ -216,15 +201,9 @@ static void other_task_work(struct state *s)
 	}
 	if (tw_event_wait(&s->submitted, &dl))
 		tc_hang(s->tc, NULL, &s->r, "the second thread never submitted its splice");
-	while (!tc_failed(s->tc) && (wrk < 0 || !worker_busy(wrk))) {
-		if (deadline_passed(&dl)) {
-			tc_hang(s->tc, NULL, &s->r, "no io-wq worker ever slept in the splice");
-			break;
-		}
-		snprintf(name, sizeof(name), "iou-wrk-%d", (int)s->splicer);
-		wrk = proc_find_thread(getpid(), name);
-		sched_yield();
-	}
+	if (!tc_failed(s->tc) && iowq_worker_busy(s->splicer, &dl) < 0)
+		tc_hang(s->tc, NULL, &s->r, "no io-wq worker of the second thread ever slept in "
+			"its splice");
 	if (!tc_failed(s->tc)) {
 		cancel_sqe(s, 0x41, IORING_ASYNC_CANCEL_ANY, -1, 0);
 		cqe_expect_alt(s->tc, &s->r, "ASYNC_CANCEL (ANY) of the splice another task's "

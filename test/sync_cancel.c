@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lib/iowq_busy.h"
 
 #define CANCEL_FD_FIXED		(1U << 3)	/* IORING_ASYNC_CANCEL_FD_FIXED, 6.0 */
 #define CANCEL_OP		(1U << 5)	/* IORING_ASYNC_CANCEL_OP, 6.6 */
@@ -165,22 +166,6 @@ static void cancel(struct state *s, const char *what, struct tw_sync_cancel *reg
 	reap_wanted(s, what);
 }
 
-/* Is the worker idle (waiting for work), by its wchan where the kernel
- * shows one? */
-static bool worker_idle(pid_t tid)
-{
-	char path[64], wchan[64] = "";
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", (int)tid);
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, wchan, sizeof(wchan) - 1);
-	if (fd >= 0)
-		close(fd);
-	return n > 0 && !strncmp(wchan, "io_wq_worker", 12);
-}
-
 /*
  * A splice from an empty pipe blocks its io-wq worker (splice is always
  * issued there, unhashed). The cancel finds it running, signals the worker
@@ -191,21 +176,16 @@ static void cancel_running(struct state *s)
 	struct tw_sync_cancel reg = { .addr = ud_of(SPLICE_HELD) };
 	struct deadline dl = tc_deadline(s->tc);
 	struct io_uring_sqe *sqe = tring_sqe(&s->r);
-	pid_t wrk;
 
 	io_uring_prep_splice(sqe, s->hold[0], -1, s->null, -1, 16, 0);
 	io_uring_sqe_set_data64(sqe, ud_of(SPLICE_HELD));
 	s->st[SPLICE_HELD] = ARMED;
 	if (submit(s, "a splice from an empty pipe"))
 		return;
-	do {
-		wrk = proc_find_thread(getpid(), "iou-wrk-");
-		if (deadline_passed(&dl)) {
-			tc_hang(s->tc, NULL, &s->r, "no io-wq worker ever slept in the splice");
-			return;
-		}
-		sched_yield();
-	} while (wrk < 0 || proc_task_state(wrk) != 'S' || worker_idle(wrk));
+	if (iowq_worker_busy(0, &dl) < 0) {
+		tc_hang(s->tc, NULL, &s->r, "no io-wq worker ever slept in the splice");
+		return;
+	}
 	reg.timeout.tv_sec = (long long)(s->tc->hang_ns / NSEC_PER_SEC);
 	reg.timeout.tv_nsec = (long long)(s->tc->hang_ns % NSEC_PER_SEC);
 	/*
