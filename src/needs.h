@@ -62,6 +62,7 @@ enum need_id {
 	NEED_CQE_MIXED,		/* IORING_SETUP_CQE_MIXED, 6.18 */
 	NEED_NOP_CQE32,		/* IORING_NOP_CQE32, 6.18 */
 	NEED_TASK_RESTRICTIONS,	/* IORING_REGISTER_RESTRICTIONS for a task (fd -1), 7.0 */
+	NEED_SYNC_CANCEL_RUNNING, /* a sync cancel that reliably waits out running work, 7.2 */
 	NEED_COUNT
 };
 

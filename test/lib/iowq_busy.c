@@ -9,7 +9,8 @@
 
 #include "iowq_busy.h"
 
-/* Is the worker in io-wq's wait for work, by its wchan? */
+/* Is the worker in io-wq's wait for work, by its wchan? (The worker's
+ * function is io_wq_worker, io_wqe_worker before 6.5.) */
 static bool worker_idle(pid_t tid)
 {
 	char path[64], wchan[64] = "";
@@ -21,7 +22,7 @@ static bool worker_idle(pid_t tid)
 		n = read(fd, wchan, sizeof(wchan) - 1);
 		close(fd);
 	}
-	return n > 0 && !strncmp(wchan, "io_wq_worker", 12);
+	return n > 0 && (!strncmp(wchan, "io_wq_worker", 12) || !strncmp(wchan, "io_wqe_worker", 13));
 }
 
 pid_t iowq_worker_busy(pid_t tid, const struct deadline *dl)
