@@ -7,8 +7,9 @@
 #
 # The tracefile is read twice: the first pass learns each file's functions
 # and their lines (FN, FNDA), the second counts lines (DA) and branches
-# (BRDA) per report row. A row is a listed file, or "io_uring.c:exit-paths":
-# the lines of io_uring.c inside the exit functions only. Writes
+# (BRDA) per report row. A row is a listed file, or a part of a file: the
+# lines inside some of its functions only ("io_uring.c:exit-paths", the
+# exit functions of io_uring.c; "net.c:multishot"). Writes
 #   summary   the table (lines, branches, functions hit/found per row), the
 #             functions never executed, and the never-executed lines and
 #             branches of tw.c and mpscq.h
@@ -16,19 +17,20 @@
 #   json      coverage.json (doc/mutation-and-coverage.md has its schema)
 # and prints nothing.
 #
-# -v variables: files (the rows' file names, space-separated), exitfns
-# (io_uring.c's exit functions), summary, unc, json (the output files),
+# -v variables: files (the rows' file names, space-separated), parts (the
+# rows of parts, ";"-separated, each "FILE:NAME=function function ..."; one
+# part per file), summary, unc, json (the output files),
 # title (the summary's first line, in parentheses), and for coverage.json
 # source, release, rargs and status (the suite's exit status, or null).
 
 function pct(h, n) { return n ? sprintf("%5.1f%%", 100 * h / n) : "    -" }
 function base(p) { sub(/.*\//, "", p); return p }
-# Which report row a source line belongs to: its file, or for io_uring.c
-# the exit function containing it; "" for none.
+# Which report row a source line belongs to: its file, or for a file of a
+# part the part, if the line is in one of its functions; "" for none.
 function row_of(f, line) {
-	if (f != "io_uring.c")
+	if (!(f in partrow))
 		return (f in want) ? f : ""
-	return (fn_of(f, line) in exitfn) ? "io_uring.c:exit-paths" : ""
+	return ((f, fn_of(f, line)) in partfn) ? partrow[f] : ""
 }
 # The function a line is in: the one that starts last before it.
 function fn_of(f, line,   i, bi) {
@@ -60,13 +62,48 @@ BEGIN {
 		want[fl[i]] = 1
 		rows[++nrows] = fl[i]
 	}
-	rows[++nrows] = "io_uring.c:exit-paths"
-	n = split(exitfns, ef, " ")
-	for (i = 1; i <= n; i++)
-		exitfn[ef[i]] = 1
+	n = split(parts, pl, ";")
+	for (i = 1; i <= n; i++) {
+		if (split(pl[i], a, "=") != 2 || a[1] !~ /^[^:]+:./)
+			continue
+		rows[++nrows] = a[1]
+		pf = a[1]
+		sub(/:.*/, "", pf)
+		partrow[pf] = a[1]
+		m = split(a[2], ef, " ")
+		for (j = 1; j <= m; j++)
+			partfn[pf, ef[j]] = 1
+	}
+}
+# A function the compiler always inlined has no FN record, and its lines
+# would count as the function before it. In the files of a part, the
+# function definitions in the source (a line at column 0 with a name and
+# "(", not a prototype's ";") add the missing starts; they are not counted
+# as functions.
+function source_starts(f,   l, i, n, name) {
+	i = 0
+	while ((getline l < path[f]) > 0) {
+		i++
+		gsub(/__attribute__\(\([^)]*\)\)/, "", l)
+		if (l !~ /^[A-Za-z_][A-Za-z0-9_ \t*]*[ \t*][A-Za-z_][A-Za-z0-9_]*\(/ || l ~ /;[ \t]*$/)
+			continue
+		name = substr(l, 1, index(l, "(") - 1)
+		sub(/.*[ \t*]/, "", name)
+		if ((f, name) in seenfn)
+			continue
+		seenfn[f, name] = 1
+		synthetic[f, name] = 1
+		fnline[f, ++nfn[f]] = i
+		fnname[f, nfn[f]] = name
+	}
+	close(path[f])
 }
 # Pass 1 (the tracefile twice): the functions of each file, by line.
-FNR == 1 { pass++ }
+FNR == 1 && pass++ == 1 {
+	for (pf in partrow)
+		if (pf in path)
+			source_starts(pf)
+}
 pass == 1 && /^SF:/ { f = base(substr($0, 4)); path[f] = substr($0, 4) }
 pass == 1 && /^FN:/ {
 	split(substr($0, 4), a, ",")
@@ -114,8 +151,8 @@ pass == 1 { next }
 	next
 }
 function fn_row(f, name) {
-	if (f == "io_uring.c")
-		return (name in exitfn) ? "io_uring.c:exit-paths" : ""
+	if (f in partrow)
+		return ((f, name) in partfn) ? partrow[f] : ""
 	return (f in want) ? f : ""
 }
 # The never-executed line ranges and branches of file F into OUT.
@@ -150,7 +187,7 @@ function count_functions(   f, i, r) {
 	for (f in nfn)
 		for (i = 1; i <= nfn[f]; i++) {
 			r = fn_row(f, fnname[f, i])
-			if (r == "")
+			if (r == "" || ((f, fnname[f, i]) in synthetic))
 				continue
 			ff[r]++
 			if (fncount[f, fnname[f, i]] > 0)
@@ -180,7 +217,7 @@ function write_uncovered(out,   i, f) {
 	printf "every file: the lines and branches never executed\n" > out
 	for (i = 1; i <= nrows; i++) {
 		f = rows[i]
-		sub(/:exit-paths$/, "", f)
+		sub(/:.*$/, "", f)
 		printf "\n  %s\n", rows[i] > out
 		uncovered(f, out)
 	}

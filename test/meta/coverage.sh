@@ -3,14 +3,16 @@
 #
 # Meta tests of kernels/coverage without a kernel: a small program laid out
 # like io_uring/ (tw.c, mpscq.h, io_uring.c with an exit-path function and
-# another) is built with --coverage and run, and its .gcno/.gcda stand in
+# another, poll.c, net.c with a multishot function and another) is built
+# with --coverage and run, and its .gcno/.gcda stand in
 # for the kernel's. kernels/build-kernel and guest/vm-run are stand-ins: the
 # fake build records how it was asked to profile io_uring/ (the tree's
 # CONFIG_GCOV_PROFILE_URING, else a generated Makefile patch); the fake
 # vm-run checks tw_gcov reached the kernel command line and returns the
 # .gcda files as the guest does (run/gcov/<build dir>/io_uring/). Checks the
-# summary (per-file numbers, io_uring.c limited to its exit paths, the
-# functions, lines and branches never executed), coverage.json, the HTML,
+# summary (per-file numbers, io_uring.c limited to its exit paths, net.c to
+# its multishot paths, a row for every listed file, the functions, lines and
+# branches never executed), coverage.json, the HTML,
 # --report, and usage errors. Needs gcc and lcov: skips (77) without them.
 # Prints TAP; exits 0 when every check passed.
 
@@ -57,6 +59,8 @@ int tctx_task_work_run(int n)
 EOF
 cat >"$src/io_uring/io_uring.c" <<'EOF'
 int tctx_task_work_run(int n);
+int io_poll_wake(int n);
+int io_recv(int n);
 int io_submit_sqes(int n)
 {
 	if (n > 1000)
@@ -72,14 +76,50 @@ int io_uring_release(int n)
 int main(int argc, char **argv)
 {
 	(void)argv;
+	io_poll_wake(argc);
+	io_recv(argc);
 	return io_uring_release(argc + 3) == 0 && io_submit_sqes(argc) == 0;
+}
+EOF
+cat >"$src/io_uring/poll.c" <<'EOF'
+int io_poll_wake(int n)
+{
+	if (n > 7)
+		return 1;
+	return n - 1;
+}
+EOF
+# io_recv and io_mshot_prep_retry are multishot functions, io_connect is
+# not: only they count. io_mshot_prep_retry is always inlined, gcov has no
+# function record of it: its lines must not count as io_connect's.
+cat >"$src/io_uring/net.c" <<'EOF'
+int io_connect(int n)
+{
+	return n * 3;
+}
+static inline __attribute__((always_inline)) int io_mshot_prep_retry(int n)
+{
+	if (n > 7)
+		return 0;
+	return n;
+}
+int io_recv(int n)
+{
+	if (n < 0)
+		return -1;
+	if (n > 9)
+		return io_connect(n);
+	return io_mshot_prep_retry(n);
 }
 EOF
 (
 	cd "$kout" &&
 		gcc --coverage -O0 -c -o io_uring/tw.o "$src/io_uring/tw.c" &&
 		gcc --coverage -O0 -c -o io_uring/io_uring.o "$src/io_uring/io_uring.c" &&
-		gcc --coverage -o io_uring/prog io_uring/tw.o io_uring/io_uring.o &&
+		gcc --coverage -O0 -c -o io_uring/poll.o "$src/io_uring/poll.c" &&
+		gcc --coverage -O0 -c -o io_uring/net.o "$src/io_uring/net.c" &&
+		gcc --coverage -o io_uring/prog io_uring/tw.o io_uring/io_uring.o \
+			io_uring/poll.o io_uring/net.o &&
 		./io_uring/prog &&
 		mv io_uring/*.gcda "$work/gcda/"
 ) >"$work/prep.out" 2>&1 || {
@@ -152,14 +192,29 @@ check_report() {
 	expect_line '^  mpscq.h +3/4 +75\.0% +1/2 +50\.0% +1/1$'
 	# io_uring.c: only io_uring_release counts, not io_submit_sqes or main.
 	expect_line '^  io_uring.c:exit-paths +3/4 +75\.0% +1/2 +50\.0% +1/1$'
+	# net.c: io_recv and the inlined io_mshot_prep_retry count (not as a
+	# function), io_connect does not.
+	expect_line '^  net.c:multishot +6/9 +66\.7% +3/6 +50\.0% +1/1$'
+	expect_line '^  poll.c +3/4 +75\.0% +1/2 +50\.0% +1/1$'
+	# Listed files the build has no data of still have their row.
+	expect_line '^  io-wq.c +0/0 +- +0/0 +- +0/0$'
+	expect_line '^  timeout.c +0/0 +- +0/0 +- +0/0$'
 	expect_line '^  tw.c: io_fallback_tw$'
 	expect_line '^    tw.c:2-4 \(io_fallback_tw\): static int io_fallback_tw\(int x\)$'
 	expect_line '^    tw.c:12 \(tctx_task_work_run\): s = io_fallback_tw\(s\);$'
 	expect_line '^    tw.c:11 \(tctx_task_work_run\): branch 1 of 2 never taken: if \(s < 0\)$'
 	expect_line '^    mpscq.h:4 \(mpscq_pop\): return -1;$'
 	no_line 'io_submit_sqes' "$work/r/summary.txt"
-	expect_line 'io_uring.c:11 \(io_uring_release\): return -1;' "$work/r/uncovered.txt"
+	expect_line 'io_uring.c:13 \(io_uring_release\): return -1;' "$work/r/uncovered.txt"
 	no_line 'io_submit_sqes' "$work/r/uncovered.txt"
+	expect_line '^  net.c:multishot$' "$work/r/uncovered.txt"
+	expect_line 'net.c:14 \(io_recv\): return -1;' "$work/r/uncovered.txt"
+	expect_line 'net.c:16 \(io_recv\): return io_connect\(n\);' "$work/r/uncovered.txt"
+	expect_line 'net.c:8 \(io_mshot_prep_retry\): return 0;' "$work/r/uncovered.txt"
+	no_line 'io_connect\)' "$work/r/uncovered.txt"
+	no_line 'io_mshot_prep_retry' "$work/r/summary.txt"
+	expect_line 'poll.c:4 \(io_poll_wake\): return 1;' "$work/r/uncovered.txt"
+	expect_line '"file": "net.c:multishot", "lines_found": 9, "lines_hit": 6,' "$work/r/coverage.json"
 	[ -f "$work/r/html/index.html" ] || fail "no HTML report"
 	if command -v python3 >/dev/null 2>&1; then
 		python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); assert d["files"][0] == {"file": "tw.c", "lines_found": 9, "lines_hit": 6, "branches_found": 4, "branches_hit": 3, "functions_found": 2, "functions_hit": 1, "never_executed": ["io_fallback_tw"]}, d["files"][0]' \
