@@ -47,11 +47,17 @@ function profiles(i,    s) {
 	return s
 }
 
-# README: plain text, the summary wrapped beside the name, 79 columns.
-function text_table(    i, col, lines, k, out) {
+# README: plain text, the summary wrapped beside the name, 79 columns. The
+# regression tests (regress_*, one per kernel fix) are counted on one line:
+# README stays short, doc/tests.md lists them.
+function text_table(    i, col, lines, k, out, nreg) {
 	col = 24
 	printf "  %-*s%s\n", col, "test", "what it checks"
 	for (i = 1; i <= n; i++) {
+		if (name[i] ~ /^regress_/) {
+			nreg++
+			continue
+		}
 		lines = wrap(summary[i], 79 - 2 - col, out)
 		k = 1
 		# A name as wide as the column gets a line of its own.
@@ -62,6 +68,9 @@ function text_table(    i, col, lines, k, out) {
 		for (; k <= lines; k++)
 			printf "  %-*s%s\n", col, "", out[k]
 	}
+	if (nreg)
+		printf "  %-*s%s\n  %-*s%s\n", col, "regress_*", nreg " regression tests, one per kernel bug:", \
+		    col, "", "doc/tests.md lists them with their fixes"
 }
 
 # Words of s into lines of at most width characters: out[1..returned].

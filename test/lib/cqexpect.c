@@ -28,8 +28,8 @@ static int fence(struct tcase *tc, struct tring *r, uint64_t ud, const struct de
  * when none of its CQEs is posted yet; once all are in, another NOP
  * (CQE_UD_LAST) is sent, and nothing else may come before it.
  */
-void cqe_expect_alt(struct tcase *tc, struct tring *r, const char *step,
-		    const struct cqe_want *w, int n, uint64_t alt_ud, int32_t alt_res)
+void cqe_expect(struct tcase *tc, struct tring *r, const char *step, const struct cqe_want *w,
+		int n)
 {
 	struct deadline dl = tc_deadline(tc);
 	struct io_uring_cqe *cqe;
@@ -56,21 +56,16 @@ void cqe_expect_alt(struct tcase *tc, struct tring *r, const char *step,
 				return;
 			continue;
 		}
-		if (i == n || cqe->flags != w[i].flags ||
-		    (cqe->res != w[i].res && !(ud == alt_ud && cqe->res == alt_res)))
-			tc_fail(tc, "%s: CQE user_data 0x%llx res %d flags 0x%x: %s", step,
-				(unsigned long long)ud, cqe->res, cqe->flags,
-				i == n ? "not expected, or twice" :
-				"expected with another res or flags");
+		if (i == n)
+			tc_fail(tc, "%s: CQE user_data 0x%llx res %d flags 0x%x: not expected, or "
+				"twice", step, (unsigned long long)ud, cqe->res, cqe->flags);
+		else if (cqe->flags != w[i].flags || cqe->res != w[i].res)
+			tc_fail(tc, "%s: CQE user_data 0x%llx res %d flags 0x%x, expected res %d "
+				"flags 0x%x", step, (unsigned long long)ud, cqe->res, cqe->flags,
+				w[i].res, w[i].flags);
 		seen[i < n ? i : 0] = true;
 		io_uring_cqe_seen(&r->ring, cqe);
 		if (++got == n && fence(tc, r, CQE_UD_LAST, &dl, step))
 			return;
 	}
-}
-
-void cqe_expect(struct tcase *tc, struct tring *r, const char *step, const struct cqe_want *w,
-		int n)
-{
-	cqe_expect_alt(tc, r, step, w, n, CQE_UD_FENCE, 0);
 }

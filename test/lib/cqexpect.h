@@ -31,9 +31,5 @@ struct cqe_want {
  */
 void cqe_expect(struct tcase *tc, struct tring *r, const char *step, const struct cqe_want *w,
 		int n);
-/* The same, where the CQE of user_data alt_ud may also have res alt_res (a
- * difference between kernels, which the test names where it calls this). */
-void cqe_expect_alt(struct tcase *tc, struct tring *r, const char *step,
-		    const struct cqe_want *w, int n, uint64_t alt_ud, int32_t alt_res);
 
 #endif
