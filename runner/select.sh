@@ -176,6 +176,16 @@ known_issue() {
 		-f "$top/runner/known-issues.awk" "$known_issues"
 }
 
+# known_issue_cases PROGRAM: those of the cases in $tmp/cases (or the
+# program) that an entry of the known-issues file names on this kernel,
+# one a line: a failure of theirs may be an xfail.
+known_issue_cases() {
+	[ "$bisect" = 1 ] && return 0
+	[ -r "$known_issues" ] || return 0
+	awk -v listed="$tmp/cases" -v prog="$1" -v kernel="$kernel" -f "$top/runner/version-range.awk" \
+		-f "$top/runner/known-issues.awk" "$known_issues"
+}
+
 # check_known_issues: every entry of the known-issues file readable, or a
 # usage error naming the lines (an entry the runner cannot read never
 # matches: the bug it lists would fail every run).
