@@ -6,7 +6,8 @@
 # line, diagnostics, log; its TAP, JUnit and JSON entries), every case
 # after it a skip "not run: stopped at the first failure (CASE)" in all
 # three reports, exit status 1; an xfail does not stop it, an xpass does;
-# within a program too (the harness's -x). The programs under test are
+# within a program too (the harness's -x); the default run in the order
+# of test/order (the cheap, sharp programs first). The programs under test are
 # three copies of test/meta/fake_verdicts.t (aa, bb, cc: a fake program is
 # named after its link), whose cases do what $TW_FAKE says; the runner
 # meta tests' helpers are test/meta/runner-lib.sh's.
@@ -155,6 +156,26 @@ check_repeat_bisect() {
 	expect_status 2
 }
 
+# The default run goes in the order of the test directory's order file
+# (test/order), the programs it does not list after them, in name order;
+# NAMEs keep their own order.
+check_default_order() {
+	printf '# the order\ncc  # cheap\n\nnosuch\n  # indented\naa\n' >"$work/tests/order"
+	export TW_FAKE='aa.coop=fail'
+	run -x
+	rm -f "$work/tests/order"
+	expect_status 1
+	sed -n 's/^    {"name": "\([^"]*\)".*/\1/p' "$res/results.json" | tr '\n' ' ' >"$work/order.seen"
+	[ "$(cat "$work/order.seen")" = "cc.default cc.coop aa.default aa.coop bb.default bb.coop " ] ||
+		fail "default order: $(cat "$work/order.seen")"
+	not_run bb.coop aa.coop
+	expect_tap '^ok 1 - cc\.default$'
+	run bb aa
+	sed -n 's/^    {"name": "\([^"]*\)".*/\1/p' "$res/results.json" | tr '\n' ' ' >"$work/order.seen"
+	[ "$(cat "$work/order.seen")" = "bb.default bb.coop aa.default aa.coop " ] ||
+		fail "NAMEs' order: $(cat "$work/order.seen")"
+}
+
 # ---- driver -----------------------------------------------------------------------
 
-run_runner_checks "full_run stops hang_crash xfail_goes_on xpass_stops repeat_bisect"
+run_runner_checks "full_run stops hang_crash xfail_goes_on xpass_stops repeat_bisect default_order"
