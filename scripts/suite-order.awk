@@ -14,7 +14,8 @@
 #                      catch it; only the first line of a LABEL counts
 # Prints test/order: a header, then one program a line ("NAME  # why").
 #
-# The rule. A program's cost is its mean seconds over the clean runs plus
+# The rule. A program's cost is its mean seconds over the clean runs that
+# have it (a program newer than a run is not free there) plus
 # -v overhead (runtests.sh's own per program). While some mutant is not
 # caught by a program already placed, the next program is the one that
 # catches the most of those per second of its cost (ties: the cheaper,
@@ -39,7 +40,7 @@ function read_mutant(label, file,   line, p) {
 	close(file)
 }
 
-function read_times(file,   line, p) {
+function read_times(file,   line, p, in_run) {
 	nruns++
 	while ((getline line < file) > 0) {
 		p = jget(line, "program")
@@ -48,6 +49,10 @@ function read_times(file,   line, p) {
 		if (!(p in secs))
 			progs[++np] = p
 		secs[p] += jraw(line, "seconds")
+		if (!(p in in_run)) {
+			in_run[p] = 1
+			runs_of[p]++
+		}
 	}
 	close(file)
 	sources = sources "#   times:   " file "\n"
@@ -100,7 +105,7 @@ END {
 		exit 1
 	}
 	for (i = 1; i <= np; i++)
-		cost[progs[i]] = secs[progs[i]] / nruns + overhead
+		cost[progs[i]] = secs[progs[i]] / runs_of[progs[i]] + overhead
 	print "# test/order - the order of runtests.sh's default run (no NAMEs): cheap,"
 	print "# sharp programs first, so that --stop-at-first-failure judges a broken"
 	print "# kernel early (doc/runner.md, \"The order of the default run\"). One"

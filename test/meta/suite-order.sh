@@ -7,7 +7,8 @@
 # greedy rule gives a known order: the most uncaught patches per second of
 # cost first (cost: mean seconds + the overhead), then the rest cheapest
 # first; a patch counts from the first directory that has a finished run of
-# it; unusable input is refused. Prints TAP; exits 0 when every check passed.
+# it; a program newer than a clean run costs its mean over the runs that
+# have it; unusable input is refused. Prints TAP; exits 0 when every check passed.
 
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -95,6 +96,17 @@ check_first_dir_wins() {
 	expect_line '^#   caught by no program: m2$' "$work/order"
 }
 
+# A program newer than a clean run costs its mean over the runs that have it.
+check_newer_program() {
+	clean_run "$work/old.json" "a 1" "b 3"
+	clean_run "$work/new.json" "a 1" "b 3" "c 2"
+	mutant "$work/ms" m1 caught "a fail"
+	run -t "$work/old.json" -t "$work/new.json" -m "$work/ms" --overhead 1
+	expect_status 0
+	[ "$(order)" = "a c b " ] || fail "order: $(order)"
+	expect_line '^c +#  3\.00 s$'
+}
+
 check_bad_input() {
 	run -t "$work/none.json" -m "$work"
 	expect_status 2
@@ -111,4 +123,4 @@ check_bad_input() {
 }
 
 # shellcheck disable=SC2086 # the list is words
-run_checks ${TW_CHECKS:-greedy first_dir_wins bad_input}
+run_checks ${TW_CHECKS:-greedy first_dir_wins newer_program bad_input}
