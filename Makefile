@@ -177,7 +177,7 @@ install-suite: $(SUITE_PROGRAMS)
 		install -m $$m "$$f" "$(DESTDIR)$(suitedir)/runner/" || exit 1; \
 	done
 	install -m 0755 $(TESTS) "$(DESTDIR)$(suitedir)/test/"
-	install -m 0644 test/known-issues test/exclude "$(DESTDIR)$(suitedir)/test/"
+	install -m 0644 test/known-issues test/exclude test/order "$(DESTDIR)$(suitedir)/test/"
 	install -m 0755 $(BENCH) "$(DESTDIR)$(suitedir)/bench/"
 	echo "$(VERSION)" >"$(DESTDIR)$(suitedir)/VERSION"
 
@@ -186,7 +186,7 @@ install-suite: $(SUITE_PROGRAMS)
 uninstall:
 	rm -f "$(DESTDIR)$(bindir)/tw-runtests" "$(DESTDIR)$(suitedir)/runtests.sh" \
 		"$(DESTDIR)$(suitedir)/VERSION" "$(DESTDIR)$(suitedir)/test/known-issues" \
-		"$(DESTDIR)$(suitedir)/test/exclude" \
+		"$(DESTDIR)$(suitedir)/test/exclude" "$(DESTDIR)$(suitedir)/test/order" \
 		$(foreach f,$(SUITE_PROGRAMS) $(RUNNER_FILES),"$(DESTDIR)$(suitedir)/$(f)")
 	rmdir "$(DESTDIR)$(suitedir)/runner" "$(DESTDIR)$(suitedir)/test" \
 		"$(DESTDIR)$(suitedir)/bench" "$(DESTDIR)$(suitedir)" 2>/dev/null || :

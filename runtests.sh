@@ -62,6 +62,7 @@ seed=
 timeout=${TW_TIMEOUT:-}
 results_dir=			# empty: a new results/<release>/<time>/
 check_args=0
+stop_first=0			# --stop-at-first-failure
 names=
 
 # State of the run.
@@ -71,6 +72,7 @@ kmsg_state=
 uring_disabled=
 skip_all_reason=
 started_at=
+stopped_at=			# the case the run stopped at (--stop-at-first-failure)
 progress=0
 progress_label=			# [N/TOTAL], the supervisor's -P
 
@@ -107,6 +109,10 @@ the kernel log checked per case, and writes the results.
       --exclude F        tests not to run (default test/exclude)
       --bisect           exit for git bisect run: 0 good, 1 bad, 125 cannot test;
                          known issues are ignored (a known bug is still a bug)
+  -x, --stop-at-first-failure
+                         end the run at the first fail, hang, crash or xpass
+                         (an xfail goes on): that case reported in full, the
+                         cases after it skips "not run: stopped at ..."
       --check-args       check the options and NAMEs (as --kernel does on the
                          host), print nothing, exit 0 or 2; run nothing
 
@@ -211,7 +217,7 @@ parse_args() {
 			opt=${opt%%=*}
 			case $opt in
 			--help | --list | --describe | --verbose | --bisect | --jitter | --fault-inject | \
-				--check-args)
+				--check-args | --stop-at-first-failure)
 				usage_error "$opt takes no value: '$1'" ;;
 			esac
 			;;
@@ -227,6 +233,7 @@ parse_args() {
 		-D | --describe) describe=1 ;;
 		-v | --verbose) verbose=1 ;;
 		--bisect) bisect=1 ;;
+		-x | --stop-at-first-failure) stop_first=1 ;;
 		--jitter) export TW_JITTER=1 ;;
 		--fault-inject) export TW_FAULT_INJECT=1 ;;
 		--timeout) timeout=$val timeout_from=$opt ;;
@@ -302,7 +309,9 @@ new_seed() {
 # ---- the run -------------------------------------------------------------------
 
 # Every program of the selection, --repeat times, the reports rewritten
-# after each; a signal ends the loop after the program it came in.
+# after each; a signal ends the loop after the program it came in. With
+# --stop-at-first-failure a bad verdict ends it too: what is left of the
+# selection is recorded as not run.
 run_selection() {
 	iteration=1
 	nth=0
@@ -310,14 +319,20 @@ run_selection() {
 	while [ "$iteration" -le "$repeat" ] && [ -z "$interrupted" ]; do
 		while read -r prog profile; do
 			nth=$((nth + 1))
+			if [ -n "$stopped_at" ]; then
+				record_not_run "$prog" "$profile"
+				continue
+			fi
 			[ "$progress" = 1 ] && progress_label="[$nth/$total]"
 			run_program "$prog" "$profile"
+			[ "$stop_first" = 1 ] && stopped_at=$(first_failure)
 			write_reports 0
 			report_hook "$log" "$kmsg"
 			[ -n "$interrupted" ] && break
 		done <"$tmp/selection"
 		iteration=$((iteration + 1))
 	done
+	[ -z "$stopped_at" ] || say "stopped at the first failure, $stopped_at: $(not_run_count) cases not run"
 }
 
 main() {

@@ -4,7 +4,8 @@
 # the cases. Sourced by runtests.sh (POSIX sh, busybox sh in a guest) after
 # runner/judge.sh, whose scan_kmsg and show_line it uses; it reads
 # runtests.sh's settings (supervise, results_dir, tmp, tab, top, repeat,
-# interrupted, kmsg_patterns, BAD_TAINT) and the loop's $iteration.
+# interrupted, stopped_at, kmsg_patterns, BAD_TAINT) and the loop's
+# $iteration.
 #
 # Each program's supervisor reads the log from where the previous reader
 # stopped (-K: the run's start marker or the previous program's end), so
@@ -112,7 +113,9 @@ kmsg_taint_letters() {
 kmsg_run_end() {
 	[ "$iteration" -le "$repeat" ] || iteration=$repeat
 	ke_settle=$settle_seconds
-	[ -n "$interrupted" ] && ke_settle=0
+	# Interrupted, or stopped at a failure (--stop-at-first-failure): the
+	# verdict is made, and a kernel that broke teardown never settles.
+	[ -n "$interrupted$stopped_at" ] && ke_settle=0
 	"$supervise" -r "$tmp/kmsg-mark" -M run-end -K "$kmsg_seq" -T "$kmsg_taint" \
 		-b "$tmp/gap.kmsg" -S "$ke_settle"
 	kmsg_chain "$tmp/kmsg-mark"

@@ -7,6 +7,8 @@
 #       -v kinds=KINDS -v kernel=RELEASE \
 #       -f runner/version-range.awk -f runner/known-issues.awk test/known-issues
 #   awk -v check=1 -f runner/version-range.awk -f runner/known-issues.awk FILE
+#   awk -v listed=CASES -v prog=PROGRAM -v kernel=RELEASE \
+#       -f runner/version-range.awk -f runner/known-issues.awk test/known-issues
 #
 # Reads the known-issues file, one entry a line ('#' comments, blank lines):
 #   CASE-PATTERN  KERNEL-RANGE  FIX-COMMIT  KINDS:/ERE/  FIX-SUBJECT...
@@ -31,7 +33,10 @@
 #   other  NOTE     a failure unlike every such entry: it stays a failure
 # HINT is "known issue on RANGE, fixed by COMMIT ("SUBJECT")" or "...,
 # not fixed yet: SUBJECT". With -v check=1: one "FILE:LINE: problem" line
-# per entry it cannot read, exit status 1 if any.
+# per entry it cannot read, exit status 1 if any. With -v listed=FILE (the
+# cases of PROGRAM, one a line): each of them (or the program) that an
+# entry names on this kernel, one a line (--stop-at-first-failure lets
+# such a program run all its cases: a failure of theirs may be an xfail).
 
 function bad(why) {
 	printf "%s:%d: %s\n", FILENAME, FNR, why
@@ -97,6 +102,20 @@ function parse(line,   rest, i, c, n) {
 	return ""
 }
 
+# -v listed: the listed cases (or the program) this entry names on this kernel.
+function named_cases(   r, g, c) {
+	r = range
+	sub(/^~/, "", r)
+	if (in_range(r, kernel) != 1)
+		return
+	g = glob_ere(pat)
+	if (prog ~ g)
+		print prog
+	for (c in listed_case)
+		if (c ~ g)
+			print c
+}
+
 function check_entry(   why, k, n, i, r) {
 	n = split(ekinds, k, "|")
 	for (i = 1; i <= n; i++)
@@ -127,7 +146,11 @@ function kinds_held(   k, n, i) {
 	return 1
 }
 
-BEGIN { reason = ENVIRON["TW_KI_REASON"] }
+BEGIN {
+	reason = ENVIRON["TW_KI_REASON"]
+	while (listed != "" && (getline line < listed) > 0)
+		listed_case[line] = 1
+}
 /^[ \t]*(#|$)/ { next }
 {
 	why = parse($0)
@@ -136,6 +159,11 @@ BEGIN { reason = ENVIRON["TW_KI_REASON"] }
 			bad(why)
 		else
 			check_entry()
+		next
+	}
+	if (listed != "") {
+		if (why == "")
+			named_cases()
 		next
 	}
 	if (why != "" || (name !~ glob_ere(pat) && prog !~ glob_ere(pat)))

@@ -5,7 +5,8 @@
 #
 #   awk -v dir=DIR -v kernel=RELEASE -v seed=S -v duration=SECS -v limit=SECS \
 #       -v repeat=N -v started=TIME -v complete=0|1 -v interrupted=SIGNAL \
-#       -v kmsg_state=STATE -v uring=VALUE -f runner/json.awk -f runner/report.awk RECORDS
+#       -v kmsg_state=STATE -v uring=VALUE -v stop_first=0|1 -v stopped=CASE \
+#       -f runner/json.awk -f runner/report.awk RECORDS
 #
 # Reads the run's records, one TAB-separated line per case: name, program,
 # profile, result, seconds, iteration, log, kmsg, known issue, reason,
@@ -16,7 +17,9 @@
 # for the programs' default), the timeout per program, --repeat, the UTC
 # start time, whether the run finished (1) or is still going or was cut
 # short (0), the signal that cut it short ("" if none), the kernel log check
-# ("checked" or "off: <why>"), the io_uring_disabled sysctl ("" if absent).
+# ("checked" or "off: <why>"), the io_uring_disabled sysctl ("" if absent),
+# --stop-at-first-failure (1) or not, the case the run stopped at ("" if
+# it did not: every case ran, or is running).
 #
 # results.json (schema 1; fields are only ever added, never changed):
 # {
@@ -30,6 +33,11 @@
 #   "complete": <false while running or if the run was cut short>,
 #   "kmsg": "checked" | "off: <why>" (kernel log check; the taint is always checked),
 #   "io_uring_disabled": "<the sysctl's value>" or null if absent,
+#   "stop_at_first_failure": <true if the run was to end at its first fail,
+#     hang, crash or xpass>,
+#   "stopped_at": "<the case it ended at (NAME#ITERATION with --repeat)>" or
+#     null; the cases after it are skips, reason "not run: stopped at the
+#     first failure (<case>)",
 #   "counts": {"pass": N, "fail": N, "skip": N, "xfail": N, "xpass": N, "hang": N, "crash": N},
 #   "tests": [ one per case (a program that cannot list its cases: one for it) and run:
 #     {"name": "<program>.<profile>", "program": "<program>", "profile": "<profile>" or null,
@@ -139,6 +147,9 @@ function write_tap(tapf,   i, r, k) {
 	print "TAP version 13" > tapf
 	print "# io_uring task_work suite on " kernel ", seed " seed > tapf
 	print "1.." n > tapf
+	if (stopped != "")
+		print "# stopped at the first failure, " stopped " (--stop-at-first-failure): " \
+			"the cases after it were not run" > tapf
 	for (i = 1; i <= n; i++) {
 		r = res[i]
 		if (r == "pass")
@@ -183,6 +194,8 @@ function write_junit(xf,   i, r, tag, k) {
 	printf "      <property name=\"kernel\" value=\"%s\"/>\n", xstr(kernel) > xf
 	printf "      <property name=\"seed\" value=\"%s\"/>\n", xstr(seed) > xf
 	printf "      <property name=\"kmsg\" value=\"%s\"/>\n", xstr(kmsg_state) > xf
+	if (stopped != "")
+		printf "      <property name=\"stopped_at\" value=\"%s\"/>\n", xstr(stopped) > xf
 	print "    </properties>" > xf
 	for (i = 1; i <= n; i++) {
 		r = res[i]
@@ -238,6 +251,8 @@ function write_json(jf,   kinds, line, k, i) {
 	print "  \"complete\": " (complete ? "true" : "false") "," > jf
 	print "  \"kmsg\": " jrec(kmsg_state) "," > jf
 	print "  \"io_uring_disabled\": " jrec(uring) "," > jf
+	print "  \"stop_at_first_failure\": " (stop_first ? "true" : "false") "," > jf
+	print "  \"stopped_at\": " (stopped == "" ? "null" : jstr(stopped)) "," > jf
 	split("pass fail skip xfail xpass hang crash", kinds, " ")
 	line = ""
 	for (k = 1; k <= 7; k++)

@@ -54,6 +54,7 @@ write_reports() {
 	awk -v dir="$results_dir" -v kernel="$kernel" -v seed="$seed" -v duration="$duration" \
 		-v limit="$timeout" -v repeat="$repeat" -v started="$started_at" -v complete="$1" \
 		-v interrupted="$interrupted" -v kmsg_state="$kmsg_state" -v uring="$uring_disabled" \
+		-v stop_first="$stop_first" -v stopped="$stopped_at" \
 		-f "$top/runner/json.awk" -f "$top/runner/report.awk" "$tmp/records"
 }
 
@@ -69,6 +70,18 @@ report_hook() {
 # The last line: how many cases, by verdict, and where the results are.
 summary() {
 	awk -v dir="$results_dir" -f "$top/runner/summary.awk" "$tmp/records"
+}
+
+# --stop-at-first-failure: the first case (NAME#ITERATION with --repeat)
+# whose verdict fails the run, or nothing.
+first_failure() {
+	awk -F "$tab" -v repeat="$repeat" '$4 ~ /^(fail|hang|crash|xpass)$/ {
+		print $1 (repeat > 1 ? "#" $6 : ""); exit }' "$tmp/records"
+}
+
+# How many cases the run did not reach after it stopped.
+not_run_count() {
+	cut -f10 "$tmp/records" | grep -c '^not run: stopped at the first failure'
 }
 
 # 0/1 by the records (2 usage, 130 interrupted are decided elsewhere).

@@ -61,15 +61,16 @@ list_cases() {
 	fi
 }
 
-# The selection, one "PROGRAM" or "PROGRAM PROFILE" per line, in $tmp/selection.
+# The selection, one "PROGRAM" or "PROGRAM PROFILE" per line, in $tmp/selection:
+# the NAMEs in their order, or every program in the default order.
 select_programs() {
 	: >"$tmp/selection"
 	if [ -z "$names" ]; then
 		for t in "$testdir"/*.t; do
 			[ -x "$t" ] || continue
 			t=${t##*/}
-			say "${t%.t}" >>"$tmp/selection"
-		done
+			say "${t%.t}"
+		done | default_order >"$tmp/selection"
 		return
 	fi
 	set -f
@@ -93,6 +94,29 @@ select_programs() {
 		say "$prog $profile" >>"$tmp/selection"
 	done
 	set +f
+}
+
+# default_order: the programs read (one a line, in name order) in the
+# order of $testdir/order (cheap, sharp ones first: scripts/suite-order
+# writes it, doc/runner.md says why), those it does not list after them.
+default_order() {
+	awk -v order="$testdir/order" '
+	BEGIN {
+		while ((getline line < order) > 0) {
+			split(line, w, /[ \t]+/)
+			if (w[1] != "" && w[1] !~ /^#/ && !(w[1] in rank))
+				rank[w[1]] = ++n
+		}
+	}
+	$1 in rank { at[rank[$1]] = $1; next }
+	{ rest[++m] = $1 }
+	END {
+		for (i = 1; i <= n; i++)
+			if (i in at)
+				print at[i]
+		for (i = 1; i <= m; i++)
+			print rest[i]
+	}'
 }
 
 # --list: the cases of the selection, an excluded one with its reason.
@@ -173,6 +197,16 @@ known_issue() {
 	[ -r "$known_issues" ] || return 0
 	TW_KI_REASON=$5 awk -v name="$1" -v prog="$2" -v verdict="$3" -v kinds="$4" \
 		-v kernel="$kernel" -f "$top/runner/version-range.awk" \
+		-f "$top/runner/known-issues.awk" "$known_issues"
+}
+
+# known_issue_cases PROGRAM: those of the cases in $tmp/cases (or the
+# program) that an entry of the known-issues file names on this kernel,
+# one a line: a failure of theirs may be an xfail.
+known_issue_cases() {
+	[ "$bisect" = 1 ] && return 0
+	[ -r "$known_issues" ] || return 0
+	awk -v listed="$tmp/cases" -v prog="$1" -v kernel="$kernel" -f "$top/runner/version-range.awk" \
 		-f "$top/runner/known-issues.awk" "$known_issues"
 }
 

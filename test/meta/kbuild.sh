@@ -9,7 +9,8 @@
 # bisect-demo on a fake source tree. Checked: usage and input errors and
 # their exit statuses, that SRC is never written (patches go to a hardlinked
 # copy), a patch that does not apply, a fragment symbol that does not stick,
-# a failing build, rebuilds after the patch set changes, each verdict
+# a failing build, rebuilds after the patch set changes, the runner told
+# to stop at its first failure (runtests.sh -x) unless --full-run, each verdict
 # mapping of bisect-run, a whole `git bisect run` that skips an unbuildable
 # commit and names the bad one, and the demo tree's eight commits. Prints
 # TAP; exits 0 when every check passed. KEEP=1 keeps the scratch directory
@@ -305,9 +306,15 @@ check_br_arguments() {
 		fail "build-kernel arguments: $got"
 	head=$(git -C "$tree" rev-parse --short=12 HEAD)
 	got=$(tr '\n' ' ' <"$FAKE_LOG.vm")
-	[ "$got" = "--smp 4 --mem 2G --results-dir $tree/.git/tw-bisect/results/$head $FAKE_LOG.img/bzImage -- --repeat 2 fanin_local " ] ||
+	[ "$got" = "--smp 4 --mem 2G --results-dir $tree/.git/tw-bisect/results/$head $FAKE_LOG.img/bzImage -- --stop-at-first-failure --repeat 2 fanin_local " ] ||
 		fail "vm-run arguments: $got"
 	expect_line "$head bad .*c8 harmless" "$tree/.git/tw-bisect/log"
+	# --full-run: the whole run, the arguments as given.
+	run "$br" -C "$tree" --full-run --smp 4 fanin_local
+	expect 1 'bad \(exit 1\)'
+	got=$(tr '\n' ' ' <"$FAKE_LOG.vm")
+	[ "$got" = "--smp 4 --results-dir $tree/.git/tw-bisect/results/$head $FAKE_LOG.img/bzImage -- fanin_local " ] ||
+		fail "vm-run arguments with --full-run: $got"
 }
 
 # Each exit status of the fake build-kernel (FAKE_BK) or vm-run (FAKE_VM),

@@ -73,7 +73,7 @@ check_merge() {
 	expect_line "^results: $work/m/mutation.json, $work/m/mutation.txt\$"
 	same_run all m
 	valid_json "$work/m/mutation.json"
-	expect_line '"runtests_args": "fanin_local",' "$work/m/mutation.json"
+	expect_line '"runtests_args": "--stop-at-first-failure fanin_local",' "$work/m/mutation.json"
 	expect_line "^merged_from=$work/b\$" "$work/m/survivor/mutant.info"
 	# The merged directory stands alone: --show redraws it from its copies.
 	rm -rf "$work/a" "$work/b"
@@ -142,7 +142,10 @@ check_merge_refused() {
 	run c --fragment debug --patches "$work/patches/lost.patch" "$src"
 	refused "cannot merge .*: other unpatched kernels \\(fragments fast and debug\\)" "$work/a" "$work/c"
 	run c --patches "$work/patches/lost.patch" "$src" -- fanin_local
-	refused "cannot merge .*: other RUNTESTS-ARGS \\('' and 'fanin_local'\\)" "$work/a" "$work/c"
+	refused "cannot merge .*: other RUNTESTS-ARGS \\('--stop-at-first-failure' and '--stop-at-first-failure fanin_local'\\)" "$work/a" "$work/c"
+	# A fast verdict's rows and --full-run's do not mix either.
+	run c --full-run --patches "$work/patches/lost.patch" "$src"
+	refused "cannot merge .*: other RUNTESTS-ARGS \\('--stop-at-first-failure' and ''\\)" "$work/a" "$work/c"
 	# An unpatched kernel that did not pass, or none: the rows prove nothing.
 	cp -R "$work/b" "$work/c3"
 	sed 's/^status=pass$/status=fail/' "$work/b/base/mutant.info" >"$work/c3/base/mutant.info"

@@ -10,8 +10,9 @@
 # mutation.json to expect: caught/missed, the class of each failure (order,
 # lost CQE, wake-up, hang, kernel splat, panic), the first failing case and
 # its time, patches that do not apply or build (reported, not fatal), an
-# unpatched kernel that fails (stop, exit 3), the lock, --show, usage
-# errors. Prints TAP; exits 0 when every check passed. --merge has its own:
+# unpatched kernel that fails (stop, exit 3), the lock, --show, every run
+# stopping at its first failure unless --full-run, usage errors. Prints
+# TAP; exits 0 when every check passed. --merge has its own:
 # test/meta/mutation-merge.sh.
 
 set -u
@@ -97,7 +98,7 @@ check_classes() {
 	expect_line '^  swap +caught .* order 1 +fanin_local.defer 20\.7s'
 	expect_line '^  swap: fanin_local.defer: order: ledger fanin: order: producer 2 channel 0: seq 0 completed after seq 1 \(then: hang: thread prod2 \(tid 319\) did not finish\)$'
 	expect_line '^  survivor: MISSED \(2 cases passed\)$'
-	expect_line 'runtests args: fanin_local --repeat 2' "$work/m/order/args"
+	expect_line '^runtests args: --stop-at-first-failure fanin_local --repeat 2$' "$work/m/order/args"
 	j=$work/m/mutation.json
 	valid_json "$j"
 	expect_line '^  "caught": 9,$' "$j"
@@ -200,9 +201,29 @@ check_lock() {
 	[ "$(grep -c held "$work/seen")" = 0 ] || fail "a lock was taken without --lock"
 }
 
+# Every run stops at its first failure (runtests.sh -x) unless --full-run;
+# mutation.json says which.
+check_full_run() {
+	base_ok
+	canned order 1 fail "" "fanin_local.defer_flag fail 0.07 order: x"
+	mkpatches order
+	run m --patches "$work/patches" "$src"
+	expect_status 0
+	for k in base order; do
+		expect_line '^runtests args: --stop-at-first-failure$' "$work/m/$k/args"
+	done
+	expect_line '^  "runtests_args": "--stop-at-first-failure",$' "$work/m/mutation.json"
+	run m --full-run --patches "$work/patches" "$src" -- --repeat 2
+	expect_status 0
+	for k in base order; do
+		expect_line '^runtests args: --repeat 2$' "$work/m/$k/args"
+	done
+	expect_line '^  "runtests_args": "--repeat 2",$' "$work/m/mutation.json"
+}
+
 # ---- driver -------------------------------------------------------------------
 
-checks=${TW_CHECKS:-"help usage_errors classes not_scored base_fails prebuilt lock"}
+checks=${TW_CHECKS:-"help usage_errors classes not_scored base_fails prebuilt lock full_run"}
 before_check() {
 	rm -rf "$work/canned" "$work/m" "$work/n" "$work/kout"
 }

@@ -3,6 +3,7 @@
 # What the runner's meta tests (test/meta/runner.sh: the verdicts;
 # test/meta/runner-judge.sh: a program's end, known issues, TAP and JUnit
 # consumers; test/meta/runner-options.sh: the options and the selection;
+# test/meta/runner-stop.sh: --stop-at-first-failure;
 # test/meta/runner-inputs.sh: bad input, results directories, progress) share:
 # sourced, not run, right after they set $top. It brings test/meta/lib.sh
 # (fail, expect_status, expect_line, no_line, run_checks, ...), a scratch
