@@ -113,6 +113,7 @@ static int run_case_child(struct tcase *tc)
 	 * that it is still there). No getppid() == 1 test here: the parent
 	 * may itself be PID 1 (a container's entrypoint, a guest's init). */
 	prctl(PR_SET_NAME, tc->sc->name);
+	tc->start_ns = now_ns();
 	/* What the case needs of the kernel: by version, then by probe. */
 	v = case_needs(tc);
 	if (v != V_PASS) {

@@ -11,7 +11,8 @@
  *   harness_main  options, the profile loop, TAP                     harness.c
  *                 one case: a forked process under a watchdog        case.c
  *   tc_*          verdicts, messages, hang reports                   tc.c
- *   tring_*       rings from a profile, raw waits with deadlines     tring.c
+ *   tring_*       rings from a profile, raw waits with deadlines,    tring.h, tring.c
+ *                 a submit and its wait judged (hang or failure)
  *   ledger_*      exactly-once / FIFO accounting of every CQE        ledger*.c
  *   diag_*        threads, rings and kernel threads of a hang        diag.c
  *   proc_*        fork, reaping with deadlines, kills; tasks seen    proc.c
@@ -134,6 +135,7 @@ struct tcase {
 	uint64_t run_seed;		/* what -s takes */
 	double duration;		/* seconds of load, -d */
 	int64_t hang_ns;		/* no-progress deadline for any single wait */
+	int64_t start_ns;		/* now_ns() when the case began (hang reports) */
 	unsigned threads;		/* producer threads, -n (default 2 x CPUs) */
 	int verbose;
 	bool jitter;			/* -j: jitter threads run during the case (jitter.h) */
@@ -188,50 +190,9 @@ struct tring;
 enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct tring *r,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* ---- rings (tring.c) ------------------------------------------------------ */
+/* ---- rings (tring.c): src/tring.h ---------------------------------------- */
 
-struct tring {
-	struct io_uring ring;
-	const struct profile *prof;
-	char name[32];
-	bool registered;		/* entered through a registered ring fd */
-	bool live;
-};
-
-struct tring_opts {
-	unsigned sq_entries;		/* default 64 */
-	unsigned cq_entries;		/* 0: kernel default (2 x sq) */
-	unsigned extra_flags;		/* OR'ed into the profile's setup flags */
-	bool register_fd;		/* io_uring_register_ring_fd() after setup */
-	int attach_wq_fd;		/* -1, or the ring to attach to (SQPOLL) */
-	unsigned sq_idle_ms;		/* SQPOLL: sq_thread_idle (0: 10 ms) */
-};
-
-/* Set up a ring for the case's profile. Returns V_PASS, or V_SKIP with the
- * reason recorded (kernel or permissions refuse the profile), or V_FAIL. */
-enum verdict tring_init(struct tcase *tc, struct tring *r, const char *name,
-			const struct profile *prof, const struct tring_opts *o);
-void tring_exit(struct tring *r);
-/* Enable an R_DISABLED ring; the caller becomes its submitter. 0 or -errno. */
-int tring_enable(struct tring *r);
-int tring_fd(const struct tring *r);
-/* Next free SQE, submitting what is queued when the SQ is full. */
-struct io_uring_sqe *tring_sqe(struct tring *r);
-/*
- * Wait for min_complete CQEs with a timeout (timeout_ns < 0: none, where
- * something else ends the wait), optionally with min_wait (usec, 0 = none)
- * and a signal mask. Returns io_uring_enter()'s result (0, -ETIME, -EINTR,
- * ...). No submission happens here.
- */
-int tring_wait(struct tring *r, unsigned min_complete, int64_t timeout_ns,
-	       unsigned min_wait_usec, const sigset_t *mask);
-/* Wait until at least n CQEs are ready in the CQ: 0, -ETIMEDOUT or -errno. */
-int tring_wait_ready(struct tring *r, unsigned n, const struct deadline *dl);
-/* Enter with GETEVENTS and min_complete 0: runs pending task_work. */
-int tring_get_events(struct tring *r);
-unsigned tring_sq_flags(const struct tring *r);
-/* Features the kernel reported at setup of the first ring. */
-unsigned kernel_features(void);
+#include "tring.h"
 
 /* ---- CQE ledger (ledger.c, ledger_verify.c) ------------------------------- */
 

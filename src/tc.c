@@ -142,8 +142,11 @@ enum verdict tc_hang(struct tcase *tc, const struct ledger *l, const struct trin
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printf("# HANG %s [%s]: %s (no progress for %.1f s)\n", tc->name, tc->prof->name, msg,
-	       ns_to_s(tc->hang_ns));
+	/* The time into the case too: a "hang" reported long before the
+	 * deadline could pass is a wrong verdict, and this shows it. */
+	printf("# HANG %s [%s]: %s (no progress for %.1f s; %.2f s into the case)\n", tc->name,
+	       tc->prof->name, msg, ns_to_s(tc->hang_ns),
+	       ns_to_s(now_ns() - tc->start_ns));
 	if (l)
 		ledger_dump(l);
 	if (r && r->live)
@@ -167,6 +170,7 @@ struct tcase *tc_selftest_new(const char *name)
 	m->tc = (struct tcase){
 		.prof = &profiles[P_DEFAULT],
 		.hang_ns = (int64_t)(DEFAULT_HANG_S * NSEC_PER_SEC),
+		.start_ns = now_ns(),
 		.duration = DEFAULT_DURATION,
 		.threads = 1,
 		.shared = &m->shared,

@@ -2,9 +2,11 @@
 /*
  * Rings for a case (tring_*): set up from a profile, a refusal judged by
  * the needs table (a skip only on a kernel that predates the flag, needs.c);
- * SQEs, waits with deadlines, and the features the kernel reported.
+ * SQEs, waits with deadlines, and the features the kernel reported; a
+ * submit and its wait judged (tring_await(), tring_submit_await()).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,4 +158,48 @@ int tring_get_events(struct tring *r)
 unsigned tring_sq_flags(const struct tring *r)
 {
 	return __atomic_load_n(r->ring.sq.kflags, __ATOMIC_ACQUIRE);
+}
+
+static enum verdict await_what(struct tcase *tc, struct tring *r, unsigned n,
+			       const struct deadline *dl, const char *what)
+{
+	int ret = tring_wait_ready(r, n, dl);
+
+	if (ret == -ETIMEDOUT)
+		return tc_hang(tc, NULL, r, "waiting for %s: %u CQEs awaited, %u ready", what, n,
+			       io_uring_cq_ready(&r->ring));
+	if (ret)
+		return tc_fail(tc, "waiting for %s: the wait failed: %s (%d), %u of %u CQEs ready",
+			       what, strerror(-ret), ret, io_uring_cq_ready(&r->ring), n);
+	return V_PASS;
+}
+
+enum verdict tring_await(struct tcase *tc, struct tring *r, unsigned n,
+			 const struct deadline *dl, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return await_what(tc, r, n, dl, what);
+}
+
+enum verdict tring_submit_await(struct tcase *tc, struct tring *r, unsigned nsub, unsigned n,
+				const struct deadline *dl, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ret = io_uring_submit(&r->ring);
+	if (ret < 0)
+		return tc_fail(tc, "submit for %s failed: %s (%d)", what, strerror(-ret), ret);
+	if ((unsigned)ret != nsub)
+		return tc_fail(tc, "submit for %s took %d SQEs, expected %u", what, ret, nsub);
+	return await_what(tc, r, n, dl, what);
 }

@@ -4,7 +4,9 @@
  * refuses is a skip only where the kernel predates a flag asked for (the
  * needs table, src/needs.c) - that is what lets one suite run from 6.1 to
  * 7.3; on a kernel that has them all, the refusal (EINVAL, ENXIO, ...) is a
- * failure. The raw waits must end at their timeout.
+ * failure. The raw waits must end at their timeout. The judged waits
+ * (tring_await(), tring_submit_await()) call only a passed deadline a hang:
+ * a wait or submit that fails at once is a failure that says what failed.
  */
 #include "selftest.h"
 
@@ -67,6 +69,57 @@ static int setup(void *arg)
 	return v;
 }
 
+enum judged { AWAIT_NOTHING, AWAIT_BROKEN, SUBMIT_BROKEN, SUBMIT_NOP };
+
+/* In a child: a judged wait as the scene says; exit code is the verdict. */
+static int judged(void *arg)
+{
+	enum judged scene = *(enum judged *)arg;
+	struct tcase *tc = tc_selftest_new("selftest_await");
+	struct deadline dl;
+	struct tring r;
+	enum verdict v;
+	int p[2];
+
+	if (tring_init(tc, &r, "r", &profiles[P_DEFAULT], NULL) != V_PASS || pipe(p))
+		return V_FAIL;
+	tc->hang_ns = 100 * NSEC_PER_MSEC;
+	dl = tc_deadline(tc);
+	if (scene != AWAIT_NOTHING)
+		io_uring_prep_nop(tring_sqe(&r));
+	/* A ring fd that is no ring any more: io_uring_enter() fails at once. */
+	if (scene == AWAIT_BROKEN || scene == SUBMIT_BROKEN)
+		dup2(p[0], r.ring.ring_fd);
+	if (scene == AWAIT_NOTHING || scene == AWAIT_BROKEN)
+		v = tring_await(tc, &r, 1, &dl, "the %s", "test CQE");
+	else
+		v = tring_submit_await(tc, &r, 1, 1, &dl, "a NOP");
+	printf("# judged -> %d\n", v);
+	tring_exit(&r);
+	return v;
+}
+
+static const struct {
+	const char *what;
+	enum judged scene;
+	enum verdict verdict;
+	const char *out[3];
+} judged_checks[] = {
+	{ "tring_await: nothing comes by the deadline -> HANG, with the time into the case",
+	  AWAIT_NOTHING, V_HANG,
+	  { "# HANG selftest_await [default]: waiting for the test CQE: 1 CQEs awaited, 0 ready "
+	    "(no progress for 0.1 s; 0.", " s into the case)", "!FAIL" } },
+	{ "tring_await: a wait that fails at once is a FAIL naming the error, no HANG",
+	  AWAIT_BROKEN, V_FAIL,
+	  { "# FAIL selftest_await [default]: waiting for the test CQE: the wait failed: ",
+	    "(-95), 0 of 1 CQEs ready", "!HANG" } },
+	{ "tring_submit_await: a failed submit is a FAIL with what it returned, no HANG",
+	  SUBMIT_BROKEN, V_FAIL,
+	  { "# FAIL selftest_await [default]: submit for a NOP failed: ", "(-95)", "!HANG" } },
+	{ "tring_submit_await: a NOP submitted and completed passes", SUBMIT_NOP, V_PASS,
+	  { "judged -> 0", "!FAIL", "!HANG" } },
+};
+
 struct check {
 	const char *what;
 	enum scene scene;
@@ -123,7 +176,8 @@ int main(void)
 {
 	static struct st_run run;
 
-	st_begin("tring self-test: refusals skip only before the flag's kernel, waits time out");
+	st_begin("tring self-test: refusals skip only before the flag's kernel, waits time out, "
+		 "only a passed deadline is a hang");
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		const struct check *c = &checks[i];
 		bool good = st_capture(&run, setup, (void *)&c->scene) == 0 &&
@@ -133,5 +187,13 @@ int main(void)
 			st_show(&run);
 	}
 	check_wait_timeouts();
+	for (size_t i = 0; i < sizeof(judged_checks) / sizeof(judged_checks[0]); i++) {
+		bool good = st_capture(&run, judged, (void *)&judged_checks[i].scene) == 0 &&
+			    st_exit(&run) == (int)judged_checks[i].verdict &&
+			    st_matches(&run, judged_checks[i].out, 3);
+
+		if (!st_ok(good, "%s", judged_checks[i].what) || st_verbose())
+			st_show(&run);
+	}
 	return st_end();
 }

@@ -210,7 +210,7 @@ static void check_verdicts(void)
 	run_scenario("st_selfhang", "default", "0.2");
 	EXPECT("tc_hang: a wait past its deadline is a HANG with ledger, fdinfo, threads", 1,
 	       "not ok 1 st_selfhang.default # HANG event 'go' never set",
-	       "# HANG st_selfhang.default [default]: event 'go' never set (no progress for 0.2 s)",
+	       "# HANG st_selfhang.default [default]: event 'go' never set (no progress for 0.2 s; 0.",
 	       "ledger pending: 1 producers x 1 channels, 3 issued, 0 completed",
 	       "producer 0 channel 0: issued 3, completed 0", "#   ring fd ", "SqHead:",
 	       "#   threads of ", "# reproduce: ");
