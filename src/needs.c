@@ -101,9 +101,6 @@ const struct need needs[NEED_COUNT] = {
 	ROW(BPF_FILTER, "bpf_filter", "IORING_REGISTER_BPF_FILTER", 7, 0, NP_NONE, 0, 0),
 	ROW(TASK_RESTRICTIONS, "task_restrictions",
 	    "IORING_REGISTER_RESTRICTIONS for the task (ring fd -1)", 7, 0, NP_NONE, 0, 0),
-	ROW(SYNC_CANCEL_RUNNING, "sync_cancel_running",
-	    "a sync cancel that retries while io-wq runs the request (io_sync_cancel)",
-	    7, 2, NP_NONE, 0, 0),
 };
 
 /* What a test may meet without declaring it: set-up flags (from its

@@ -67,7 +67,6 @@ enum need_id {
 	NEED_NOP128,		/* IORING_OP_NOP128, 6.19 */
 	NEED_BPF_FILTER,	/* IORING_REGISTER_BPF_FILTER (task filters), 7.0 */
 	NEED_TASK_RESTRICTIONS,	/* IORING_REGISTER_RESTRICTIONS for a task (fd -1), 7.0 */
-	NEED_SYNC_CANCEL_RUNNING, /* a sync cancel that reliably waits out running work, 7.2 */
 	NEED_COUNT
 };
 
