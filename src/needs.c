@@ -80,6 +80,11 @@ const struct need needs[NEED_COUNT] = {
 	ROW(DEFER_TASKRUN, "defer_taskrun", "IORING_SETUP_DEFER_TASKRUN",
 	    6, 1, NP_SETUP, S_SINGLE | S_DEFER, S_DEFER),
 	ROW(MSG_FLAGS_PASS, "msg_flags_pass", "IORING_MSG_RING_FLAGS_PASS", 6, 3, NP_NONE, 0, 0),
+	/* Before, a pipe READ blocks in an io-wq worker: concurrent reads of
+	 * one pipe complete in any order (io_uring promises none). From 6.4
+	 * (afed6271f5b0) it waits on poll and completes in task_work order. */
+	ROW(PIPE_NOWAIT, "pipe_nowait", "pipes with FMODE_NOWAIT (a READ waits on poll)",
+	    6, 4, NP_NONE, 0, 0),
 	ROW(TIMEOUT_MULTISHOT, "timeout_multishot", "IORING_TIMEOUT_MULTISHOT",
 	    6, 4, NP_NONE, 0, 0),
 	ROW(REGISTERED_FD_ONLY, "registered_fd_only",

@@ -47,6 +47,7 @@ struct sq {
 	struct sring rings[SQ_RINGS];
 	unsigned nrings, writers, wakes, slept;
 	uint64_t cancelled;		/* exit: polls the owner's exit cancelled */
+	bool pipe_read_order;		/* reads of a pipe wait on poll (6.4): ordered */
 	int efd[SQ_NEFD];
 	struct ledger *led;
 	struct tw_barrier start;
