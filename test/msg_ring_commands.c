@@ -80,14 +80,9 @@ static int32_t complete_one(struct state *s, struct tring *r, uint64_t ud, const
 	struct deadline dl = tc_deadline(s->tc);
 	int32_t res;
 
-	if (io_uring_submit(&r->ring) != 1) {
-		tc_fail(s->tc, "%s: submit on the %s ring failed", what, r->name);
+	if (tring_submit_await(s->tc, r, 1, 1, &dl, "the %s ring's CQE (%s)", r->name,
+			       what) != V_PASS)
 		return INT32_MIN;
-	}
-	if (tring_wait_ready(r, 1, &dl)) {
-		tc_hang(s->tc, NULL, r, "%s: no CQE on the %s ring", what, r->name);
-		return INT32_MIN;
-	}
 	io_uring_peek_cqe(&r->ring, &cqe);
 	res = cqe->res;
 	if (cqe->user_data != ud) {
@@ -116,11 +111,9 @@ static int target_collect(struct state *s, struct io_uring_cqe *seen, const char
 	}
 	dl = tc_deadline(s->tc);
 	for (;;) {
-		if (tring_wait_ready(s->dst, 1, &dl)) {
-			tc_hang(s->tc, NULL, s->dst, "%s: the fence message never reached the "
-				"target", what);
+		if (tring_await(s->tc, s->dst, 1, &dl, "the fence message after %s to reach "
+				"the target", what) != V_PASS)
 			return -1;
-		}
 		io_uring_peek_cqe(&s->dst->ring, &cqe);
 		if (cqe->user_data == UD_FENCE) {
 			io_uring_cqe_seen(&s->dst->ring, cqe);

@@ -52,10 +52,8 @@ static int nop_res(struct tcase *tc, struct tring *r)
 	int res;
 
 	io_uring_prep_nop(tring_sqe(r));
-	if (io_uring_submit(&r->ring) != 1 || tring_wait_ready(r, 1, &dl)) {
-		tc_hang(tc, NULL, r, "a NOP on ring %s did not complete", r->name);
+	if (tring_submit_await(tc, r, 1, 1, &dl, "a NOP on ring %s", r->name) != V_PASS)
 		return 1;
-	}
 	io_uring_peek_cqe(&r->ring, &cqe);
 	res = cqe->res;
 	io_uring_cqe_seen(&r->ring, cqe);

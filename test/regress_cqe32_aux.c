@@ -40,10 +40,8 @@ static int reap(struct tcase *tc, struct tring *r, unsigned n, const char *what,
 	struct deadline dl = tc_deadline(tc);
 	struct io_uring_cqe *cqe;
 
-	if (tring_wait_ready(r, n, &dl)) {
-		tc_hang(tc, NULL, r, "%s: %u CQEs did not come", what, n);
+	if (tring_await(tc, r, n, &dl, "the %u CQEs of %s", n, what) != V_PASS)
 		return -1;
-	}
 	for (unsigned i = 0; i < n && !io_uring_peek_cqe(&r->ring, &cqe); i++) {
 		check(tc, cqe);
 		io_uring_cqe_seen(&r->ring, cqe);

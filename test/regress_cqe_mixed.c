@@ -96,10 +96,8 @@ static int one_slot_free(struct tcase *tc, struct tring *r, unsigned *next)
 	for (unsigned i = 0; i < CQ_SIZE; i++)
 		if (nop(tc, r, i, false))
 			return -1;
-	if (tring_wait_ready(r, CQ_SIZE, &dl)) {
-		tc_hang(tc, NULL, r, "%u NOPs did not complete", CQ_SIZE);
+	if (tring_await(tc, r, CQ_SIZE, &dl, "%u NOPs", CQ_SIZE) != V_PASS)
 		return -1;
-	}
 	reap(tc, r, next, 2);
 	return nop(tc, r, 8, false) || nop(tc, r, UD_BIG, true) ? -1 : 0;
 }
@@ -112,11 +110,10 @@ static void drain(struct tcase *tc, struct tring *r, unsigned *next)
 		struct deadline dl = tc_deadline(tc);
 
 		reap(tc, r, next, NR_CQES);
-		if (*next < NR_CQES && tring_wait_ready(r, 1, &dl)) {
-			tc_hang(tc, NULL, r, "CQEs %u..%u never came back from the overflow list",
-				*next, NR_CQES - 1);
+		if (*next < NR_CQES &&
+		    tring_await(tc, r, 1, &dl, "CQEs %u..%u to come back from the overflow list",
+				*next, NR_CQES - 1) != V_PASS)
 			return;
-		}
 	}
 }
 

@@ -74,12 +74,7 @@ static enum verdict run(struct tcase *tc)
 		return tc_verdict(tc);
 	prep(&r, &ts);
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&r.ring) != 3)
-		tc_fail(tc, "submit of timeout, drained NOP, NOP failed");
-	else if (tring_wait_ready(&r, 3, &dl))
-		tc_hang(tc, NULL, &r, "timeout, drained NOP, NOP: %u of 3 CQEs",
-			io_uring_cq_ready(&r.ring));
-	else
+	if (tring_submit_await(tc, &r, 3, 3, &dl, "a timeout, a drained NOP and a NOP") == V_PASS)
 		check_order(tc, &r);
 	tring_exit(&r);
 	return tc_verdict(tc);

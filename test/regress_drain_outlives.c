@@ -65,10 +65,9 @@ static int drain_then_read(struct tcase *tc, struct tring *r, bool link, int rfd
 	io_uring_prep_read(sqe = tring_sqe(r), rfd, byte, 1, 0);
 	sqe->user_data = UD_READ;
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&r->ring) != (int)drained + 1 || tring_wait_ready(r, drained, &dl)) {
-		tc_hang(tc, NULL, r, "%s: the drained requests did not complete", shape);
+	if (tring_submit_await(tc, r, drained + 1, drained, &dl, "%s, ahead of a read",
+			       shape) != V_PASS)
 		return -1;
-	}
 	for (unsigned i = 0; i < drained; i++) {
 		io_uring_peek_cqe(&r->ring, &cqe);
 		if (cqe->user_data != UD_DRAIN + i * (UD_LINKED - UD_DRAIN) || cqe->res != 0)

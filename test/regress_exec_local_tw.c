@@ -83,8 +83,8 @@ static int send_msg(struct tcase *tc, int ring_fd, int *res)
 		return -1;
 	io_uring_prep_msg_ring(tring_sqe(&src), ring_fd, 7, 0x77, 0);
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&src.ring) != 1 || tring_wait_ready(&src, 1, &dl)) {
-		tc_hang(tc, NULL, &src, "MSG_RING to the exec'd submitter's ring did not complete");
+	if (tring_submit_await(tc, &src, 1, 1, &dl, "a MSG_RING to the exec'd submitter's "
+			       "ring") != V_PASS) {
 		tring_exit(&src);
 		return -1;
 	}

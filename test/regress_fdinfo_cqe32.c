@@ -97,14 +97,8 @@ static enum verdict run(struct tcase *tc)
 		io_uring_prep_nop(sqe);
 		io_uring_sqe_set_data64(sqe, UD_BASE + i + harness_seeded("wrong-ud"));
 	}
-	if (io_uring_submit(&r.ring) != NR_CQES) {
-		tc_fail(tc, "submit of %u NOPs failed", NR_CQES);
+	if (tring_submit_await(tc, &r, NR_CQES, NR_CQES, &dl, "%u NOPs", NR_CQES) != V_PASS)
 		goto out;
-	}
-	if (tring_wait_ready(&r, NR_CQES, &dl)) {
-		tc_hang(tc, NULL, &r, "%u NOPs did not complete", NR_CQES);
-		goto out;
-	}
 	buf = malloc(FDINFO_MAX);
 	for (unsigned i = 0; buf && !cq && i < READ_TRIES && !tc_failed(tc); i++)
 		cq = read_cq_part(tc, &r, buf, FDINFO_MAX);

@@ -81,10 +81,8 @@ static int waiter(void *arg)
 		goto out;
 	}
 	dl = tc_deadline(tc);
-	if (tring_wait_ready(&r, 1, &dl)) {
-		tc_hang(tc, NULL, &r, "the woken FUTEX_WAIT never completed");
+	if (tring_await(tc, &r, 1, &dl, "the woken FUTEX_WAIT's CQE") != V_PASS)
 		goto out;
-	}
 	io_uring_peek_cqe(&r.ring, &cqe);
 	if (cqe->user_data != UD_WAIT || cqe->res != 0)
 		tc_fail(tc, "woken FUTEX_WAIT: user_data 0x%llx res %d, expected 0x%x and 0",

@@ -52,11 +52,9 @@ static enum verdict run(struct tcase *tc)
 	io_uring_prep_link_timeout(sqe, &ts, 0);
 	io_uring_sqe_set_data64(sqe, UD_LTIMEOUT);
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&r.ring) != 2 || tring_wait_ready(&r, 2, &dl)) {
-		tc_hang(tc, NULL, &r, "a FUTEX_WAIT with a LINK_TIMEOUT of %.3f s did not complete",
-			ns_to_s(WAIT_NS));
+	if (tring_submit_await(tc, &r, 2, 2, &dl, "a FUTEX_WAIT with a LINK_TIMEOUT of %.3f s",
+			       ns_to_s(WAIT_NS)) != V_PASS)
 		goto out;
-	}
 	reap_ud_init(res, 2);
 	if (!reap_ud(tc, &r, uds, res, 2))
 		goto out;

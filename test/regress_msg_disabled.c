@@ -34,16 +34,10 @@ static int send_msg(struct tcase *tc, struct tring *src, struct tring *dst, uint
 
 	io_uring_prep_msg_ring(sqe, tring_fd(dst), len, ud, 0);
 	io_uring_sqe_set_data64(sqe, ud);
-	if (io_uring_submit(&src->ring) != 1) {
-		tc_fail(tc, "submit of MSG_RING failed");
-		return -1;
-	}
 	dl = tc_deadline(tc);
-	if (tring_wait_ready(src, 1, &dl)) {
-		tc_hang(tc, NULL, src, "MSG_RING (user_data 0x%llx) never completed on the sender",
-			(unsigned long long)ud);
+	if (tring_submit_await(tc, src, 1, 1, &dl, "the sender's CQE of MSG_RING 0x%llx",
+			       (unsigned long long)ud) != V_PASS)
 		return -1;
-	}
 	io_uring_peek_cqe(&src->ring, &cqe);
 	*res = cqe->res;
 	if (cqe->user_data != ud)
@@ -89,11 +83,9 @@ static enum verdict run(struct tcase *tc)
 	/* The late one arrives (the sender's CQE says it is queued); the
 	 * early one must not, it failed. Entering again runs what is left. */
 	dl = tc_deadline(tc);
-	if (tring_wait_ready(&dst, 1, &dl)) {
-		tc_hang(tc, NULL, &dst, "the message sent after IORING_REGISTER_ENABLE_RINGS "
-			"never arrived");
+	if (tring_await(tc, &dst, 1, &dl, "the message sent after "
+			"IORING_REGISTER_ENABLE_RINGS") != V_PASS)
 		goto out;
-	}
 	tring_get_events(&dst);
 	while (io_uring_peek_cqe(&dst.ring, &cqe) == 0) {
 		if (cqe->user_data == UD_LATE && (cqe->res != LEN_LATE || cqe->flags))

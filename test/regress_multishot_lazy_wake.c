@@ -144,6 +144,7 @@ static enum verdict submit_one(struct tcase *tc, struct lane *l, const char *wha
 	struct deadline dl = tc_deadline(tc);
 	struct io_uring_cqe *c;
 	int ret = io_uring_submit(&l->ring.ring);
+	enum verdict v;
 
 	/* SQPOLL: what the SQ thread has not consumed yet, maybe the last SQE too */
 	if (ret < 1)
@@ -159,7 +160,10 @@ static enum verdict submit_one(struct tcase *tc, struct lane *l, const char *wha
 		tring_get_events(&l->ring);
 		if (io_uring_peek_cqe(&l->ring.ring, &c))
 			return V_PASS;
-	} else if (tring_wait_ready(&l->ring, 1, &dl) || io_uring_peek_cqe(&l->ring.ring, &c)) {
+	} else if ((v = tring_await(tc, &l->ring, 1, &dl, "the %s lane's %s", l->sh->name,
+				    what)) != V_PASS) {
+		return v;
+	} else if (io_uring_peek_cqe(&l->ring.ring, &c)) {
 		return tc_hang(tc, NULL, &l->ring, "%s: %s never completed", l->sh->name, what);
 	}
 	ret = c->res;

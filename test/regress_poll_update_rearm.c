@@ -67,10 +67,8 @@ static enum verdict run(struct tcase *tc)
 	io_uring_prep_poll_update(sqe, UD_POLL, 0, POLLOUT, IORING_POLL_UPDATE_EVENTS);
 	io_uring_sqe_set_data64(sqe, UD_UPDATE);
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&r.ring) != 2 || tring_wait_ready(&r, 1, &dl)) {
-		tc_hang(tc, NULL, &r, "the POLL_UPDATE of a pending poll did not complete");
+	if (tring_submit_await(tc, &r, 2, 1, &dl, "the POLL_UPDATE of a pending poll") != V_PASS)
 		goto out;
-	}
 	/* Room to write: pipe_read() wakes wr_wait with EPOLLOUT. */
 	if (read(fd, buf, sizeof(buf)) <= 0) {
 		tc_fail(tc, "read from the full FIFO: %s", strerror(errno));

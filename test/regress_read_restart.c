@@ -64,15 +64,11 @@ static bool cancel_blocked(struct tcase *tc, struct tring *r, uint64_t other, in
 	}
 	io_uring_prep_cancel64(sqe = tring_sqe(r), other, 0);
 	io_uring_sqe_set_data64(sqe, UD_CANCEL);
-	io_uring_submit(&r->ring);
 	dl = tc_deadline(tc);
-	for (unsigned i = 0; i < 2; i++) {
-		if (!next_cqe(r, &dl, &ud, &res)) {
-			tc_hang(tc, NULL, r, "a read and its ASYNC_CANCEL: %u of 2 CQEs", i);
-			return true;
-		}
+	if (tring_submit_await(tc, r, 1, 2, &dl, "a read and its ASYNC_CANCEL") != V_PASS)
+		return true;
+	for (unsigned i = 0; i < 2 && next_cqe(r, &dl, &ud, &res); i++)
 		*(ud == UD_CANCEL ? &cancel_res : &read_res) = res;
-	}
 	if (cancel_res == 0 && read_res == -ECANCELED)
 		return false;	/* found on poll or queued: not running yet */
 	if (restart_code(read_res))
@@ -94,8 +90,8 @@ static bool attempt(struct tcase *tc, int64_t settle_ns)
 	bool decided = true;
 	struct deadline dl;
 	struct tring r;
-	int32_t res;
-	uint64_t ud;
+	int32_t res = 0;
+	uint64_t ud = 0;
 	char buf[2];
 	int fds[2];
 
@@ -111,15 +107,15 @@ static bool attempt(struct tcase *tc, int64_t settle_ns)
 		io_uring_sqe_set_data64(sqe, i + 1);
 	}
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&r.ring) != 2 || write(fds[1], "x", 1) != 1)
+	if (io_uring_submit(&r.ring) != 2 || write(fds[1], "x", 1) != 1) {
 		tc_fail(tc, "submit of two pipe reads, or the write of a byte, failed");
-	else if (!next_cqe(&r, &dl, &ud, &res))
-		tc_hang(tc, NULL, &r, "neither read of a pipe with a byte in it completed");
-	else if ((ud != 1 && ud != 2) || res != 1)
-		tc_fail(tc, "first CQE: ud %llu res %d, expected a read with 1 byte",
-			(unsigned long long)ud, res);
-	else
-		decided = cancel_blocked(tc, &r, 3 - ud, settle_ns);
+	} else if (tring_await(tc, &r, 1, &dl, "a read of a pipe with a byte in it") == V_PASS) {
+		if (!next_cqe(&r, &dl, &ud, &res) || (ud != 1 && ud != 2) || res != 1)
+			tc_fail(tc, "first CQE: ud %llu res %d, expected a read with 1 byte",
+				(unsigned long long)ud, res);
+		else
+			decided = cancel_blocked(tc, &r, 3 - ud, settle_ns);
+	}
 	tring_exit(&r);
 	close(fds[0]);
 	close(fds[1]);

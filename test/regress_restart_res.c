@@ -51,7 +51,7 @@ static enum verdict run(struct tcase *tc)
 	static const uint64_t uds[2] = { UD_OPEN, UD_CANCEL };
 	struct io_uring_sqe *sqe;
 	struct deadline dl;
-	int res[2], ret;
+	int res[2];
 	struct tring r;
 	enum verdict v;
 
@@ -80,23 +80,9 @@ static enum verdict run(struct tcase *tc)
 	io_uring_prep_cancel64(sqe, UD_OPEN, 0);
 	io_uring_sqe_set_data64(sqe, UD_CANCEL);
 	dl = tc_deadline(tc);
-	ret = io_uring_submit(&r.ring);
-	if (ret != 1) {
-		tc_fail(tc, "submit of the ASYNC_CANCEL returned %d, expected 1", ret);
+	if (tring_submit_await(tc, &r, 1, 2, &dl, "the ASYNC_CANCEL of an open in io-wq, and "
+			       "the open") != V_PASS)
 		goto out;
-	}
-	/* A wait error is no hang: say which (one such "hang" came after 0.13 s). */
-	ret = tring_wait_ready(&r, 2, &dl);
-	if (ret == -ETIMEDOUT) {
-		tc_hang(tc, NULL, &r, "the cancel of an open in io-wq, or the open, did not "
-			"complete");
-		goto out;
-	}
-	if (ret) {
-		tc_fail(tc, "waiting for the cancel of an open in io-wq and the open: %s (%d)",
-			strerror(-ret), ret);
-		goto out;
-	}
 	reap_ud_init(res, 2);
 	if (!reap_ud(tc, &r, uds, res, 2))
 		goto out;

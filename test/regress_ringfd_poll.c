@@ -51,10 +51,8 @@ static void *send_fn(struct tw_thread *t)
 	sqe = tring_sqe(&src);
 	io_uring_prep_msg_ring(sqe, tring_fd(s->target), MSG_LEN + bad, MSG_UD + bad, 0);
 	io_uring_sqe_set_data64(sqe, SEND_UD);
-	if (io_uring_submit(&src.ring) != 1 || tring_wait_ready(&src, 1, &dl)) {
-		tc_hang(s->tc, NULL, &src, "MSG_RING to the polled ring did not complete");
+	if (tring_submit_await(s->tc, &src, 1, 1, &dl, "a MSG_RING to the polled ring") != V_PASS)
 		goto out;
-	}
 	io_uring_peek_cqe(&src.ring, &cqe);
 	s->cqe = *cqe;
 out:
@@ -129,9 +127,7 @@ static enum verdict run(struct tcase *tc)
 		expect_one(tc, &b, "B: the poll on A's fd", POLL_UD, -1);
 	/* Entering A runs the local work: the message becomes a CQE. */
 	dl = tc_deadline(tc);
-	if (tring_wait_ready(&a, 1, &dl))
-		tc_hang(tc, NULL, &a, "the message never became a CQE");
-	else
+	if (tring_await(tc, &a, 1, &dl, "the message's CQE on ring A") == V_PASS)
 		expect_one(tc, &a, "A: the message", MSG_UD, MSG_LEN);
 out:
 	tring_exit(&b);

@@ -63,11 +63,8 @@ static enum verdict run(struct tcase *tc)
 		tc_fail(tc, "submit of 7 NOPs and a NOP128 failed");
 		goto out;
 	}
-	if (tring_wait_ready(&a, CAP, &dl)) {
-		tc_hang(tc, NULL, &a, "7 NOPs and a NOP128 on an SQPOLL ring: %u of %u CQEs",
-			io_uring_cq_ready(&a.ring), CAP);
+	if (tring_await(tc, &a, CAP, &dl, "7 NOPs and a NOP128 on an SQPOLL ring") != V_PASS)
 		goto out;
-	}
 	for (unsigned i = 0; i <= CAP; i++)
 		res[i] = 1;
 	while (!io_uring_peek_cqe(&a.ring, &cqe)) {

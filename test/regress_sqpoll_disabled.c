@@ -77,9 +77,8 @@ static enum verdict run(struct tcase *tc)
 		goto out;
 	}
 	dl = tc_deadline(tc);
-	if (tring_wait_ready(&r, 1, &dl))
-		tc_hang(tc, NULL, &r, "the SQE queued before IORING_REGISTER_ENABLE_RINGS was not "
-			"submitted after it");
+	tring_await(tc, &r, 1, &dl, "the CQE of the SQE queued before "
+		    "IORING_REGISTER_ENABLE_RINGS");
 out:
 	tring_exit(&r);
 	return tc_verdict(tc);

@@ -54,10 +54,9 @@ static enum verdict run(struct tcase *tc)
 	io_uring_prep_timeout_remove(sqe, UD_TIMER, 0);
 	io_uring_sqe_set_data64(sqe, UD_REMOVE);
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&r.ring) != 1 || tring_wait_ready(&r, 2, &dl)) {
-		tc_hang(tc, NULL, &r, "TIMEOUT_REMOVE of a pending timer did not complete");
+	if (tring_submit_await(tc, &r, 1, 2, &dl, "the TIMEOUT_REMOVE of a pending timer") !=
+	    V_PASS)
 		goto out;
-	}
 	/* Run what task_work there is: a count timeout that fired would post now. */
 	tring_get_events(&r);
 	reap_ud_init(res, 4);
@@ -79,11 +78,9 @@ static enum verdict run(struct tcase *tc)
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, UD_NOP);
 	dl = tc_deadline(tc);
-	if (io_uring_submit(&r.ring) != 1 || tring_wait_ready(&r, 2, &dl)) {
-		tc_hang(tc, NULL, &r, "a timeout waiting for %d completions did not complete "
-			"after %d (and a NOP)", COUNT, COUNT);
+	if (tring_submit_await(tc, &r, 1, 2, &dl, "a timeout waiting for %d completions, after "
+			       "%d (and a NOP)", COUNT, COUNT) != V_PASS)
 		goto out;
-	}
 	if (reap_ud(tc, &r, uds, res, 4) && (res[0] != 0 || res[3] != 0))
 		tc_fail(tc, "the count timeout completed with res %d, the NOP with %d; expected 0 "
 			"and 0", res[0], res[3]);

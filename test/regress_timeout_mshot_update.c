@@ -56,11 +56,10 @@ static void count_repeats(struct tcase *tc, struct tring *r)
 		struct io_uring_cqe *cqe;
 		bool more;
 
-		if (tring_wait_ready(r, 1, &dl)) {
-			tc_hang(tc, NULL, r, "the updated multishot timeout fired %u times, not %u%s",
-				fired, REPEATS, upd == 1 ? " (no CQE of the update)" : "");
+		if (tring_await(tc, r, 1, &dl, "the updated multishot timeout to fire %u times, "
+				"%u so far%s", REPEATS, fired,
+				upd == 1 ? ", and the update's CQE" : "") != V_PASS)
 			return;
-		}
 		io_uring_peek_cqe(&r->ring, &cqe);
 		more = cqe->flags & IORING_CQE_F_MORE;
 		if (cqe->user_data == UD_UPDATE && upd == 1) {
@@ -105,10 +104,8 @@ static void update_abs(struct tcase *tc, struct tring *r)
 	do {
 		struct deadline dl = tc_deadline(tc);
 
-		if (tring_wait_ready(r, 1, &dl)) {
-			tc_hang(tc, NULL, r, "an IORING_TIMEOUT_ABS update did not complete");
+		if (tring_await(tc, r, 1, &dl, "the CQE of an IORING_TIMEOUT_ABS update") != V_PASS)
 			return;
-		}
 		io_uring_peek_cqe(&r->ring, &cqe);
 		ud = cqe->user_data;
 		res = cqe->res;

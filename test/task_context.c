@@ -85,10 +85,8 @@ static void enter_registered(struct state *s, unsigned idx, const char *what)
 			"1 submitted", what, idx, ret, ret < 0 ? strerror(-ret) : "ok");
 		return;
 	}
-	if (tring_wait_ready(&s->r, 1, &dl))
-		tc_hang(s->tc, NULL, &s->r, "%s: the NOP entered through index %u never completed",
-			what, idx);
-	else
+	if (tring_await(s->tc, &s->r, 1, &dl, "the NOP entered through index %u (%s)", idx,
+			what) == V_PASS)
 		io_uring_cq_advance(&s->r.ring, 1);
 }
 
@@ -195,10 +193,8 @@ static void *other_task(struct tw_thread *t)
 		tc_fail(s->tc, "submit from a second thread: %d, expected 1", ret);
 		return NULL;
 	}
-	if (tring_wait_ready(&s->r, 1, &dl)) {
-		tc_hang(s->tc, NULL, &s->r, "the second thread's NOP never completed");
+	if (tring_await(s->tc, &s->r, 1, &dl, "the second thread's NOP") != V_PASS)
 		return NULL;
-	}
 	io_uring_cq_advance(&s->r.ring, 1);
 	ret = reg_call(tring_fd(&s->r), IORING_REGISTER_IOWQ_MAX_WORKERS, lim, 2);
 	if (ret || lim[0] != 3 || lim[1] != 5)

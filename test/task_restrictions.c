@@ -57,7 +57,7 @@ static int grandchild(void *arg)
 	struct deadline dl = tc_deadline(tc);
 	struct tring r;
 	uint64_t seen = 0;
-	int p[2];
+	int p[2], ret;
 	char c;
 
 	second_registration(tc, "grandchild");
@@ -71,8 +71,11 @@ static int grandchild(void *arg)
 	sqe = tring_sqe(&r);
 	io_uring_prep_read(sqe, p[0], &c, 1, 0);
 	io_uring_sqe_set_data64(sqe, 2);
-	if (io_uring_submit(&r.ring) < 1 || tring_wait_ready(&r, 2, &dl))
-		return tc_hang(tc, NULL, &r, "grandchild: the NOP and the READ did not complete"), 1;
+	ret = io_uring_submit(&r.ring);
+	if (ret < 1)
+		return tc_fail(tc, "grandchild: submit of the NOP and the READ: %d", ret), 1;
+	if (tring_await(tc, &r, 2, &dl, "the grandchild's NOP and READ") != V_PASS)
+		return 1;
 	/* Each once: the NOP (1) with 0, the READ (2) with -EACCES. */
 	for (int i = 0; i < 2 && io_uring_peek_cqe(&r.ring, &cqe) == 0; i++) {
 		uint64_t ud = cqe->user_data;

@@ -42,10 +42,9 @@ void cqe_expect(struct tcase *tc, struct tring *r, const char *step, const struc
 		uint64_t ud;
 		int i;
 
-		if (tring_wait_ready(r, 1, &dl)) {
-			tc_hang(tc, NULL, r, "%s: %d of %d CQEs never came", step, n - got, n);
+		if (tring_await(tc, r, 1, &dl, "the CQEs of %s, %d of %d so far", step, got,
+				n) != V_PASS)
 			return;
-		}
 		io_uring_peek_cqe(&r->ring, &cqe);
 		ud = cqe->user_data;
 		for (i = 0; i < n && (seen[i] || w[i].ud != ud); i++)
