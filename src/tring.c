@@ -160,13 +160,13 @@ unsigned tring_sq_flags(const struct tring *r)
 	return __atomic_load_n(r->ring.sq.kflags, __ATOMIC_ACQUIRE);
 }
 
-static enum verdict await_what(struct tcase *tc, struct tring *r, unsigned n,
-			       const struct deadline *dl, const char *what)
+static enum verdict await_what(struct tcase *tc, const struct ledger *l, struct tring *r,
+			       unsigned n, const struct deadline *dl, const char *what)
 {
 	int ret = tring_wait_ready(r, n, dl);
 
 	if (ret == -ETIMEDOUT)
-		return tc_hang(tc, NULL, r, "waiting for %s: %u CQEs awaited, %u ready", what, n,
+		return tc_hang(tc, l, r, "waiting for %s: %u CQEs awaited, %u ready", what, n,
 			       io_uring_cq_ready(&r->ring));
 	if (ret)
 		return tc_fail(tc, "waiting for %s: the wait failed: %s (%d), %u of %u CQEs ready",
@@ -183,7 +183,7 @@ enum verdict tring_await(struct tcase *tc, struct tring *r, unsigned n,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return await_what(tc, r, n, dl, what);
+	return await_what(tc, NULL, r, n, dl, what);
 }
 
 enum verdict tring_submit_await(struct tcase *tc, struct tring *r, unsigned nsub, unsigned n,
@@ -201,5 +201,17 @@ enum verdict tring_submit_await(struct tcase *tc, struct tring *r, unsigned nsub
 		return tc_fail(tc, "submit for %s failed: %s (%d)", what, strerror(-ret), ret);
 	if ((unsigned)ret != nsub)
 		return tc_fail(tc, "submit for %s took %d SQEs, expected %u", what, ret, nsub);
-	return await_what(tc, r, n, dl, what);
+	return await_what(tc, NULL, r, n, dl, what);
+}
+
+enum verdict tring_await_ledger(struct tcase *tc, const struct ledger *l, struct tring *r,
+				unsigned n, const struct deadline *dl, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return await_what(tc, l, r, n, dl, what);
 }

@@ -65,5 +65,9 @@ enum verdict tring_await(struct tcase *tc, struct tring *r, unsigned n,
 enum verdict tring_submit_await(struct tcase *tc, struct tring *r, unsigned nsub, unsigned n,
 				const struct deadline *dl, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* tring_await() whose hang report dumps the ledger l too (what is pending). */
+enum verdict tring_await_ledger(struct tcase *tc, const struct ledger *l, struct tring *r,
+				unsigned n, const struct deadline *dl, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 #endif
