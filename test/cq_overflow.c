@@ -103,13 +103,20 @@ static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
 static void send_batch(struct flood *f, struct tring *src, unsigned p, uint32_t seq, uint32_t n)
 {
 	struct deadline dl = tc_deadline(f->tc);
+	int ret;
 
 	msgseq_prep(src, tring_fd(&f->target), f->led, p, CH_MSG, seq, n);
-	if (io_uring_submit(&src->ring) != (int)n || msgseq_reap(src, f->led, n, &dl, refused, f))
-		tc_hang(f->tc, f->led, src, "sender %u: %u MSG_RING did not complete", p, n);
+	ret = io_uring_submit(&src->ring);
+	if (ret != (int)n) {
+		tc_fail(f->tc, "sender %u: submit of %u MSG_RING returned %d (%s)", p, n, ret,
+			ret < 0 ? strerror(-ret) : "short");
+		return;
+	}
+	if (msgseq_reap(f->tc, src, f->led, n, &dl, refused, f, "sender %u's %u MSG_RING sends",
+			p, n) != V_PASS)
+		return;
 	/* Seeded: a message the kernel delivered, taken for one it refused. */
-	else if (harness_seeded("eoverflow") && !__atomic_exchange_n(&f->seeded, 1,
-								     __ATOMIC_RELAXED)) {
+	if (harness_seeded("eoverflow") && !__atomic_exchange_n(&f->seeded, 1, __ATOMIC_RELAXED)) {
 		ledger_withdraw(f->led, p, CH_MSG, seq);
 		refused(f, p, seq, -EOVERFLOW);
 	}

@@ -61,10 +61,9 @@ static int reap_sends(struct fanin *f, struct tring *src, unsigned p, unsigned c
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
 
-	if (tring_wait_ready(src, n, &dl)) {
-		tc_hang(f->tc, f->led, src, "producer %u: %u MSG_RING sends did not complete", p, n);
+	if (tring_await_ledger(f->tc, f->led, src, n, &dl, "producer %u's %u MSG_RING sends", p,
+			       n) != V_PASS)
 		return -1;
-	}
 	io_uring_for_each_cqe(&src->ring, head, cqe) {
 		if (cqe->res < 0)
 			tc_fail(f->tc, "producer %u: MSG_RING (user_data 0x%llx) to the target failed: %s",

@@ -111,10 +111,14 @@ static void *sender(struct tw_thread *t)
 			race_over(z);
 			race = false;
 		}
-		if (ret != (int)n || msgseq_reap(&src, z->led, n, &dl, refused, z)) {
-			tc_hang(z->tc, z->led, &src, "sender %u: MSG_RING did not complete", t->idx);
+		if (ret != (int)n) {
+			tc_fail(z->tc, "sender %u: submit of %u MSG_RING returned %d (%s)", t->idx, n,
+				ret, ret < 0 ? strerror(-ret) : "short");
 			break;
 		}
+		if (msgseq_reap(z->tc, &src, z->led, n, &dl, refused, z,
+				"sender %u's %u MSG_RING sends", t->idx, n) != V_PASS)
+			break;
 		seq += n;
 	}
 out_ring:
@@ -231,16 +235,21 @@ static void last_work(struct resize *z)
 {
 	struct deadline dl = tc_deadline(z->tc);
 	struct io_uring_sqe *sqe = tring_sqe(&z->ring);
+	int ret;
 
 	io_uring_prep_msg_ring(sqe, tring_fd(&z->ring), 0,
 			       ledger_ud(z->led, z->owner, CH_NOP, z->nops), 0);
 	io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
 	ledger_sent(z->led, z->owner, CH_NOP, 1);
-	io_uring_submit(&z->ring.ring);
-	if (tring_wait_ready(&z->ring, 1, &dl)) {
-		tc_hang(z->tc, z->led, &z->ring, "a MSG_RING to the resized ring itself");
+	ret = io_uring_submit(&z->ring.ring);
+	if (ret != 1) {
+		tc_fail(z->tc, "submit of a MSG_RING to the resized ring itself returned %d (%s)",
+			ret, ret < 0 ? strerror(-ret) : "SQEs taken, expected 1");
 		return;
 	}
+	if (tring_await_ledger(z->tc, z->led, &z->ring, 1, &dl,
+			       "a MSG_RING to the resized ring itself") != V_PASS)
+		return;
 	ledger_reap(z->led, &z->ring);
 	ledger_verify(z->led);
 	if ((z->ring.prof->props & PROF_TASKRUN_FLAG) &&

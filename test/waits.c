@@ -101,10 +101,16 @@ static void refused(void *arg, unsigned p, uint32_t seq, int32_t res)
 static void deliver(struct waits *w, struct tring *src, uint32_t seq0, uint32_t n)
 {
 	struct deadline dl = tc_deadline(w->tc);
+	int ret;
 
 	msgseq_prep(src, w->fd, w->led, 0, 0, seq0, n);
-	if (io_uring_submit(&src->ring) != (int)n || msgseq_reap(src, w->led, n, &dl, refused, w))
-		tc_hang(w->tc, w->led, src, "adder: %u MSG_RING sends did not complete", n);
+	ret = io_uring_submit(&src->ring);
+	if (ret != (int)n)
+		tc_fail(w->tc, "adder: submit of %u MSG_RING returned %d (%s)", n, ret,
+			ret < 0 ? strerror(-ret) : "short");
+	else
+		msgseq_reap(w->tc, src, w->led, n, &dl, refused, w, "the adder's %u MSG_RING sends",
+			    n);
 }
 
 static void do_job(struct waits *w, struct tring *src, struct rng *rng)
@@ -278,10 +284,11 @@ static void round_trip(struct waits *w, struct rng *rng, uint32_t round, timer_t
 			tc_fail(w->tc, "foreign: GETEVENTS (%s) from a thread that is not the submitter: "
 				"%d (%s), expected %d", (const char *[]){ "plain", "EXT_ARG", "region" }[i],
 				w->foreign_err[i], strerror(-w->foreign_err[i]), want);
-	if (!tc_failed(w->tc) && tring_wait_ready(&w->ring, w->k - (uint32_t)ledger_total_seen(
-		w->led), &dl))
-		tc_hang(w->tc, w->led, &w->ring, "round %u (%s): waiting for %u delivered messages",
-			round, step_names[w->step], w->k);
+	if (!tc_failed(w->tc))
+		tring_await_ledger(w->tc, w->led, &w->ring,
+				   w->k - (uint32_t)ledger_total_seen(w->led), &dl,
+				   "the %u delivered messages of round %u (%s)", w->k, round,
+				   step_names[w->step]);
 	ledger_reap(w->led, &w->ring);
 	ledger_verify(w->led);
 }

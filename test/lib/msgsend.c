@@ -95,9 +95,9 @@ static int send_batch(struct msg_sender *s, struct tring *src, struct rng *rng, 
 	if (ret != n)
 		return tc_fail(s->tc, "sender: submit of %d MSG_RING failed", n), -1;
 	ledger_sent(s->led, 0, 0, (uint32_t)n);
-	if (tring_wait_ready(src, (unsigned)n, &dl))
-		return tc_hang(s->tc, s->led, src, "sender: %d MSG_RING to fd %d did not complete",
-			       n, s->fd), -1;
+	if (tring_await_ledger(s->tc, s->led, src, (unsigned)n, &dl,
+			       "the sender's %d MSG_RING to fd %d", n, s->fd) != V_PASS)
+		return -1;
 	s->open_after = fd_watch_state(s->watch) == FD_OPEN;
 	io_uring_for_each_cqe(&src->ring, head, cqe)
 		ok += cqe->res == 0;

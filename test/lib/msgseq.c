@@ -14,14 +14,22 @@ void msgseq_prep(struct tring *src, int fd, const struct ledger *l, unsigned p, 
 	}
 }
 
-int msgseq_reap(struct tring *src, struct ledger *l, unsigned n, const struct deadline *dl,
-		msgseq_refused_fn refused, void *arg)
+enum verdict msgseq_reap(struct tcase *tc, struct tring *src, struct ledger *l, unsigned n,
+			 const struct deadline *dl, msgseq_refused_fn refused, void *arg,
+			 const char *fmt, ...)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
+	enum verdict v;
+	char what[256];
+	va_list ap;
 
-	if (tring_wait_ready(src, n, dl))
-		return -ETIMEDOUT;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	v = tring_await_ledger(tc, l, src, n, dl, "%s", what);
+	if (v != V_PASS)
+		return v;
 	io_uring_for_each_cqe(&src->ring, head, cqe) {
 		unsigned p, c;
 		uint32_t seq;
@@ -36,5 +44,5 @@ int msgseq_reap(struct tring *src, struct ledger *l, unsigned n, const struct de
 		seen++;
 	}
 	io_uring_cq_advance(&src->ring, seen);
-	return 0;
+	return V_PASS;
 }

@@ -24,10 +24,13 @@ typedef void (*msgseq_refused_fn)(void *arg, unsigned p, uint32_t seq, int32_t r
 /*
  * Wait by dl for n CQEs on the sender's ring, then account all of its CQEs:
  * each is ledger_sent() to the stream its user_data names; any res but 0 is
- * ledger_withdraw()n and goes to refused(). 0, or -ETIMEDOUT with nothing
- * reaped.
+ * ledger_withdraw()n and goes to refused(). The wait is judged as
+ * tring_await_ledger() judges it (a hang with l dumped, or a failure; fmt
+ * names what is awaited, read after "waiting for "). V_PASS once reaped, or
+ * the wait's verdict with nothing reaped.
  */
-int msgseq_reap(struct tring *src, struct ledger *l, unsigned n, const struct deadline *dl,
-		msgseq_refused_fn refused, void *arg);
+enum verdict msgseq_reap(struct tcase *tc, struct tring *src, struct ledger *l, unsigned n,
+			 const struct deadline *dl, msgseq_refused_fn refused, void *arg,
+			 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
 #endif

@@ -65,6 +65,7 @@ static void *sender(struct tw_thread *t)
 		struct deadline dl = tc_deadline(n->tc);
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
+		int ret;
 
 		if (tw_counter_wait_ge(&n->go, round, &dl) ||
 		    __atomic_load_n(&n->stop, __ATOMIC_ACQUIRE))
@@ -86,11 +87,15 @@ static void *sender(struct tw_thread *t)
 			if (n->mode == N_EVENTFD_ASYNC)
 				sqe->flags |= IOSQE_ASYNC;
 		}
-		io_uring_submit(&src.ring);
-		if (tring_wait_ready(&src, n->msgs, &dl)) {
-			tc_hang(n->tc, n->led, &src, "sender: MSG_RING did not complete");
+		ret = io_uring_submit(&src.ring);
+		if (ret != (int)n->msgs) {
+			tc_fail(n->tc, "sender: submit of %u MSG_RING into A returned %d (%s)",
+				n->msgs, ret, ret < 0 ? strerror(-ret) : "short");
 			break;
 		}
+		if (tring_await_ledger(n->tc, n->led, &src, n->msgs, &dl,
+				       "the sender's %u MSG_RING into A", n->msgs) != V_PASS)
+			break;
 		io_uring_for_each_cqe(&src.ring, head, cqe) {
 			if (cqe->res < 0)
 				tc_fail(n->tc, "sender: MSG_RING into A: %s", strerror(-cqe->res));
@@ -260,9 +265,9 @@ static void one_round(struct nw *n, struct rng *rng, uint32_t round)
 		while (read(n->efd, &count, sizeof(count)) == sizeof(count))
 			;
 	want = n->mode == N_EPOLL_WAKE ? 1 : n->msgs;
-	if (tring_wait_ready(&n->a, want, &dl))
-		tc_hang(n->tc, n->led, &n->a, "round %u (%s): %u CQEs delivered to A", round,
-			mode_names[n->mode], want);
+	tring_await_ledger(n->tc, n->led, &n->a, want, &dl,
+			   "the %u CQEs delivered to A in round %u (%s)", want, round,
+			   mode_names[n->mode]);
 	ledger_reap(n->led, &n->a);
 	ledger_verify(n->led);
 	reap_b(n);

@@ -5,8 +5,10 @@
  * needs table, src/needs.c) - that is what lets one suite run from 6.1 to
  * 7.3; on a kernel that has them all, the refusal (EINVAL, ENXIO, ...) is a
  * failure. The raw waits must end at their timeout. The judged waits
- * (tring_await(), tring_submit_await()) call only a passed deadline a hang:
- * a wait or submit that fails at once is a failure that says what failed.
+ * (tring_await(), tring_submit_await(), tring_await_ledger()) call only a
+ * passed deadline a hang: a wait or submit that fails at once is a failure
+ * that says what failed. tring_await_ledger()'s hang shows what the ledger
+ * still has outstanding.
  */
 #include "selftest.h"
 
@@ -69,13 +71,14 @@ static int setup(void *arg)
 	return v;
 }
 
-enum judged { AWAIT_NOTHING, AWAIT_BROKEN, SUBMIT_BROKEN, SUBMIT_NOP };
+enum judged { AWAIT_NOTHING, AWAIT_BROKEN, SUBMIT_BROKEN, SUBMIT_NOP, AWAIT_LEDGER };
 
 /* In a child: a judged wait as the scene says; exit code is the verdict. */
 static int judged(void *arg)
 {
 	enum judged scene = *(enum judged *)arg;
 	struct tcase *tc = tc_selftest_new("selftest_await");
+	struct ledger *l = NULL;
 	struct deadline dl;
 	struct tring r;
 	enum verdict v;
@@ -85,16 +88,24 @@ static int judged(void *arg)
 		return V_FAIL;
 	tc->hang_ns = 100 * NSEC_PER_MSEC;
 	dl = tc_deadline(tc);
-	if (scene != AWAIT_NOTHING)
+	if (scene != AWAIT_NOTHING && scene != AWAIT_LEDGER)
 		io_uring_prep_nop(tring_sqe(&r));
 	/* A ring fd that is no ring any more: io_uring_enter() fails at once. */
 	if (scene == AWAIT_BROKEN || scene == SUBMIT_BROKEN)
 		dup2(p[0], r.ring.ring_fd);
-	if (scene == AWAIT_NOTHING || scene == AWAIT_BROKEN)
+	if (scene == AWAIT_LEDGER) {
+		/* Three requests issued, none completed: the hang shows them. */
+		l = ledger_new(tc, "pending", 1, 1, 16, 0);
+		ledger_sent(l, 0, 0, 3);
+		v = tring_await_ledger(tc, l, &r, 1, &dl, "the %s", "test CQE");
+	} else if (scene == AWAIT_NOTHING || scene == AWAIT_BROKEN) {
 		v = tring_await(tc, &r, 1, &dl, "the %s", "test CQE");
-	else
+	} else {
 		v = tring_submit_await(tc, &r, 1, 1, &dl, "a NOP");
+	}
 	printf("# judged -> %d\n", v);
+	if (l)
+		ledger_free(l);
 	tring_exit(&r);
 	return v;
 }
@@ -118,6 +129,11 @@ static const struct {
 	  { "# FAIL selftest_await [default]: submit for a NOP failed: ", "(-95)", "!HANG" } },
 	{ "tring_submit_await: a NOP submitted and completed passes", SUBMIT_NOP, V_PASS,
 	  { "judged -> 0", "!FAIL", "!HANG" } },
+	{ "tring_await_ledger: nothing comes by the deadline -> HANG, with the ledger's pending "
+	  "requests", AWAIT_LEDGER, V_HANG,
+	  { "# HANG selftest_await [default]: waiting for the test CQE: 1 CQEs awaited, 0 ready",
+	    "ledger pending: 1 producers x 1 channels, 3 issued, 0 completed",
+	    "producer 0 channel 0: issued 3, completed 0, withdrawn 0" } },
 };
 
 struct check {
