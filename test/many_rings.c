@@ -82,6 +82,7 @@ static void *sender(struct tw_thread *t)
 	struct tring src;
 	struct deadline dl = tc_deadline(m->tc);
 	uint32_t seq[MAX_RINGS] = { 0 };
+	int ret;
 
 	if (tring_init(m->tc, &src, "source", &profiles[P_DEFAULT], NULL) != V_PASS)
 		goto out;
@@ -110,10 +111,14 @@ static void *sender(struct tw_thread *t)
 			io_uring_sqe_set_data64(sqe, ri[i]);
 		}
 		dl = tc_deadline(m->tc);
-		if (io_uring_submit(&src.ring) != (int)n || tring_wait_ready(&src, n, &dl)) {
-			tc_hang(m->tc, m->msgs, &src, "sender %u: %u MSG_RING did not complete", t->idx, n);
+		ret = io_uring_submit(&src.ring);
+		if (ret != (int)n) {
+			tc_fail(m->tc, "sender %u: submit of %u MSG_RING returned %d", t->idx, n, ret);
 			break;
 		}
+		if (tring_await_ledger(m->tc, m->msgs, &src, n, &dl, "sender %u: the CQEs of %u "
+				       "MSG_RING", t->idx, n) != V_PASS)
+			break;
 		/* CQEs of one submit come in SQE order: MSG_RING completes inline. */
 		for (unsigned i = 0; i < n && !io_uring_peek_cqe(&src.ring, &cqe); i++) {
 			unsigned to = (unsigned)cqe->user_data;
@@ -288,8 +293,8 @@ static void seed_cancel(struct many *m)
 
 	io_uring_prep_cancel64(sqe, ledger_ud(m->reads, m->victim, 0, 0), 0);
 	io_uring_sqe_set_data64(sqe, CANCEL_UD);
-	if (io_uring_submit(&v->ring) != 1 || tring_wait_ready(v, 2, &dl))
-		tc_fail(m->tc, "seeded cancel-read: the cancel or the read did not complete");
+	tring_submit_await(m->tc, v, 1, 2, &dl, "seeded cancel-read: the cancel's and the read's "
+			   "CQEs");
 	reap_all(m);
 }
 

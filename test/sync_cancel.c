@@ -92,11 +92,9 @@ static void reap_wanted(struct state *s, const char *what)
 	while (left > 0 && !tc_failed(s->tc)) {
 		int i, j;
 
-		if (tring_wait_ready(&s->r, 1, &dl)) {
-			tc_hang(s->tc, NULL, &s->r, "%s: %d cancelled request(s) never completed",
-				what, left);
+		if (tring_await(s->tc, &s->r, 1, &dl, "%s: the CQEs of %d cancelled request(s)",
+				what, left) != V_PASS)
 			return;
-		}
 		io_uring_peek_cqe(&s->r.ring, &cqe);
 		/* The request of that user_data still wanted, else any of it. */
 		for (i = 0, j = NREQ; i < NREQ && !(ud_of(i) == cqe->user_data && s->st[i] == WANT);
@@ -272,10 +270,8 @@ static enum verdict run(struct tcase *tc)
 		struct deadline dl = tc_deadline(tc);
 		struct io_uring_cqe *cqe;
 
-		io_uring_submit(&s.r.ring);
-		if (tring_wait_ready(&s.r, 1, &dl))
-			tc_hang(tc, NULL, &s.r, "the NOP after the cancels never completed");
-		else if (io_uring_peek_cqe(&s.r.ring, &cqe) == 0 && cqe->user_data != UD_FENCE)
+		if (tring_submit_await(tc, &s.r, 1, 1, &dl, "the NOP after the cancels") == V_PASS &&
+		    io_uring_peek_cqe(&s.r.ring, &cqe) == 0 && cqe->user_data != UD_FENCE)
 			tc_fail(tc, "after every cancel: CQE user_data 0x%llx res %d, expected the NOP",
 				(unsigned long long)cqe->user_data, cqe->res);
 	}
