@@ -1,20 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Meta tests of kernels/build-kernel, kernels/bisect-run and
-# kernels/bisect-demo, without building a kernel: build-kernel runs on a fake
-# kernel tree whose Makefile "configures" and "builds" in milliseconds
-# (bzImage = the sources it depends on), bisect-run on a small git history
-# with fake build-kernel and vm-run (TW_BUILD_KERNEL, TW_VM_RUN), and
-# bisect-demo on a fake source tree. Checked: usage and input errors and
-# their exit statuses, that SRC is never written (patches go to a hardlinked
-# copy), a patch that does not apply, a fragment symbol that does not stick,
-# a failing build, rebuilds after the patch set changes, the runner told
-# to stop at its first failure (runtests.sh -x) unless --full-run, each verdict
-# mapping of bisect-run, a whole `git bisect run` that skips an unbuildable
-# commit and names the bad one, and the demo tree's eight commits. Prints
-# TAP; exits 0 when every check passed. KEEP=1 keeps the scratch directory
-# (for debugging a failing check); TW_CHECKS="..." runs only those checks.
+# Meta tests of kernels/build-kernel, without building a kernel: it runs on
+# a fake kernel tree whose Makefile "configures" and "builds" in
+# milliseconds (bzImage = the sources it depends on). Checked: usage and
+# input errors and their exit statuses, that SRC is never written (patches
+# go to a hardlinked copy), a patch that does not apply, a fragment symbol
+# that does not stick, a failing build, rebuilds after the patch set
+# changes, and the reuse of the copy and the configuration while SRC, the
+# fragments and the Kconfig files stay as they were. (bisect-run and
+# bisect-demo: test/meta/bisect.sh.) Prints TAP; exits 0 when every check
+# passed. KEEP=1 keeps the scratch directory (for debugging a failing
+# check); TW_CHECKS="..." runs only those checks.
 
 set -u
 
@@ -22,8 +19,6 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=test/meta/lib.sh
 . "$top/test/meta/lib.sh"
 bk=$top/kernels/build-kernel
-br=$top/kernels/bisect-run
-bd=$top/kernels/bisect-demo
 
 # run CMD...: stdout in $work/stdout, stderr in $work/stderr, both in
 # $work/out (stdout first), status in $rc.
@@ -104,60 +99,6 @@ untouched() {
 }
 # inode FILE: its inode number (hard links share it).
 inode() { stat -c %i "$1"; }
-
-# Fake tools: build-kernel "builds" the tree's state file into an image,
-# or fails when the tree has NOBUILD; vm-run says bad when the image says
-# BAD. Both log their arguments. FAKE_BK / FAKE_VM force an exit status.
-mkdir "$work/bin"
-cat >"$work/bin/build-kernel" <<'EOF'
-#!/bin/sh
-printf '%s\n' "$@" >"$FAKE_LOG.bk"
-for src; do :; done
-[ -n "${FAKE_BK:-}" ] && exit "$FAKE_BK"
-[ -e "$src/NOBUILD" ] && exit 1
-mkdir -p "$FAKE_LOG.img" && cp "$src/state" "$FAKE_LOG.img/bzImage" && echo "$FAKE_LOG.img/bzImage"
-EOF
-cat >"$work/bin/vm-run" <<'EOF'
-#!/bin/sh
-printf '%s\n' "$@" >"$FAKE_LOG.vm"
-[ -n "${FAKE_VM:-}" ] && exit "$FAKE_VM"
-for a; do case $a in */bzImage) img=$a ;; esac; done
-grep -q BAD "$img" && exit 1
-exit 0
-EOF
-chmod +x "$work/bin/build-kernel" "$work/bin/vm-run"
-TW_BUILD_KERNEL=$work/bin/build-kernel
-TW_VM_RUN=$work/bin/vm-run
-FAKE_LOG=$work/fake
-export TW_BUILD_KERNEL TW_VM_RUN FAKE_LOG
-
-tree=$work/tree
-git init -q "$tree"
-commit_tree() { # MESSAGE: commit the tree as it is
-	git -C "$tree" add -A && git -C "$tree" -c user.name=t -c user.email=t@t commit -q -m "$1"
-}
-say good >"$tree/state" && commit_tree "c1 good"
-good=$(git -C "$tree" rev-parse HEAD)
-say 'good, comment' >"$tree/state" && commit_tree "c2 harmless"
-say 'good, more' >"$tree/state" && commit_tree "c3 harmless"
-: >"$tree/NOBUILD" && commit_tree "c4 breaks the build"
-rm "$tree/NOBUILD" && commit_tree "c5 fixes the build"
-say 'BAD' >"$tree/state" && commit_tree "c6 the regression"
-first_bad=$(git -C "$tree" rev-parse HEAD)
-say 'BAD, comment' >"$tree/state" && commit_tree "c7 harmless"
-say 'BAD, more' >"$tree/state" && commit_tree "c8 harmless"
-
-# A source tree for bisect-demo: the files its commits touch, and a patch.
-demo_src=$work/demo-src
-mkdir -p "$demo_src/io_uring" "$demo_src/Documentation/networking"
-printf 'VERSION = 7\nPATCHLEVEL = 3\nSUBLEVEL = 4\n' >"$demo_src/Makefile"
-printf 'static int __io_run_local_work_loop(void)\n{\n}\nvoid tctx_task_work(void)\n{\n}\n' >"$demo_src/io_uring/tw.c"
-printf 'static int min_wait;\n' >"$demo_src/io_uring/wait.c"
-printf 'void io_uring_free_tctx(void)\n{\n}\n' >"$demo_src/io_uring/tctx.c"
-printf '#include <linux/llist.h>\n' >"$demo_src/io_uring/mpscq.h"
-say 'zcrx' >"$demo_src/Documentation/networking/iou-zcrx.rst"
-cp -a "$demo_src" "$work/demo-pristine"
-printf -- '--- a/io_uring/wait.c\n+++ b/io_uring/wait.c\n@@ -1 +1,2 @@\n static int min_wait;\n+int seeded_bug;\n' >"$work/demo.patch"
 
 # ---- build-kernel ------------------------------------------------------------
 
@@ -280,103 +221,53 @@ check_failing_build() {
 	untouched
 }
 
-# ---- bisect-run --------------------------------------------------------------
-
-check_br_usage() {
-	run "$br" --help
-	expect 0 '^usage: kernels/bisect-run'
-	# 128: git bisect run stops.
-	run "$br" --frobnicate
-	expect 128 'unknown option'
-	run "$br" -C "$work"
-	expect 128 'not a git tree'
-	run "$br" -C "$tree" --patch "$work/none.patch"
-	expect 128 'no such patch'
+# A rebuild reuses the copy of SRC and the configuration while neither
+# changes; a created file and the patched ones go back to SRC's; a change in
+# SRC, a fragment or a patched Kconfig makes them again.
+check_reuse() {
+	out=$work/reuse
+	image=$out/arch/x86/boot/bzImage
+	run "$bk" --fragment "$frag" --patch "$work/tw.patch" --out "$out" "$ksrc"
+	expect 0 'linking .* and applying 1 patch'
+	expect_line 'configuring '
+	run "$bk" --fragment "$frag" --patch "$work/broken.patch" --out "$out" "$ksrc"
+	expect 1 'reusing the copy of .* \(unchanged\) and applying 1 patch'
+	expect_line 'configuration unchanged'
+	# The patched tw.c and the created BROKEN are SRC's again.
+	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
+	expect 0 'reusing the copy of '
+	expect_line 'tw.c version 1' "$image"
+	[ ! -e "$out/tw-build/src/BROKEN" ] || fail "a file a patch created outlived it"
+	untouched
+	# An attempt cut short after patching (its list never merged) is undone too.
+	say 'tw.c CUT SHORT' >"$out/tw-build/src/io_uring/tw.c.new" &&
+		mv "$out/tw-build/src/io_uring/tw.c.new" "$out/tw-build/src/io_uring/tw.c"
+	say 'io_uring/tw.c' >"$out/tw-build/patched-files.now"
+	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
+	expect 0 'reusing the copy of '
+	expect_line 'tw.c version 1' "$image"
+	# Another fragment: configured again.
+	say '# CONFIG_KASAN is not set' >"$work/nokasan.config"
+	run "$bk" --fragment "$frag" --fragment "$work/nokasan.config" --out "$out" "$ksrc"
+	expect 0 'configuring '
+	# A patched Kconfig: configured again, this time and the next.
+	mkpatch kconfig Kconfig 'config IO_URING'
+	run "$bk" --fragment "$frag" --patch "$work/kconfig.patch" --out "$out" "$ksrc"
+	expect 0 'configuring '
+	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
+	expect 0 'configuring '
+	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
+	expect 0 'configuration unchanged'
+	# SRC changed (a new mtime): copied again, and the change is built.
+	cp -a "$ksrc" "$work/ksrc-saved"
+	say 'wait.c version 2' >"$ksrc/io_uring/wait.c"
+	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
+	expect 0 'linking .* into '
+	expect_line 'configuring '
+	expect_line 'wait.c version 2' "$image"
+	rm -rf "$ksrc" && mv "$work/ksrc-saved" "$ksrc"
 }
 
-check_br_arguments() {
-	# HEAD is c8 (bad); relative paths are made absolute before the tree
-	# is entered.
-	cd "$work" || exit 1
-	run "$br" -C "$tree" -j 3 --fragment io_uring.config --fragment debug \
-		--patch tw.patch --kernel-out kout --smp 4 --mem 2G -- --repeat 2 fanin_local
-	expect 1 'bad \(exit 1\)'
-	got=$(tr '\n' ' ' <"$FAKE_LOG.bk")
-	[ "$got" = "-j 3 --fragment $work/io_uring.config --fragment debug --patch $work/tw.patch --out $work/kout $tree " ] ||
-		fail "build-kernel arguments: $got"
-	head=$(git -C "$tree" rev-parse --short=12 HEAD)
-	got=$(tr '\n' ' ' <"$FAKE_LOG.vm")
-	[ "$got" = "--smp 4 --mem 2G --results-dir $tree/.git/tw-bisect/results/$head $FAKE_LOG.img/bzImage -- --stop-at-first-failure --repeat 2 fanin_local " ] ||
-		fail "vm-run arguments: $got"
-	expect_line "$head bad .*c8 harmless" "$tree/.git/tw-bisect/log"
-	# --full-run: the whole run, the arguments as given.
-	run "$br" -C "$tree" --full-run --smp 4 fanin_local
-	expect 1 'bad \(exit 1\)'
-	got=$(tr '\n' ' ' <"$FAKE_LOG.vm")
-	[ "$got" = "--smp 4 --results-dir $tree/.git/tw-bisect/results/$head $FAKE_LOG.img/bzImage -- fanin_local " ] ||
-		fail "vm-run arguments with --full-run: $got"
-}
-
-# Each exit status of the fake build-kernel (FAKE_BK) or vm-run (FAKE_VM),
-# and bisect-run's answer to git.
-check_br_verdicts() {
-	while IFS='|' read -r fake_bk fake_vm want ere; do
-		run env FAKE_BK="$fake_bk" FAKE_VM="$fake_vm" "$br" -C "$tree" fanin_local
-		expect "$want" "$ere"
-	done <<'EOF'
-|0|0|good \(exit 0\)
-|1|1|bad \(exit 1\)
-|3|125|skip \(exit 125\): the guest never reached
-|5|125|skip \(exit 125\): this kernel has no io_uring
-|2|128|vm-run refused its input
-|4|128|vm-run refused its input
-|130|128|vm-run ended with exit status 130
-1||125|skip \(exit 125\): the build failed
-6||125|skip \(exit 125\): a patch does not apply
-5||125|skip \(exit 125\): the configuration lost
-4||128|build-kernel refused its input
-EOF
-}
-
-# A whole bisection: c4 does not build (skipped when git picks it), c6 is
-# the first bad one.
-check_git_bisect_run() {
-	(
-		cd "$tree" && git bisect start HEAD "$good" >/dev/null &&
-			git bisect run "$br" fanin_local
-	) >"$work/out" 2>&1
-	rc=$?
-	git -C "$tree" bisect reset -q >/dev/null 2>&1
-	expect 0 "^$first_bad is the first bad commit"
-}
-
-# ---- bisect-demo -------------------------------------------------------------
-
-check_bisect_demo() {
-	run "$bd" --help
-	expect 0 '^usage: kernels/bisect-demo'
-	run "$bd" "$ksrc" "$work/demo"
-	expect 2 'try .*--help'
-	# No io_uring/tw.c, no such patch, DIR exists: bad input.
-	run "$bd" "$work" "$work/demo" "$work/demo.patch"
-	expect 2 'no io_uring/tw.c'
-	run "$bd" "$demo_src" "$work/demo" "$work/none.patch"
-	expect 2 'no such patch'
-	run "$bd" "$demo_src" "$work" "$work/demo.patch"
-	expect 2 'exists'
-	run "$bd" "$demo_src" "$work/demo" "$work/demo.patch"
-	expect 0 '^good: [0-9a-f]{40}$'
-	expect_line '^bad:  [0-9a-f]{40}$'
-	[ "$(git -C "$work/demo" rev-list --count HEAD)" = 9 ] || fail "not nine commits"
-	# The 4th commit breaks the build, the 6th is the seeded bug.
-	git -C "$work/demo" show HEAD~4 | grep -q '^+static void io_tctx_tidy' || fail "HEAD~4 does not break the build"
-	git -C "$work/demo" show HEAD~2 | grep -q '^+int seeded_bug;' || fail "HEAD~2 is not the patch"
-	diff -r "$demo_src" "$work/demo-pristine" >/dev/null || fail "LINUX-SRC was written"
-}
-
-# ---- driver ------------------------------------------------------------------
-
-checks=${TW_CHECKS:-"bk_usage bk_bad_input build progress fragments patches failing_build
-	br_usage br_arguments br_verdicts git_bisect_run bisect_demo"}
+checks=${TW_CHECKS:-"bk_usage bk_bad_input build progress fragments patches reuse failing_build"}
 # shellcheck disable=SC2086 # the list is words
 run_checks $checks
