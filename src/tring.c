@@ -174,18 +174,6 @@ static enum verdict await_what(struct tcase *tc, const struct ledger *l, struct 
 	return V_PASS;
 }
 
-enum verdict tring_await(struct tcase *tc, struct tring *r, unsigned n,
-			 const struct deadline *dl, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return await_what(tc, NULL, r, n, dl, what);
-}
-
 enum verdict tring_submit_await(struct tcase *tc, struct tring *r, unsigned nsub, unsigned n,
 				const struct deadline *dl, const char *fmt, ...)
 {

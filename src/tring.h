@@ -59,15 +59,14 @@ unsigned kernel_features(void);
  * queued, expecting nsub SQEs taken; a short or failed submit is a FAIL
  * with what it returned. Both return V_PASS, or the verdict they reported.
  */
-enum verdict tring_await(struct tcase *tc, struct tring *r, unsigned n,
-			 const struct deadline *dl, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
 enum verdict tring_submit_await(struct tcase *tc, struct tring *r, unsigned nsub, unsigned n,
 				const struct deadline *dl, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
-/* tring_await() whose hang report dumps the ledger l too (what is pending). */
+/* tring_await(), and its hang report dumps the ledger l too (what is
+ * pending). tring_await() is this with no ledger. */
 enum verdict tring_await_ledger(struct tcase *tc, const struct ledger *l, struct tring *r,
 				unsigned n, const struct deadline *dl, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+#define tring_await(tc, r, n, dl, ...) tring_await_ledger(tc, NULL, r, n, dl, __VA_ARGS__)
 
 #endif
