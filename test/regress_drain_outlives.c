@@ -117,11 +117,18 @@ static void one_shape(struct tcase *tc, bool link)
 		;
 	if (n < 2)
 		tc_hang(tc, NULL, &r, "%s: read and cancel: %u of 2 CQEs", shape, n);
+	/*
+	 * -EALREADY: the cancel found the read running (an io-wq worker had
+	 * it) and could only signal it; the byte written above may still
+	 * reach the read before that signal does - 1 is then its result (seen
+	 * once in 26 guest runs of a mutation score of 7.3.4, 2026-12-07).
+	 */
 	else if (!tc_failed(tc) && !(res[UD_READ] == -ECANCELED && res[UD_CANCEL] == 0) &&
 		 !(res[UD_READ] == -ECANCELED && res[UD_CANCEL] == -EALREADY) &&
+		 !(res[UD_READ] == 1 && res[UD_CANCEL] == -EALREADY) &&
 		 !(res[UD_CANCEL] == -ENOENT && res[UD_READ] == 1))
 		tc_fail(tc, "%s: read %d, cancel %d: expected -ECANCELED and 0 (or -EALREADY), "
-			"or 1 and -ENOENT", shape, res[UD_READ], res[UD_CANCEL]);
+			"or 1 and -ENOENT (or -EALREADY)", shape, res[UD_READ], res[UD_CANCEL]);
 out:
 	tring_exit(&r);
 	close(fds[0]);
