@@ -68,8 +68,9 @@ src_identity() { # SRC
 
 # Reusing the last copy saves making 100,000 links and deleting as many
 # (about 5 s of every rebuild, measured 2026-12-07). The files the last
-# builds patched are put back to SRC's content as private copies with a
-# new mtime (make rebuilds what depends on them); files only a patch
+# builds patched are put back as link_copy would make them (SRC's file,
+# linked where link_copy links), so that apply_patches treats both kinds
+# of copy alike (its private copies with a new mtime); files only a patch
 # created are removed.
 # shellcheck disable=SC2154 # $out is build-kernel's
 refresh_copy() { # SRC DEST
@@ -80,12 +81,9 @@ refresh_copy() { # SRC DEST
 		touch "$out/tw-build/patched-files" "$out/tw-build/patched-files.now"
 		sort -u "$out/tw-build/patched-files" "$out/tw-build/patched-files.now" |
 		while IFS= read -r f; do
-			if [ -f "$1/$f" ]; then
-				cp "$1/$f" "$2/$f.tw-private" && mv -f "$2/$f.tw-private" "$2/$f" ||
-					return 1
-			else
-				rm -f "$2/$f" || return 1
-			fi
+			rm -f "$2/$f" || return 1
+			[ ! -f "$1/$f" ] || ln "$1/$f" "$2/$f" 2>/dev/null ||
+				cp -p "$1/$f" "$2/$f" || return 1
 		done || return 1
 		echo reused
 		return 0
@@ -110,7 +108,10 @@ apply_patches() { # SCRATCH PATCH...
 	# A file an earlier build patched is back at SRC's content and mtime in
 	# the fresh copy, older than its objects: a new mtime makes make
 	# rebuild them.
-	touch "$list"
+	# An attempt cut short (killed) never merged its files into the list:
+	# make may have built from them all the same.
+	touch "$list" "$now"
+	sort -u "$list" "$now" -o "$list"
 	while IFS= read -r f; do unlink_file "$scratch" "$f" || return 4; done <"$list"
 	: >"$now"
 	for p in "$@"; do

@@ -239,9 +239,12 @@ check_reuse() {
 	expect_line 'tw.c version 1' "$image"
 	[ ! -e "$out/tw-build/src/BROKEN" ] || fail "a file a patch created outlived it"
 	untouched
-	# An attempt cut short after patching (its list never merged) is undone too.
+	# An attempt cut short after patching and after make built from the
+	# patched file (its list never merged) is undone too: the file, and
+	# what was built from it.
 	say 'tw.c CUT SHORT' >"$out/tw-build/src/io_uring/tw.c.new" &&
 		mv "$out/tw-build/src/io_uring/tw.c.new" "$out/tw-build/src/io_uring/tw.c"
+	cat "$out/tw-build/src/io_uring/tw.c" "$ksrc/io_uring/wait.c" >"$image"
 	say 'io_uring/tw.c' >"$out/tw-build/patched-files.now"
 	run "$bk" --fragment "$frag" --out "$out" "$ksrc"
 	expect 0 'reusing the copy of '
